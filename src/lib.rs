@@ -1,0 +1,9 @@
+//! agentcli: read and analyse the execution traces of multi-agent systems.
+//!
+//! The library does all the work and writes into `&mut dyn Write`; `main.rs` only parses
+//! arguments, decides colour and width, and turns results into exit codes.
+
+pub mod model;
+pub mod read;
+pub mod text;
+pub mod time;

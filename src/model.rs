@@ -1,0 +1,481 @@
+//! A trace entry as the reader hands it out: typed, and borrowed from the bytes it was read
+//! from. State is kept as raw JSON and parsed only when a command asks for it, so a command
+//! that needs the hooks and agents of a 1 GB trace does not pay for the state it never shows.
+
+use crate::time::Timestamp;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+
+/// One entry of a trace file: what happened at one callback hook.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TraceEntry<'a> {
+    #[serde(deserialize_with = "timestamp")]
+    pub timestamp: Timestamp,
+    /// The `type` field: empty from the callback writer; `event_start`, `agent_end`, ... from
+    /// the in-memory tracer.
+    #[serde(rename = "type", default, deserialize_with = "text")]
+    pub kind: Cow<'a, str>,
+    #[serde(default, deserialize_with = "text")]
+    pub event_id: Cow<'a, str>,
+    #[serde(default, deserialize_with = "text")]
+    pub session_id: Cow<'a, str>,
+    #[serde(default, deserialize_with = "text")]
+    pub agent_id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub state: Option<State<'a>>,
+    #[serde(default, deserialize_with = "non_empty_text")]
+    pub error: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub hook: Hook<'a>,
+    #[serde(default, deserialize_with = "text")]
+    pub target_agent_id: Cow<'a, str>,
+    #[serde(default, deserialize_with = "text")]
+    pub source_agent_id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub agent_result: Option<AgentResult<'a>>,
+    /// A Go duration in nanoseconds, written by sampling trace loggers.
+    #[serde(default, rename = "duration")]
+    pub duration_ns: Option<f64>,
+}
+
+/// An agent's state: its data and its metadata, both kept as raw JSON until asked for.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct State<'a> {
+    #[serde(default, borrow)]
+    pub data: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    pub meta: Option<&'a RawValue>,
+}
+
+/// What an agent run returned (on `AfterAgentRun` and `AgentError` entries).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AgentResult<'a> {
+    /// As the agent set it: 0 unless the agent measured itself.
+    #[serde(default, deserialize_with = "number_or_null")]
+    pub duration_ms: f64,
+    /// `None` when absent or Go's zero time (the writer's "not set").
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub start_time: Option<Timestamp>,
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub end_time: Option<Timestamp>,
+    #[serde(default, deserialize_with = "non_empty_text")]
+    pub error: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub output_state: Option<State<'a>>,
+}
+
+/// The callback hook an entry was written at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Hook<'a> {
+    BeforeEventHandling,
+    BeforeAgentRun,
+    AfterAgentRun,
+    AgentError,
+    AfterEventHandling,
+    AllHooks,
+    /// A hook this version does not know, as written.
+    Other(Cow<'a, str>),
+    /// No hook written (and none implied by the entry's `type`).
+    #[default]
+    Missing,
+}
+
+/// The hooks the writer knows, in the order one event goes through them.
+pub const KNOWN_HOOKS: [Hook<'static>; 6] = [
+    Hook::BeforeEventHandling,
+    Hook::BeforeAgentRun,
+    Hook::AfterAgentRun,
+    Hook::AgentError,
+    Hook::AfterEventHandling,
+    Hook::AllHooks,
+];
+
+impl<'a> Hook<'a> {
+    /// Reads a hook name: exact, any case, or with Go's `Hook` prefix (`HookAgentError`).
+    pub fn from_name(name: Cow<'a, str>) -> Hook<'a> {
+        if name.is_empty() {
+            return Hook::Missing;
+        }
+        let bare = name
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("hook"))
+            .map_or(&*name, |_| &name[4..]);
+        KNOWN_HOOKS
+            .iter()
+            .find(|h| h.as_str().eq_ignore_ascii_case(bare))
+            .cloned()
+            .unwrap_or(Hook::Other(name))
+    }
+
+    /// The hook implied by the in-memory tracer's `type` (`event_start`, ...), if any.
+    fn from_kind(kind: &str) -> Hook<'static> {
+        match kind {
+            "event_start" => Hook::BeforeEventHandling,
+            "event_end" => Hook::AfterEventHandling,
+            "agent_start" => Hook::BeforeAgentRun,
+            "agent_end" => Hook::AfterAgentRun,
+            "agent_error" => Hook::AgentError,
+            _ => Hook::Missing,
+        }
+    }
+
+    /// The hook's name as the writer spells it (`-` when missing).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Hook::BeforeEventHandling => "BeforeEventHandling",
+            Hook::BeforeAgentRun => "BeforeAgentRun",
+            Hook::AfterAgentRun => "AfterAgentRun",
+            Hook::AgentError => "AgentError",
+            Hook::AfterEventHandling => "AfterEventHandling",
+            Hook::AllHooks => "AllHooks",
+            Hook::Other(name) => name,
+            Hook::Missing => "-",
+        }
+    }
+}
+
+impl fmt::Display for Hook<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Hook<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        text(d).map(Hook::from_name)
+    }
+}
+
+impl<'a> TraceEntry<'a> {
+    /// Parses one entry from the bytes of one JSON object.
+    pub fn parse(bytes: &'a [u8]) -> Result<TraceEntry<'a>, serde_json::Error> {
+        let mut entry: TraceEntry<'a> = serde_json::from_slice(bytes)?;
+        if entry.hook == Hook::Missing {
+            entry.hook = Hook::from_kind(&entry.kind);
+        }
+        Ok(entry)
+    }
+
+    /// The entry's error: its own `error`, else its agent result's.
+    pub fn error_message(&self) -> Option<&str> {
+        self.error
+            .as_deref()
+            .or_else(|| self.agent_result.as_ref()?.error.as_deref())
+    }
+
+    /// The agent's output state, when the entry carries a result.
+    pub fn output_state(&self) -> Option<&State<'a>> {
+        self.agent_result.as_ref()?.output_state.as_ref()
+    }
+
+    /// The merged state's meta value for `key`: the output state's, else the entry state's.
+    pub fn meta(&self, key: &str) -> Option<Cow<'a, str>> {
+        [self.output_state(), self.state.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|s| lookup(s.meta?, key))
+    }
+
+    /// The agent this entry's run routed to (`route` in the merged meta), if any.
+    pub fn route(&self) -> Option<Cow<'a, str>> {
+        self.meta("route").filter(|r| !r.is_empty())
+    }
+
+    /// The merged state's data, sorted by key; the output state's value wins for a key in both.
+    pub fn merged_data(&self) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>, serde_json::Error> {
+        merge(self.state.and_then(|s| s.data), self.output_state().and_then(|s| s.data))
+    }
+
+    /// The merged state's meta, sorted by key; the output state's value wins for a key in both.
+    pub fn merged_meta(&self) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>, serde_json::Error> {
+        merge(self.state.and_then(|s| s.meta), self.output_state().and_then(|s| s.meta))
+    }
+
+    /// How long the agent said its run took, when it measured it (non-zero, with real times).
+    pub fn reported_duration_ms(&self) -> Option<f64> {
+        if let Some(ns) = self.duration_ns {
+            return Some(ns / 1e6);
+        }
+        let result = self.agent_result.as_ref()?;
+        match (result.start_time, result.end_time) {
+            (Some(start), Some(end)) if result.duration_ms > 0.0 && end >= start => {
+                Some(result.duration_ms)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The members of a JSON object, values left raw. `null` (or no object) is empty.
+pub fn members(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_option(MembersVisitor(&mut out))?;
+    Ok(out)
+}
+
+fn merge<'a>(
+    base: Option<&'a RawValue>,
+    over: Option<&'a RawValue>,
+) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>, serde_json::Error> {
+    let mut all = Vec::new();
+    // The overriding members go first so that a stable sort keeps them first among equals.
+    for raw in [over, base].into_iter().flatten() {
+        all.extend(members(raw)?);
+    }
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all.dedup_by(|later, first| later.0 == first.0);
+    Ok(all)
+}
+
+/// A raw JSON value as text: a string's contents, or the JSON of anything else.
+pub fn raw_text(raw: &RawValue) -> Cow<'_, str> {
+    let json = raw.get();
+    if json.starts_with('"') {
+        let mut de = serde_json::Deserializer::from_str(json);
+        if let Ok(s) = text(&mut de) {
+            return s;
+        }
+    }
+    Cow::Borrowed(json)
+}
+
+/// Finds `key` in a raw JSON object without building it; the value as text.
+fn lookup<'a>(raw: &'a RawValue, key: &str) -> Option<Cow<'a, str>> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_option(LookupVisitor { key }).ok().flatten()
+}
+
+struct MembersVisitor<'o, 'a>(&'o mut Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'_, 'a> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        while let Some(key) = map.next_key_seed(TextSeed)? {
+            let value: &'a RawValue = map.next_value()?;
+            self.0.push((key, value));
+        }
+        Ok(())
+    }
+}
+
+struct LookupVisitor<'k> {
+    key: &'k str,
+}
+
+impl<'de> Visitor<'de> for LookupVisitor<'_> {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key_seed(TextSeed)? {
+            if found.is_none() && key == self.key {
+                let value: &'de RawValue = map.next_value()?;
+                found = Some(raw_text(value));
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Deserializes a string, borrowed when it holds no escapes.
+struct TextSeed;
+
+impl<'de> DeserializeSeed<'de> for TextSeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(""))
+    }
+}
+
+/// A string field, borrowed when possible; `null` reads as empty.
+fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Cow<'a, str>, D::Error> {
+    d.deserialize_any(TextVisitor)
+}
+
+/// An optional string field where empty means absent (Go's `omitempty` is not always used).
+fn non_empty_text<'de: 'a, 'a, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
+    text(d).map(|s| (!s.is_empty()).then_some(s))
+}
+
+fn number_or_null<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Option::<f64>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// A timestamp: an RFC 3339 string, or a Unix epoch number.
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+    struct TimestampVisitor;
+
+    impl Visitor<'_> for TimestampVisitor {
+        type Value = Timestamp;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an RFC 3339 timestamp")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Timestamp, E> {
+            Timestamp::parse_rfc3339(v).ok_or_else(|| {
+                E::custom(format_args!(
+                    "invalid timestamp {}: expected RFC 3339, like 2025-05-02T14:32:15.123+05:30",
+                    crate::text::quote_for_message(v)
+                ))
+            })
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Timestamp, E> {
+            self.visit_f64(v as f64)
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Timestamp, E> {
+            self.visit_f64(v as f64)
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Timestamp, E> {
+            Timestamp::from_epoch_number(v)
+                .ok_or_else(|| E::custom(format_args!("invalid timestamp {v}: out of range")))
+        }
+    }
+
+    d.deserialize_any(TimestampVisitor)
+}
+
+/// A result's start or end time: `None` when missing, not a time, or Go's zero time.
+fn optional_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    Ok(non_empty_text(d)?
+        .and_then(|s| Timestamp::parse_rfc3339(&s))
+        .filter(|t| !t.is_go_zero()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AFTER_RUN: &str = r#"{
+  "timestamp": "2025-05-02T14:32:15.23284593+05:30",
+  "type": "",
+  "event_id": "req-88000918-planner",
+  "session_id": "req-17461590",
+  "agent_id": "planner",
+  "state": {"data": {"message": "input", "z": 1}, "meta": {"route": "ignored", "k": "v"}},
+  "hook": "AfterAgentRun",
+  "target_agent_id": "planner",
+  "agent_result": {
+    "duration_ms": 0,
+    "end_time": "0001-01-01T00:00:00Z",
+    "output_state": {
+      "data": {"message": "step 0 by \u003cplanner\u003e", "tokens": 958},
+      "meta": {"route": "researcher", "session_id": "req-17461590"}
+    },
+    "start_time": "0001-01-01T00:00:00Z"
+  }
+}"#;
+
+    #[test]
+    fn reads_an_entry_as_the_writer_writes_it() {
+        let e = TraceEntry::parse(AFTER_RUN.as_bytes()).unwrap();
+        assert_eq!(e.hook, Hook::AfterAgentRun);
+        assert_eq!(e.agent_id, "planner");
+        assert!(matches!(e.agent_id, Cow::Borrowed(_)), "plain strings are borrowed");
+        assert_eq!(e.route().as_deref(), Some("researcher"));
+        assert_eq!(e.meta("k").as_deref(), Some("v"));
+        assert_eq!(e.reported_duration_ms(), None);
+        let data = e.merged_data().unwrap();
+        let keys: Vec<_> = data.iter().map(|(k, _)| &**k).collect();
+        assert_eq!(keys, ["message", "tokens", "z"]);
+        assert_eq!(raw_text(data[0].1), "step 0 by <planner>");
+    }
+
+    #[test]
+    fn missing_fields_and_the_in_memory_tracers_types() {
+        let e = TraceEntry::parse(br#"{"timestamp":"2025-05-02T14:32:15Z","type":"agent_end"}"#)
+            .unwrap();
+        assert_eq!(e.hook, Hook::AfterAgentRun);
+        assert_eq!(e.route(), None);
+        assert!(e.merged_data().unwrap().is_empty());
+        let e = TraceEntry::parse(br#"{"timestamp":1714640535,"hook":"HookAgentError","error":""}"#)
+            .unwrap();
+        assert_eq!(e.hook, Hook::AgentError);
+        assert_eq!(e.error, None);
+    }
+
+    #[test]
+    fn wrong_types_are_errors_with_a_position() {
+        let err = TraceEntry::parse(b"{\"timestamp\":\"2025-05-02T14:32:15Z\",\n\"agent_id\":42}")
+            .unwrap_err();
+        assert_eq!((err.line(), err.column()), (2, 13));
+        assert!(err.to_string().contains("invalid type: integer `42`"), "{err}");
+        let err = TraceEntry::parse(br#"{"timestamp":"yesterday"}"#).unwrap_err();
+        assert!(err.to_string().starts_with("invalid timestamp \"yesterday\""), "{err}");
+        let err = TraceEntry::parse(br#"{"hook":"AfterAgentRun"}"#).unwrap_err();
+        assert!(err.to_string().contains("missing field `timestamp`"), "{err}");
+    }
+
+    #[test]
+    fn a_measured_duration_is_used() {
+        let e = TraceEntry::parse(
+            br#"{"timestamp":"2025-05-02T14:32:19Z","agent_result":{"duration_ms":8,
+            "start_time":"2025-05-02T14:32:19.577+05:30","end_time":"2025-05-02T14:32:19.585+05:30"}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.reported_duration_ms(), Some(8.0));
+    }
+}

@@ -1,0 +1,632 @@
+//! Incremental framing: cuts a byte stream into top-level JSON objects, whatever the file's shape.
+//!
+//! The framer is fed bytes in chunks of any size and hands out each complete top-level object
+//! once, keeping only the bytes of the object still being written. It does not parse JSON: it
+//! finds where objects begin and end, and the entry parser (`model`) checks what is inside.
+//!
+//! Two ways of finding an object's end, chosen per object:
+//! - **Pretty-printed** objects (the writer's own shape: `{` alone on a line at column 0, its
+//!   members indented) end at the next `}` at column 0. JSON strings cannot hold a raw newline,
+//!   so `\n}` can only be that closing brace: finding it is a `memmem` search, several GB/s.
+//! - **Compact** objects (JSON Lines, one-line arrays) are scanned structurally: braces counted
+//!   outside strings, with `memchr` skipping from one interesting byte to the next.
+//!
+//! Recovery rules (real files are cut off by crashes and then appended to by a new process):
+//! - `{` at column 0 inside an object starts a new entry: the open one was cut off.
+//! - A raw newline inside a string means the string, and its object, was cut off.
+//! - Anything between objects other than `[`, `,`, `]`, whitespace and a BOM is garbage: it is
+//!   reported once per run of garbage lines, and skipped up to the end of its line.
+
+use memchr::memmem;
+use std::io::{self, Read};
+use std::ops::Range;
+
+/// The largest entry the framer buffers. A larger one is skipped (and reported) without being
+/// held in memory, so one runaway entry cannot exhaust memory.
+pub const MAX_ENTRY_BYTES: usize = 256 * 1024 * 1024;
+
+/// A place in the input: 1-based line, and 1-based column counted in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+/// What the framer found next in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameEvent {
+    /// A complete top-level object; its bytes are `Framer::bytes(range)`.
+    Entry {
+        range: Range<usize>,
+        at: Position,
+        index: u64,
+    },
+    /// An object cut off where a new one starts (a writer that crashed, then a new one appending).
+    Cut { at: Position, index: u64, len: usize },
+    /// An object larger than [`MAX_ENTRY_BYTES`], skipped without being held.
+    TooLarge { at: Position, index: u64, len: usize },
+    /// Bytes between objects that belong to no object and to no framing (`[`, `,`, `]`).
+    Garbage { at: Position, byte: u8 },
+}
+
+/// The overall shape of the input, as far as it has been read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// Nothing but whitespace (or nothing at all).
+    Empty,
+    /// A JSON array: `closed` when its final `]` was seen.
+    Array { closed: bool },
+    /// Top-level objects one after another, without an enclosing array (JSON Lines).
+    Lines,
+    /// The first significant byte is neither `[` nor `{`: not a JSON trace at all.
+    NotJson { byte: u8 },
+}
+
+/// An object still open when the input ended: an entry being written, not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    pub at: Position,
+    pub index: u64,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Between objects.
+    Between,
+    /// Skipping a line of garbage between objects.
+    Garbage,
+    /// An object has started; the bytes that tell its kind are not read yet.
+    Undecided,
+    /// Inside a pretty-printed object: looking for `\n}`.
+    Pretty,
+    /// Inside a compact object: counting braces.
+    Compact,
+}
+
+/// One step of the scan.
+enum Step {
+    Event(FrameEvent),
+    Continue,
+    NeedMore,
+}
+
+/// The incremental framer. See the module documentation.
+#[derive(Debug)]
+pub struct Framer {
+    buf: Vec<u8>,
+    /// Bytes before this index are done with and may be dropped.
+    consumed: usize,
+    /// The next byte to examine.
+    scan: usize,
+    mode: Mode,
+    /// Compact mode: brace depth, and string state.
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    /// The current object: where it starts in `buf`, where it is in the input, its number.
+    frame_start: usize,
+    frame_at: Position,
+    index: u64,
+    /// Bytes of the current object already dropped because it is over the size limit.
+    discarded: usize,
+    /// Absolute offset of `buf[0]` in the input.
+    offset: u64,
+    /// Line accounting: newlines are counted in `buf[..counted]`; `line` is the line number at
+    /// `buf[counted]`, and `line_start` the absolute offset where that line begins.
+    counted: usize,
+    line: u64,
+    line_start: u64,
+    shape: Shape,
+    /// A garbage event has been reported and no object has started since: do not report again.
+    garbage_reported: bool,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Framer {
+    pub fn new() -> Self {
+        Framer {
+            buf: Vec::new(),
+            consumed: 0,
+            scan: 0,
+            mode: Mode::Between,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            frame_start: 0,
+            frame_at: Position::default(),
+            index: 0,
+            discarded: 0,
+            offset: 0,
+            counted: 0,
+            line: 1,
+            line_start: 0,
+            shape: Shape::Empty,
+            garbage_reported: false,
+        }
+    }
+
+    /// The bytes of an [`FrameEvent::Entry`], valid until the framer is next fed.
+    pub fn bytes(&self, range: Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
+    /// The shape of the input seen so far.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// How many bytes have been fed in all.
+    pub fn bytes_fed(&self) -> u64 {
+        self.offset + self.buf.len() as u64
+    }
+
+    /// How many bytes are held for the object still open (what a caller's memory bound is).
+    pub fn pending(&self) -> usize {
+        self.buf.len() - self.consumed
+    }
+
+    /// Feeds a chunk of input.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.compact();
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// Reads up to `max` bytes from `source` straight into the buffer; returns the bytes read
+    /// (0 at the end of the source).
+    pub fn fill_from(&mut self, source: &mut dyn Read, max: usize) -> io::Result<usize> {
+        self.compact();
+        let old_len = self.buf.len();
+        self.buf.resize(old_len + max, 0);
+        let result = loop {
+            match source.read(&mut self.buf[old_len..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        let read = *result.as_ref().unwrap_or(&0);
+        self.buf.truncate(old_len + read);
+        result
+    }
+
+    /// Forgets everything, as for a new file (the followed file was truncated or replaced).
+    pub fn reset(&mut self) {
+        *self = Framer::new();
+    }
+
+    /// Drops the bytes that are done with, so the buffer holds only the open object.
+    fn compact(&mut self) {
+        if self.consumed == 0 {
+            return;
+        }
+        self.count_lines_to(self.consumed);
+        let n = self.consumed;
+        self.buf.drain(..n);
+        self.offset += n as u64;
+        self.scan -= n;
+        self.counted -= n;
+        self.frame_start = self.frame_start.saturating_sub(n);
+        self.consumed = 0;
+    }
+
+    /// Advances line accounting to `buf[upto]`.
+    fn count_lines_to(&mut self, upto: usize) {
+        if upto <= self.counted {
+            return;
+        }
+        let region = &self.buf[self.counted..upto];
+        let newlines = memchr::memchr_iter(b'\n', region).count() as u64;
+        if newlines > 0 {
+            self.line += newlines;
+            // `newlines > 0` guarantees a last newline exists.
+            let last = memchr::memrchr(b'\n', region).unwrap_or(0);
+            self.line_start = self.offset + (self.counted + last + 1) as u64;
+        }
+        self.counted = upto;
+    }
+
+    /// The position of `buf[i]` (`i` must not be before the counted region).
+    fn position(&mut self, i: usize) -> Position {
+        self.count_lines_to(i);
+        Position {
+            line: self.line,
+            column: self.offset + i as u64 - self.line_start + 1,
+        }
+    }
+
+    /// Returns the next complete event, or `None` when more input is needed.
+    pub fn next_event(&mut self) -> Option<FrameEvent> {
+        loop {
+            let step = match self.mode {
+                Mode::Between => self.scan_between(),
+                Mode::Garbage => self.skip_garbage_line(),
+                Mode::Undecided => self.decide_object_mode(),
+                Mode::Pretty => self.scan_pretty(),
+                Mode::Compact => self.scan_compact(),
+            };
+            match step {
+                Step::Event(event) => return Some(event),
+                Step::Continue => {}
+                Step::NeedMore => {
+                    if matches!(self.mode, Mode::Pretty | Mode::Compact) {
+                        self.drop_if_oversized();
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Between objects: skips framing bytes; starts an object or reports garbage.
+    fn scan_between(&mut self) -> Step {
+        let len = self.buf.len();
+        while self.scan < len {
+            let b = self.buf[self.scan];
+            match b {
+                b' ' | b'\t' | b'\r' | b'\n' | b',' => self.scan += 1,
+                b'[' => {
+                    self.note_significant(b);
+                    self.scan += 1;
+                }
+                b']' => {
+                    if let Shape::Array { closed } = &mut self.shape {
+                        *closed = true;
+                    }
+                    self.scan += 1;
+                }
+                0xEF if self.offset + self.scan as u64 == 0 => {
+                    // A UTF-8 byte order mark is allowed at the very start only.
+                    if len < 3 {
+                        return Step::NeedMore;
+                    }
+                    if self.buf[..3] == [0xEF, 0xBB, 0xBF] {
+                        self.scan += 3;
+                    } else {
+                        return self.start_garbage(b);
+                    }
+                }
+                b'{' => {
+                    self.note_significant(b);
+                    self.start_object();
+                    return Step::Continue;
+                }
+                _ => return self.start_garbage(b),
+            }
+        }
+        self.consumed = self.scan;
+        Step::NeedMore
+    }
+
+    fn note_significant(&mut self, b: u8) {
+        if self.shape == Shape::Empty {
+            self.shape = match b {
+                b'[' => Shape::Array { closed: false },
+                b'{' => Shape::Lines,
+                _ => Shape::NotJson { byte: b },
+            };
+        } else if let Shape::Array { closed: true } = self.shape {
+            // Entries after the closing `]`: a new writer appended to a closed file.
+            self.shape = Shape::Array { closed: false };
+        }
+    }
+
+    fn start_garbage(&mut self, byte: u8) -> Step {
+        self.note_significant(byte);
+        let at = self.position(self.scan);
+        self.mode = Mode::Garbage;
+        self.scan += 1;
+        if std::mem::replace(&mut self.garbage_reported, true) {
+            Step::Continue
+        } else {
+            Step::Event(FrameEvent::Garbage { at, byte })
+        }
+    }
+
+    /// Skips to the end of a garbage line.
+    fn skip_garbage_line(&mut self) -> Step {
+        match memchr::memchr(b'\n', &self.buf[self.scan..]) {
+            Some(k) => {
+                self.scan += k + 1;
+                self.mode = Mode::Between;
+                Step::Continue
+            }
+            None => {
+                self.scan = self.buf.len();
+                self.consumed = self.scan;
+                Step::NeedMore
+            }
+        }
+    }
+
+    fn start_object(&mut self) {
+        let start = self.scan;
+        self.frame_start = start;
+        self.frame_at = self.position(start);
+        self.index += 1;
+        self.discarded = 0;
+        self.garbage_reported = false;
+        self.scan = start + 1;
+        self.mode = Mode::Undecided;
+    }
+
+    /// Chooses how to find the end of the object just started: pretty-printed objects (`{` at
+    /// column 0, a line end, then indentation) by their closing line, others by counting
+    /// braces. Waits for the few bytes that decide it, so the choice never depends on how the
+    /// input was cut into chunks.
+    fn decide_object_mode(&mut self) -> Step {
+        let rest = &self.buf[self.frame_start + 1..];
+        let rest = rest.strip_prefix(b"\r").unwrap_or(rest);
+        let pretty = match rest {
+            [b'\n', b' ' | b'\t', ..] => true,
+            [b'\n'] | [] => return Step::NeedMore,
+            _ => false,
+        };
+        self.mode = if pretty && self.frame_at.column == 1 {
+            Mode::Pretty
+        } else {
+            self.depth = 1;
+            self.in_string = false;
+            self.escaped = false;
+            Mode::Compact
+        };
+        Step::Continue
+    }
+
+    /// Pretty mode: the object ends at the next `\n}`; a `\n{` before it means it was cut off.
+    fn scan_pretty(&mut self) -> Step {
+        // Resume one byte early: the two-byte patterns may straddle the previous buffer's end.
+        let from = self.scan.max(self.frame_start + 1) - 1;
+        let hay = &self.buf[from..];
+        let end = memmem::find(hay, b"\n}").map(|k| from + k);
+        let cut_search_end = end.unwrap_or(self.buf.len());
+        if let Some(k) = memmem::find(&self.buf[from..cut_search_end], b"\n{") {
+            return Step::Event(self.cut_at(from + k + 1));
+        }
+        match end {
+            Some(e) => Step::Event(self.finish_object(e + 2)),
+            None => {
+                self.scan = self.buf.len();
+                Step::NeedMore
+            }
+        }
+    }
+
+    /// Compact mode: counts braces outside strings.
+    fn scan_compact(&mut self) -> Step {
+        let len = self.buf.len();
+        while self.scan < len {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    self.scan += 1;
+                    continue;
+                }
+                let Some(k) = memchr::memchr3(b'"', b'\\', b'\n', &self.buf[self.scan..]) else {
+                    self.scan = len;
+                    break;
+                };
+                let i = self.scan + k;
+                match self.buf[i] {
+                    b'"' => {
+                        self.in_string = false;
+                        self.scan = i + 1;
+                    }
+                    b'\\' => {
+                        self.escaped = true;
+                        self.scan = i + 1;
+                    }
+                    _ => return Step::Event(self.cut_at(i)),
+                }
+            } else {
+                let Some(k) = memchr::memchr3(b'{', b'}', b'"', &self.buf[self.scan..]) else {
+                    self.scan = len;
+                    break;
+                };
+                let i = self.scan + k;
+                match self.buf[i] {
+                    b'"' => {
+                        self.in_string = true;
+                        self.scan = i + 1;
+                    }
+                    b'{' => {
+                        if self.buf[i - 1] == b'\n' {
+                            return Step::Event(self.cut_at(i));
+                        }
+                        self.depth += 1;
+                        self.scan = i + 1;
+                    }
+                    _ => {
+                        self.depth -= 1;
+                        self.scan = i + 1;
+                        if self.depth == 0 {
+                            return Step::Event(self.finish_object(i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        Step::NeedMore
+    }
+
+    /// Ends the current object at `end` (exclusive).
+    fn finish_object(&mut self, end: usize) -> FrameEvent {
+        self.mode = Mode::Between;
+        self.scan = end;
+        self.consumed = end;
+        let len = self.discarded + (end - self.frame_start);
+        if self.discarded > 0 || len > MAX_ENTRY_BYTES {
+            FrameEvent::TooLarge {
+                at: self.frame_at,
+                index: self.index,
+                len,
+            }
+        } else {
+            FrameEvent::Entry {
+                range: self.frame_start..end,
+                at: self.frame_at,
+                index: self.index,
+            }
+        }
+    }
+
+    /// The current object was cut off; framing resumes at `resume` (a `{` or a newline).
+    fn cut_at(&mut self, resume: usize) -> FrameEvent {
+        let event = FrameEvent::Cut {
+            at: self.frame_at,
+            index: self.index,
+            len: self.discarded + (resume - self.frame_start),
+        };
+        self.mode = Mode::Between;
+        self.scan = resume;
+        self.consumed = resume;
+        event
+    }
+
+    /// While an object is over the size limit, drops its bytes instead of holding them.
+    fn drop_if_oversized(&mut self) {
+        let held = self.scan - self.frame_start;
+        if self.discarded + held > MAX_ENTRY_BYTES {
+            // Keep the last byte: the pretty scan's two-byte patterns may straddle it.
+            let keep_from = self.scan - 1;
+            self.discarded += keep_from - self.frame_start;
+            self.frame_start = keep_from;
+            self.consumed = keep_from;
+        }
+    }
+
+    /// At the end of the input: the object still open, if any.
+    pub fn tail(&self) -> Option<Tail> {
+        match self.mode {
+            Mode::Undecided | Mode::Pretty | Mode::Compact => Some(Tail {
+                at: self.frame_at,
+                index: self.index,
+                len: self.discarded + (self.buf.len() - self.frame_start),
+            }),
+            Mode::Between | Mode::Garbage => None,
+        }
+    }
+
+    /// The number of objects started so far (complete, cut, oversized or still open).
+    pub fn objects_started(&self) -> u64 {
+        self.index
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `input` in chunks of `chunk` bytes and collects what the framer reports.
+    fn frame(input: &[u8], chunk: usize) -> (Vec<String>, Option<Tail>, Shape) {
+        let mut framer = Framer::new();
+        let mut out = Vec::new();
+        for piece in input.chunks(chunk.max(1)) {
+            framer.push(piece);
+            while let Some(event) = framer.next_event() {
+                out.push(match event {
+                    FrameEvent::Entry { range, at, index } => format!(
+                        "entry {index} at {}:{}: {}",
+                        at.line,
+                        at.column,
+                        String::from_utf8_lossy(framer.bytes(range))
+                    ),
+                    other => format!("{other:?}"),
+                });
+            }
+        }
+        (out, framer.tail(), framer.shape())
+    }
+
+    #[test]
+    fn pretty_unclosed_array_as_the_writer_writes_it() {
+        let input = b"[\n{\n  \"a\": {\n    \"b\": \"}\"\n  }\n}\n,\n{\n  \"c\": 1\n}\n";
+        let (events, tail, shape) = frame(input, 1 << 20);
+        assert_eq!(
+            events,
+            vec![
+                "entry 1 at 2:1: {\n  \"a\": {\n    \"b\": \"}\"\n  }\n}",
+                "entry 2 at 8:1: {\n  \"c\": 1\n}",
+            ]
+        );
+        assert_eq!(tail, None);
+        assert_eq!(shape, Shape::Array { closed: false });
+    }
+
+    #[test]
+    fn closed_array_on_one_line() {
+        let input = br#"[{"a":"{\"x"},{"b":{"c":[1,{"d":2}]}}]"#;
+        let (events, tail, shape) = frame(input, 3);
+        assert_eq!(
+            events,
+            vec![
+                r#"entry 1 at 1:2: {"a":"{\"x"}"#,
+                r#"entry 2 at 1:15: {"b":{"c":[1,{"d":2}]}}"#,
+            ]
+        );
+        assert_eq!(tail, None);
+        assert_eq!(shape, Shape::Array { closed: true });
+    }
+
+    #[test]
+    fn json_lines_with_bom_and_crlf() {
+        let input = b"\xEF\xBB\xBF{\"a\":1}\r\n{\"b\":2}\r\n";
+        let (events, _, shape) = frame(input, 2);
+        assert_eq!(
+            events,
+            vec!["entry 1 at 1:4: {\"a\":1}", "entry 2 at 2:1: {\"b\":2}"]
+        );
+        assert_eq!(shape, Shape::Lines);
+    }
+
+    #[test]
+    fn an_open_object_at_the_end_is_a_tail_not_an_event() {
+        let input = b"[\n{\n  \"a\": 1\n}\n,\n{\n  \"b\": \"half";
+        let (events, tail, _) = frame(input, 5);
+        assert_eq!(events.len(), 1);
+        let tail = tail.expect("an open object");
+        assert_eq!((tail.at.line, tail.index, tail.len), (6, 2, 14));
+    }
+
+    #[test]
+    fn an_object_cut_off_by_a_new_writer_is_reported_and_the_next_one_read() {
+        let input = b"[\n{\n  \"a\": \"cut\n,\n{\n  \"b\": 2\n}\n";
+        let (events, _, _) = frame(input, 4);
+        assert_eq!(
+            events,
+            vec![
+                "Cut { at: Position { line: 2, column: 1 }, index: 1, len: 16 }",
+                "entry 2 at 5:1: {\n  \"b\": 2\n}",
+            ]
+        );
+        // The same in a compact line: a raw newline inside a string ends the object.
+        let (events, _, _) = frame(b"{\"a\":\"cut\n{\"b\":2}\n", 1);
+        assert_eq!(events.len(), 2);
+        assert!(events[0].starts_with("Cut"), "{events:?}");
+    }
+
+    #[test]
+    fn garbage_between_entries_is_reported_once_per_run() {
+        let input = b"{\"a\":1}\nnot json\nstill not\n{\"b\":2}\nxx\n";
+        let (events, _, _) = frame(input, 7);
+        assert_eq!(
+            events,
+            vec![
+                "entry 1 at 1:1: {\"a\":1}",
+                "Garbage { at: Position { line: 2, column: 1 }, byte: 110 }",
+                "entry 2 at 4:1: {\"b\":2}",
+                "Garbage { at: Position { line: 5, column: 1 }, byte: 120 }",
+            ]
+        );
+    }
+
+    #[test]
+    fn binary_input_is_not_json() {
+        let (_, _, shape) = frame(b"\x00\x01binary", 100);
+        assert_eq!(shape, Shape::NotJson { byte: 0 });
+    }
+}

@@ -1,0 +1,355 @@
+//! The one trace reader: every command reads trace files through it.
+//!
+//! A [`TraceReader`] takes bytes from a source (a file, a gzip stream, a growing file being
+//! followed) in chunks, frames them into objects ([`framer`]) and parses each into a
+//! [`TraceEntry`] borrowed from its buffer. Memory holds one chunk plus the entry still being
+//! written, whatever the file's size. Damaged input becomes [`Problem`]s, reported and skipped;
+//! an entry still being written at the end of the input is the [`ReadSummary::tail`], not an
+//! error.
+
+pub mod framer;
+
+use crate::model::TraceEntry;
+use crate::text;
+use flate2::read::MultiGzDecoder;
+use framer::{FrameEvent, Framer, Position, Shape, Tail};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+/// How many bytes a reader takes from its source at a time by default.
+pub const DEFAULT_CHUNK: usize = 256 * 1024;
+
+/// Something wrong with the input, with where it is: reported, and the rest still read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: Arc<Path>,
+    pub at: Option<Position>,
+    /// The 1-based number of the entry concerned, when one is.
+    pub entry: Option<u64>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    /// `FILE:LINE:COLUMN: entry N: what is wrong`, as compilers and linters write it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", text::escape(&self.path.to_string_lossy(), false))?;
+        if let Some(at) = self.at {
+            write!(f, ":{}:{}", at.line, at.column)?;
+        }
+        if let Some(n) = self.entry {
+            write!(f, ": entry {n}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// One complete entry: its parsed form, and the bytes and place it was read from.
+#[derive(Debug)]
+pub struct Entry<'r> {
+    pub entry: TraceEntry<'r>,
+    pub bytes: &'r [u8],
+    pub at: Position,
+    pub index: u64,
+}
+
+/// What a reader has seen: the input's shape and what became of its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSummary {
+    pub shape: Shape,
+    /// The input was gzip-compressed.
+    pub compressed: bool,
+    /// Entries read and parsed.
+    pub entries: u64,
+    /// Entries skipped as damaged (parse errors, cut off, too large).
+    pub skipped: u64,
+    /// Problems outside entries (garbage between entries, read errors).
+    pub other_problems: u64,
+    /// An entry still open at the end of the input (being written, or cut off by a crash).
+    pub tail: Option<Tail>,
+    /// Bytes read from the (decompressed) input.
+    pub bytes: u64,
+}
+
+/// Reads trace entries from a source. See the module documentation.
+pub struct TraceReader {
+    path: Arc<Path>,
+    source: Box<dyn Read + Send>,
+    compressed: bool,
+    framer: Framer,
+    chunk: usize,
+    /// The source failed or is not a trace: read no further.
+    stopped: bool,
+    entries: u64,
+    skipped: u64,
+    other_problems: u64,
+}
+
+impl TraceReader {
+    /// Opens a trace file; gzip is recognised by its content, whatever the file's name.
+    pub fn open(path: &Path) -> io::Result<TraceReader> {
+        let file = File::open(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        Self::from_source(path, file)
+    }
+
+    /// Reads from any byte source named `path` in messages; gzip is recognised by content.
+    pub fn from_source(path: &Path, source: impl Read + Send + 'static) -> io::Result<Self> {
+        let mut buffered = BufReader::with_capacity(DEFAULT_CHUNK, source);
+        let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let source: Box<dyn Read + Send> = if compressed {
+            Box::new(MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        Ok(TraceReader {
+            path: Arc::from(path),
+            source,
+            compressed,
+            framer: Framer::new(),
+            chunk: DEFAULT_CHUNK,
+            stopped: false,
+            entries: 0,
+            skipped: 0,
+            other_problems: 0,
+        })
+    }
+
+    /// Takes at most `bytes` from the source at a time (small for reading just a file's head).
+    pub fn with_chunk_size(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
+    /// The path the reader reports problems against.
+    pub fn path(&self) -> &Arc<Path> {
+        &self.path
+    }
+
+    /// The next entry or problem; `None` when the source has no more bytes for now. A source
+    /// that grows later (a followed file) can be read further by calling again.
+    pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, Problem>> {
+        loop {
+            if let Some(event) = self.framer.next_event() {
+                match event {
+                    FrameEvent::Entry { range, at, index } => {
+                        let bytes = self.framer.bytes(range);
+                        return Some(match TraceEntry::parse(bytes) {
+                            Ok(entry) => {
+                                self.entries += 1;
+                                Ok(Entry {
+                                    entry,
+                                    bytes,
+                                    at,
+                                    index,
+                                })
+                            }
+                            Err(e) => {
+                                self.skipped += 1;
+                                Err(parse_problem(&self.path, at, index, &e))
+                            }
+                        });
+                    }
+                    other => {
+                        if let Some(problem) = self.framing_problem(other) {
+                            return Some(Err(problem));
+                        }
+                        continue;
+                    }
+                }
+            }
+            if self.stopped {
+                return None;
+            }
+            match self.framer.fill_from(&mut *self.source, self.chunk) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => {
+                    self.stopped = true;
+                    self.other_problems += 1;
+                    return Some(Err(self.read_problem(&e)));
+                }
+            }
+        }
+    }
+
+    /// What the reader has seen so far.
+    pub fn summary(&self) -> ReadSummary {
+        ReadSummary {
+            shape: self.framer.shape(),
+            compressed: self.compressed,
+            entries: self.entries,
+            skipped: self.skipped,
+            other_problems: self.other_problems,
+            tail: self.framer.tail(),
+            bytes: self.framer.bytes_fed(),
+        }
+    }
+
+    fn framing_problem(&mut self, event: FrameEvent) -> Option<Problem> {
+        let problem = |at, entry, message: String| Problem {
+            path: self.path.clone(),
+            at: Some(at),
+            entry,
+            message,
+        };
+        Some(match event {
+            FrameEvent::Entry { .. } => return None,
+            FrameEvent::Cut { at, index, len } => {
+                self.skipped += 1;
+                problem(
+                    at,
+                    Some(index),
+                    format!(
+                        "incomplete entry ({len} bytes): cut off where the next entry starts; skipped"
+                    ),
+                )
+            }
+            FrameEvent::TooLarge { at, index, len } => {
+                self.skipped += 1;
+                problem(
+                    at,
+                    Some(index),
+                    format!(
+                        "entry is {} MiB, over the limit of {} MiB; skipped",
+                        len >> 20,
+                        framer::MAX_ENTRY_BYTES >> 20
+                    ),
+                )
+            }
+            FrameEvent::Garbage { at, byte } => {
+                self.other_problems += 1;
+                if let Shape::NotJson { .. } = self.framer.shape() {
+                    self.stopped = true;
+                    return Some(Problem {
+                        path: self.path.clone(),
+                        at: None,
+                        entry: None,
+                        message: format!(
+                            "not a JSON trace file: it starts with {} where `[` or `{{` was expected",
+                            describe_byte(byte)
+                        ),
+                    });
+                }
+                problem(
+                    at,
+                    None,
+                    format!(
+                        "unexpected {} between entries; skipped to the next entry",
+                        describe_byte(byte)
+                    ),
+                )
+            }
+        })
+    }
+
+    fn read_problem(&self, e: &io::Error) -> Problem {
+        let message = if self.compressed && e.kind() == io::ErrorKind::UnexpectedEof {
+            "gzip stream is cut short; showing what it held".to_owned()
+        } else if self.compressed {
+            format!("cannot decompress: {e}; showing what was read")
+        } else {
+            format!("read error: {e}; showing what was read")
+        };
+        Problem {
+            path: self.path.clone(),
+            at: None,
+            entry: None,
+            message,
+        }
+    }
+}
+
+/// A parse error placed in the file: serde_json counts from the start of the entry.
+fn parse_problem(path: &Arc<Path>, at: Position, index: u64, e: &serde_json::Error) -> Problem {
+    let (line, column) = (e.line() as u64, e.column() as u64);
+    let position = if line <= 1 {
+        Position {
+            line: at.line,
+            column: at.column + column.saturating_sub(1),
+        }
+    } else {
+        Position {
+            line: at.line + line - 1,
+            column,
+        }
+    };
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = full.strip_suffix(&suffix).unwrap_or(&full);
+    Problem {
+        path: path.clone(),
+        at: Some(position),
+        entry: Some(index),
+        message: text::escape(message, false).into_owned(),
+    }
+}
+
+fn describe_byte(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("'{}'", b as char)
+    } else {
+        format!("byte 0x{b:02x}")
+    }
+}
+
+/// Every complete entry of a file, with problems passed to `on_problem`: the common loop of
+/// commands that read a whole file.
+pub fn read_file(
+    path: &Path,
+    mut on_problem: impl FnMut(Problem),
+    mut on_entry: impl FnMut(&Entry<'_>),
+) -> io::Result<ReadSummary> {
+    let mut reader = TraceReader::open(path)?;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(entry) => on_entry(&entry),
+            Err(problem) => on_problem(problem),
+        }
+    }
+    Ok(reader.summary())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &'static [u8]) -> (Vec<String>, Vec<String>, ReadSummary) {
+        let mut reader = TraceReader::from_source(Path::new("t.json"), bytes).unwrap();
+        let (mut agents, mut problems) = (Vec::new(), Vec::new());
+        while let Some(item) = reader.next_entry() {
+            match item {
+                Ok(e) => agents.push(e.entry.agent_id.into_owned()),
+                Err(p) => problems.push(p.to_string()),
+            }
+        }
+        (agents, problems, reader.summary())
+    }
+
+    #[test]
+    fn a_bad_entry_is_reported_with_its_place_and_the_rest_is_read() {
+        let input = b"[\n{\n  \"timestamp\": \"2025-05-02T14:32:15Z\",\n  \"agent_id\": \"a\"\n}\n,\n{\n  \"timestamp\": \"2025-05-02T14:32:16Z\",\n  \"agent_id\": 7\n}\n,\n{\n  \"timestamp\": \"2025-05-02T14:32:17Z\",\n  \"agent_id\": \"c\"\n}\n]\n";
+        let (agents, problems, summary) = read_all(input);
+        assert_eq!(agents, ["a", "c"]);
+        assert_eq!(
+            problems,
+            ["t.json:9:15: entry 2: invalid type: integer `7`, expected a string"]
+        );
+        assert_eq!(summary.shape, Shape::Array { closed: true });
+        assert_eq!((summary.entries, summary.skipped), (2, 1));
+    }
+
+    #[test]
+    fn a_binary_file_gets_one_message() {
+        let (agents, problems, _) = read_all(b"\x7fELF\x02\x01\x01\n\n{{{{\n\x00\x00\n");
+        assert!(agents.is_empty());
+        assert_eq!(
+            problems,
+            ["t.json: not a JSON trace file: it starts with byte 0x7f where `[` or `{` was expected"]
+        );
+    }
+}
