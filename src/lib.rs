@@ -3,7 +3,15 @@
 //! The library does all the work and writes into `&mut dyn Write`; `main.rs` only parses
 //! arguments, decides colour and width, and turns results into exit codes.
 
+pub mod cli;
+pub mod cmd;
+pub mod error;
 pub mod model;
 pub mod read;
+pub mod render;
+pub mod report;
+pub mod session;
+pub mod summary;
 pub mod text;
 pub mod time;
+pub mod units;

@@ -3,8 +3,8 @@
 //! that needs the hooks and agents of a 1 GB trace does not pay for the state it never shows.
 
 use crate::time::Timestamp;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -186,12 +186,18 @@ impl<'a> TraceEntry<'a> {
 
     /// The merged state's data, sorted by key; the output state's value wins for a key in both.
     pub fn merged_data(&self) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>, serde_json::Error> {
-        merge(self.state.and_then(|s| s.data), self.output_state().and_then(|s| s.data))
+        merge(
+            self.state.and_then(|s| s.data),
+            self.output_state().and_then(|s| s.data),
+        )
     }
 
     /// The merged state's meta, sorted by key; the output state's value wins for a key in both.
     pub fn merged_meta(&self) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>, serde_json::Error> {
-        merge(self.state.and_then(|s| s.meta), self.output_state().and_then(|s| s.meta))
+        merge(
+            self.state.and_then(|s| s.meta),
+            self.output_state().and_then(|s| s.meta),
+        )
     }
 
     /// How long the agent said its run took, when it measured it (non-zero, with real times).
@@ -434,7 +440,10 @@ mod tests {
         let e = TraceEntry::parse(AFTER_RUN.as_bytes()).unwrap();
         assert_eq!(e.hook, Hook::AfterAgentRun);
         assert_eq!(e.agent_id, "planner");
-        assert!(matches!(e.agent_id, Cow::Borrowed(_)), "plain strings are borrowed");
+        assert!(
+            matches!(e.agent_id, Cow::Borrowed(_)),
+            "plain strings are borrowed"
+        );
         assert_eq!(e.route().as_deref(), Some("researcher"));
         assert_eq!(e.meta("k").as_deref(), Some("v"));
         assert_eq!(e.reported_duration_ms(), None);
@@ -451,8 +460,9 @@ mod tests {
         assert_eq!(e.hook, Hook::AfterAgentRun);
         assert_eq!(e.route(), None);
         assert!(e.merged_data().unwrap().is_empty());
-        let e = TraceEntry::parse(br#"{"timestamp":1714640535,"hook":"HookAgentError","error":""}"#)
-            .unwrap();
+        let e =
+            TraceEntry::parse(br#"{"timestamp":1714640535,"hook":"HookAgentError","error":""}"#)
+                .unwrap();
         assert_eq!(e.hook, Hook::AgentError);
         assert_eq!(e.error, None);
     }
@@ -462,11 +472,21 @@ mod tests {
         let err = TraceEntry::parse(b"{\"timestamp\":\"2025-05-02T14:32:15Z\",\n\"agent_id\":42}")
             .unwrap_err();
         assert_eq!((err.line(), err.column()), (2, 13));
-        assert!(err.to_string().contains("invalid type: integer `42`"), "{err}");
+        assert!(
+            err.to_string().contains("invalid type: integer `42`"),
+            "{err}"
+        );
         let err = TraceEntry::parse(br#"{"timestamp":"yesterday"}"#).unwrap_err();
-        assert!(err.to_string().starts_with("invalid timestamp \"yesterday\""), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("invalid timestamp \"yesterday\""),
+            "{err}"
+        );
         let err = TraceEntry::parse(br#"{"hook":"AfterAgentRun"}"#).unwrap_err();
-        assert!(err.to_string().contains("missing field `timestamp`"), "{err}");
+        assert!(
+            err.to_string().contains("missing field `timestamp`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -24,11 +24,14 @@ fn is_unsafe(c: char) -> bool {
 /// Makes `s` safe to print: every unsafe character becomes a visible escape (`\n`, `\x1b`,
 /// `\u202e`). With `keep_newlines`, line breaks stay line breaks (for multi-line views).
 pub fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let needs = |b: u8| b < 0x20 || b >= 0x7f;
+    let needs = |b: u8| !(0x20..0x7f).contains(&b);
     if !s.bytes().any(needs) {
         return Cow::Borrowed(s);
     }
-    if !s.chars().any(|c| is_unsafe(c) && !(keep_newlines && c == '\n')) {
+    if !s
+        .chars()
+        .any(|c| is_unsafe(c) && !(keep_newlines && c == '\n'))
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -98,7 +101,10 @@ mod tests {
         assert_eq!(escape("plain text", false), "plain text");
         assert!(matches!(escape("日本語", false), Cow::Borrowed(_)));
         assert_eq!(escape("\x1b[31mred\x1b[0m", false), "\\x1b[31mred\\x1b[0m");
-        assert_eq!(escape("\x1b]8;;http://x\x07link", false), "\\x1b]8;;http://x\\x07link");
+        assert_eq!(
+            escape("\x1b]8;;http://x\x07link", false),
+            "\\x1b]8;;http://x\\x07link"
+        );
         assert_eq!(escape("abc\u{202e}cba", false), "abc\\u202ecba");
         assert_eq!(escape("a\nb\tc\r", false), "a\\nb\\tc\\r");
         assert_eq!(escape("a\nb\u{9b}", true), "a\nb\\u009b");

@@ -40,7 +40,7 @@ pub enum DisplayZone {
 impl Timestamp {
     /// Go's zero `time.Time` (`0001-01-01T00:00:00Z`), which the writer uses for "not set".
     pub fn is_go_zero(&self) -> bool {
-        self.unix_nanos <= GO_ZERO_UNIX_NANOS
+        self.unix_nanos == GO_ZERO_UNIX_NANOS
     }
 
     /// Parses RFC 3339 (`2025-05-02T14:32:15.123456789+05:30`, `...Z`), also accepting a
@@ -193,7 +193,9 @@ impl Timestamp {
 
     /// `YYYY-MM-DD HH:MM:SS ±HH:MM` in the chosen zone (lists' form: precise to the second).
     pub fn date_time(self, zone: DisplayZone) -> String {
-        self.to_chrono(zone).format("%Y-%m-%d %H:%M:%S %:z").to_string()
+        self.to_chrono(zone)
+            .format("%Y-%m-%d %H:%M:%S %:z")
+            .to_string()
     }
 
     /// Milliseconds from `self` to `later` (negative when `later` is earlier).
@@ -310,7 +312,10 @@ mod tests {
     fn parses_the_writers_timestamps() {
         let t = Timestamp::parse_rfc3339("2025-05-02T14:32:15.123456789+05:30").unwrap();
         assert_eq!(t.offset_secs, 19_800);
-        assert_eq!(t.rfc3339(DisplayZone::Utc), "2025-05-02T09:02:15.123456789Z");
+        assert_eq!(
+            t.rfc3339(DisplayZone::Utc),
+            "2025-05-02T09:02:15.123456789Z"
+        );
         assert_eq!(t.clock_millis(DisplayZone::Written), "14:32:15.123");
         assert_eq!(t.clock_millis(DisplayZone::Utc), "09:02:15.123");
         let short = Timestamp::parse_rfc3339("2025-05-02T14:32:15.1Z").unwrap();
@@ -329,7 +334,11 @@ mod tests {
         ] {
             let ours = Timestamp::parse_rfc3339(s).unwrap();
             let theirs = DateTime::parse_from_rfc3339(s).unwrap();
-            assert_eq!(ours.unix_nanos, theirs.timestamp_nanos_opt().unwrap(), "{s}");
+            assert_eq!(
+                ours.unix_nanos,
+                theirs.timestamp_nanos_opt().unwrap(),
+                "{s}"
+            );
         }
     }
 
@@ -353,7 +362,11 @@ mod tests {
     fn the_go_zero_time_is_recognised() {
         let zero = Timestamp::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
         assert!(zero.is_go_zero());
-        assert!(!Timestamp::parse_rfc3339("1970-01-01T00:00:00Z").unwrap().is_go_zero());
+        assert!(
+            !Timestamp::parse_rfc3339("1970-01-01T00:00:00Z")
+                .unwrap()
+                .is_go_zero()
+        );
     }
 
     #[test]
@@ -365,7 +378,12 @@ mod tests {
             (now.timestamp() - 7200) * NANOS_PER_SEC
         );
         let date = parse_time_bound("2024-01-01", now).unwrap();
-        assert_eq!(date.to_chrono(DisplayZone::Local).format("%F %T").to_string(), "2024-01-01 00:00:00");
+        assert_eq!(
+            date.to_chrono(DisplayZone::Local)
+                .format("%F %T")
+                .to_string(),
+            "2024-01-01 00:00:00"
+        );
         assert!(parse_time_bound("2024-01-01T00:00:00Z", now).is_ok());
         let err = parse_time_bound("soon", now).unwrap_err();
         assert!(err.contains("invalid time 'soon'"), "{err}");

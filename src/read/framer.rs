@@ -42,9 +42,17 @@ pub enum FrameEvent {
         index: u64,
     },
     /// An object cut off where a new one starts (a writer that crashed, then a new one appending).
-    Cut { at: Position, index: u64, len: usize },
+    Cut {
+        at: Position,
+        index: u64,
+        len: usize,
+    },
     /// An object larger than [`MAX_ENTRY_BYTES`], skipped without being held.
-    TooLarge { at: Position, index: u64, len: usize },
+    TooLarge {
+        at: Position,
+        index: u64,
+        len: usize,
+    },
     /// Bytes between objects that belong to no object and to no framing (`[`, `,`, `]`).
     Garbage { at: Position, byte: u8 },
 }

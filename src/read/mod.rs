@@ -92,7 +92,10 @@ impl TraceReader {
     pub fn open(path: &Path) -> io::Result<TraceReader> {
         let file = File::open(path)?;
         if file.metadata()?.is_dir() {
-            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
         }
         Self::from_source(path, file)
     }
@@ -349,7 +352,90 @@ mod tests {
         assert!(agents.is_empty());
         assert_eq!(
             problems,
-            ["t.json: not a JSON trace file: it starts with byte 0x7f where `[` or `{` was expected"]
+            [
+                "t.json: not a JSON trace file: it starts with byte 0x7f where `[` or `{` was expected"
+            ]
         );
+    }
+
+    /// A reader over `bytes` that is handed them in the given piece sizes (cycled).
+    struct Pieces {
+        bytes: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes[self.turn % self.sizes.len()].max(1);
+            self.turn += 1;
+            let n = size.min(buf.len()).min(self.bytes.len() - self.at);
+            buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Everything a reader reports, entries as their bytes and positions.
+    fn everything(source: impl Read + Send + 'static, chunk: usize) -> (Vec<String>, ReadSummary) {
+        let mut reader = TraceReader::from_source(Path::new("t"), source)
+            .unwrap()
+            .with_chunk_size(chunk);
+        let mut out = Vec::new();
+        while let Some(item) = reader.next_entry() {
+            out.push(match item {
+                Ok(e) => format!(
+                    "{}:{}:{} {}",
+                    e.index,
+                    e.at.line,
+                    e.at.column,
+                    String::from_utf8_lossy(e.bytes)
+                ),
+                Err(p) => p.to_string(),
+            });
+        }
+        (out, reader.summary())
+    }
+
+    /// The fixtures' shapes, plus damage, as one input to cut up.
+    fn corpus() -> Vec<Vec<u8>> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut inputs: Vec<Vec<u8>> = [
+            "req-17461590.trace.json",
+            "req-17461592.trace.json",
+            "req-30000001.trace.json",
+            "shapes/one-line.trace.json",
+            "shapes/lines.trace.jsonl",
+            "shapes/bom-crlf.trace.json",
+            "bad/wrong-type-and-garbage.trace.json",
+        ]
+        .iter()
+        .map(|name| std::fs::read(root.join(name)).unwrap())
+        .collect();
+        // A writer that crashed mid-string and a new one that appended.
+        let mut crashed = inputs[0][..700].to_vec();
+        crashed.extend_from_slice(&inputs[0][1..]);
+        inputs.push(crashed);
+        inputs
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(64))]
+
+        /// Feeding a file in pieces cut at arbitrary byte boundaries yields exactly what
+        /// feeding it whole does: the same entries, problems, positions and summary.
+        #[test]
+        fn chunking_never_changes_what_is_read(
+            which in 0usize..8,
+            sizes in proptest::collection::vec(1usize..700, 1..20),
+            chunk in 1usize..4096,
+        ) {
+            let input = corpus().swap_remove(which);
+            let whole = everything(io::Cursor::new(input.clone()), input.len().max(1));
+            let pieces = Pieces { bytes: input, at: 0, sizes, turn: 0 };
+            let cut = everything(pieces, chunk);
+            proptest::prop_assert_eq!(whole, cut);
+        }
     }
 }

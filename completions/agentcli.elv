@@ -1,0 +1,74 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[agentcli] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'agentcli'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'agentcli'= {
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List the sessions in the trace directory, newest first'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agentcli;list'= {
+            cand --since 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
+            cand --until 'Only sessions that started before TIME (same forms as --since)'
+            cand --format 'Output format'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand -v 'Also read each file whole: entries, events, agents, duration, errors'
+            cand --verbose 'Also read each file whole: entries, events, agents, duration, errors'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;completions'= {
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;help'= {
+            cand list 'List the sessions in the trace directory, newest first'
+            cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'agentcli;help;list'= {
+        }
+        &'agentcli;help;completions'= {
+        }
+        &'agentcli;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

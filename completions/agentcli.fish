@@ -1,0 +1,65 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_agentcli_global_optspecs
+    string join \n dir= color= utc local width= h/help V/version
+end
+
+function __fish_agentcli_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_agentcli_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_agentcli_using_subcommand
+    set -l cmd (__fish_agentcli_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c agentcli -n "__fish_agentcli_needs_command" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_needs_command" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_needs_command" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_needs_command" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_needs_command" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Only sessions that started before TIME (same forms as --since)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+csv\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also read each file whole: entries, events, agents, duration, errors'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

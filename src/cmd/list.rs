@@ -1,0 +1,318 @@
+//! `agentcli list`: the sessions of the trace directory, newest first, as a table, JSON or CSV.
+
+use super::Context;
+use crate::cli::{ListArgs, ListFormat};
+use crate::error::{Error, shown};
+use crate::render::boxed_table;
+use crate::report::Reporter;
+use crate::session::{SUFFIXES, SessionFile, discover};
+use crate::summary::{Head, Summary, read_head, summarize};
+use crate::text;
+use crate::time::{DisplayZone, Timestamp, parse_time_bound};
+use crate::units;
+use chrono::{DateTime, Local};
+use comfy_table::CellAlignment;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::Write;
+
+/// `list`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub verbose: bool,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub format: ListFormat,
+}
+
+impl ListOptions {
+    pub fn from_args(args: &ListArgs, ctx: &Context) -> Result<ListOptions, Error> {
+        let bound = |flag: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|v| parse_time_bound(v, ctx.now))
+                .transpose()
+                .map_err(|message| Error::Usage {
+                    what: flag.to_owned(),
+                    message,
+                })
+        };
+        Ok(ListOptions {
+            verbose: args.verbose,
+            since: bound("--since", &args.since)?,
+            until: bound("--until", &args.until)?,
+            format: args.format,
+        })
+    }
+}
+
+/// One session as listed.
+struct Listed {
+    session: SessionFile,
+    head: Result<Head, String>,
+    summary: Option<Result<Summary, String>>,
+}
+
+impl Listed {
+    fn started(&self) -> Option<Timestamp> {
+        self.head.as_ref().ok()?.started
+    }
+
+    fn status(&self) -> String {
+        match &self.head {
+            Ok(head) => head.status.to_string(),
+            Err(_) => "unreadable".to_owned(),
+        }
+    }
+}
+
+pub fn run(
+    args: &ListArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let opts = ListOptions::from_args(args, ctx)?;
+    let found = discover(&ctx.dir)?;
+    for bad in &found.unreadable {
+        report.unreadable(&bad.path, &bad.error);
+    }
+    if found.sessions.is_empty() {
+        report.note(&format!(
+            "no trace files in {} (looking for names ending in {}); \
+             choose the directory with --dir or AGENTCLI_TRACE_DIR",
+            shown(&ctx.dir),
+            SUFFIXES.join(", ")
+        ));
+    }
+    let total = found.sessions.len();
+    let mut listed: Vec<Listed> = found
+        .sessions
+        .into_par_iter()
+        .map(|session| {
+            let head = read_head(&session.path).map_err(|e| e.to_string());
+            let summary = (opts.verbose && head.is_ok())
+                .then(|| summarize(&session.path).map_err(|e| e.to_string()));
+            Listed {
+                session,
+                head,
+                summary,
+            }
+        })
+        .collect();
+    report_problems(&listed, report);
+
+    if opts.since.is_some() || opts.until.is_some() {
+        listed.retain(|l| {
+            l.started().is_some_and(|t| {
+                opts.since.is_none_or(|since| t >= since)
+                    && opts.until.is_none_or(|until| t < until)
+            })
+        });
+        if listed.is_empty() && total > 0 {
+            report.note(&format!(
+                "none of the {total} sessions in {} started in the time range given",
+                shown(&ctx.dir)
+            ));
+        }
+    }
+    // Newest first: by start, then by modification for sessions without a readable start.
+    listed.sort_by(|a, b| {
+        b.started()
+            .cmp(&a.started())
+            .then(b.session.modified.cmp(&a.session.modified))
+            .then(a.session.id.cmp(&b.session.id))
+    });
+
+    match opts.format {
+        // An empty table says nothing the note on stderr did not; data formats stay parseable.
+        ListFormat::Table if listed.is_empty() => {}
+        ListFormat::Table => write_table(&listed, &opts, ctx, out)?,
+        ListFormat::Json => write_json(&listed, &opts, ctx, out)?,
+        ListFormat::Csv => write_csv(&listed, &opts, ctx, out)?,
+    }
+    Ok(())
+}
+
+fn report_problems(listed: &[Listed], report: &mut Reporter) {
+    for l in listed {
+        match &l.head {
+            Err(e) => report.unreadable(&l.session.path, e),
+            Ok(head) => match &l.summary {
+                Some(Ok(summary)) => {
+                    for problem in &summary.problems {
+                        report.problem(problem);
+                    }
+                }
+                Some(Err(e)) => report.unreadable(&l.session.path, e),
+                None => {
+                    if let Some(problem) = &head.problem {
+                        report.problem(problem);
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Modification times are the machine's: shown in its zone unless UTC is asked for.
+fn modified(session: &SessionFile, zone: DisplayZone) -> Option<DateTime<chrono::FixedOffset>> {
+    let local: DateTime<Local> = session.modified?.into();
+    Some(match zone {
+        DisplayZone::Utc => local.with_timezone(&chrono::Utc).fixed_offset(),
+        _ => local.fixed_offset(),
+    })
+}
+
+fn write_table(
+    listed: &[Listed],
+    opts: &ListOptions,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut table = boxed_table(ctx.width);
+    let mut header = vec!["SESSION", "STARTED", "MODIFIED", "SIZE", "STATUS"];
+    if opts.verbose {
+        header.extend(["ENTRIES", "EVENTS", "AGENTS", "DURATION", "ERRORS"]);
+    }
+    table.set_header(header);
+    for l in listed {
+        let mut row = vec![
+            text::escape(&l.session.id, false).into_owned(),
+            l.started().map_or("-".into(), |t| t.date_time(ctx.zone)),
+            modified(&l.session, ctx.zone)
+                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+            units::bytes(l.session.size),
+            l.status(),
+        ];
+        if let Some(Ok(s)) = &l.summary {
+            row.extend([
+                s.entries.to_string(),
+                s.events.to_string(),
+                text::escape(&agents(s).join(", "), false).into_owned(),
+                s.duration_ms().map_or("-".into(), units::duration_ms),
+                s.errors.to_string(),
+            ]);
+        } else if opts.verbose {
+            row.extend(["-"; 5].map(String::from));
+        }
+        table.add_row(row);
+    }
+    for column in [3, 5, 6, 8, 9] {
+        if let Some(c) = table.column_mut(column) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{table}")
+}
+
+fn agents(summary: &Summary) -> Vec<&str> {
+    summary.agents.iter().map(String::as_str).collect()
+}
+
+/// One session in `--format json` and `--format csv`: the table's fields, times in full.
+#[derive(Serialize)]
+struct Record<'a> {
+    session: &'a str,
+    path: String,
+    started: Option<String>,
+    modified: Option<String>,
+    size_bytes: u64,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entries: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agents: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problems: Option<u64>,
+}
+
+fn record<'a>(l: &'a Listed, ctx: &Context) -> Record<'a> {
+    let summary = l.summary.as_ref().and_then(|s| s.as_ref().ok());
+    Record {
+        session: &l.session.id,
+        path: l.session.path.to_string_lossy().into_owned(),
+        started: l.started().map(|t| t.rfc3339(ctx.zone)),
+        modified: modified(&l.session, ctx.zone)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        size_bytes: l.session.size,
+        status: l.status(),
+        entries: summary.map(|s| s.entries),
+        events: summary.map(|s| s.events),
+        agents: summary.map(agents),
+        duration_ms: summary.and_then(Summary::duration_ms),
+        errors: summary.map(|s| s.errors),
+        problems: summary.map(|s| s.problem_count),
+    }
+}
+
+fn write_json(
+    listed: &[Listed],
+    _opts: &ListOptions,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let records: Vec<Record> = listed.iter().map(|l| record(l, ctx)).collect();
+    serde_json::to_writer_pretty(&mut *out, &records)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn write_csv(
+    listed: &[Listed],
+    opts: &ListOptions,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = vec![
+        "session",
+        "path",
+        "started",
+        "modified",
+        "size_bytes",
+        "status",
+    ];
+    if opts.verbose {
+        header.extend([
+            "entries",
+            "events",
+            "agents",
+            "duration_ms",
+            "errors",
+            "problems",
+        ]);
+    }
+    w.write_record(&header)?;
+    let or_empty = |v: Option<String>| v.unwrap_or_default();
+    for l in listed {
+        let r = record(l, ctx);
+        let mut row = vec![
+            r.session.to_owned(),
+            r.path,
+            or_empty(r.started),
+            or_empty(r.modified),
+            r.size_bytes.to_string(),
+            r.status,
+        ];
+        if opts.verbose {
+            row.extend([
+                or_empty(r.entries.map(|n| n.to_string())),
+                or_empty(r.events.map(|n| n.to_string())),
+                or_empty(r.agents.map(|a| a.join(";"))),
+                or_empty(r.duration_ms.map(|d| d.to_string())),
+                or_empty(r.errors.map(|n| n.to_string())),
+                or_empty(r.problems.map(|n| n.to_string())),
+            ]);
+        }
+        w.write_record(&row)?;
+    }
+    w.flush()?;
+    Ok(())
+}

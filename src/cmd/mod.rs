@@ -1,0 +1,105 @@
+//! The commands: each turns its clap arguments into typed options once, then runs on the
+//! library and writes its data to `out` and its diagnostics to `err`.
+
+pub mod completions;
+pub mod list;
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::report::Reporter;
+use crate::time::DisplayZone;
+use chrono::{DateTime, Local};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Table width when the output is not a terminal and `--width` is not given.
+pub const DEFAULT_WIDTH: usize = 120;
+
+/// Settings decided once, in `main`, and passed down as plain values.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The trace directory.
+    pub dir: PathBuf,
+    /// Colour the output (decided from --color, NO_COLOR, TERM and whether stdout is a terminal).
+    pub color: bool,
+    pub zone: DisplayZone,
+    /// Width of tables in columns.
+    pub width: usize,
+    /// "Now", for relative times (`--since 2h`).
+    pub now: DateTime<Local>,
+}
+
+/// What the terminal (if stdout is one) and the environment say, as `main` finds them.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    /// Stdout's terminal width, when stdout is a terminal.
+    pub terminal_width: Option<usize>,
+    pub no_color: bool,
+    pub dumb_terminal: bool,
+}
+
+impl Context {
+    pub fn new(global: &GlobalArgs, env: &Environment) -> Context {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                env.terminal_width.is_some() && !env.no_color && !env.dumb_terminal
+            }
+        };
+        let zone = if global.utc {
+            DisplayZone::Utc
+        } else if global.local {
+            DisplayZone::Local
+        } else {
+            DisplayZone::Written
+        };
+        Context {
+            dir: global.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+            color,
+            zone,
+            width: global
+                .width
+                .map(usize::from)
+                .or(env.terminal_width)
+                .unwrap_or(DEFAULT_WIDTH),
+            now: Local::now(),
+        }
+    }
+}
+
+/// How a command that ran to its end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Success,
+    /// Some input was skipped as malformed (and reported).
+    InputSkipped,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::InputSkipped => 1,
+        }
+    }
+}
+
+/// Runs the command the user asked for.
+pub fn run(
+    cli: &Cli,
+    ctx: &Context,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let mut report = Reporter::new(err);
+    match &cli.command {
+        Command::List(args) => list::run(args, ctx, out, &mut report)?,
+        Command::Completions { shell } => completions::run(*shell, out)?,
+    }
+    report.finish();
+    Ok(if report.had_problems() {
+        Outcome::InputSkipped
+    } else {
+        Outcome::Success
+    })
+}

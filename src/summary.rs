@@ -1,0 +1,197 @@
+//! What a session file holds, at two depths: its head (when it started, whether it is still
+//! open), read in microseconds from the ends of the file; and a summary of the whole file
+//! (entries, events, agents, span, errors), read in one streaming pass.
+
+use crate::model::Hook;
+use crate::read::framer::Shape;
+use crate::read::{Problem, TraceReader};
+use crate::report::SHOWN_PER_FILE;
+use crate::time::Timestamp;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+/// Whether the writer finished the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileStatus {
+    /// Nothing in it yet.
+    Empty,
+    /// Still open: an array without its final `]` (a running or crashed writer), or JSON Lines.
+    Open,
+    /// An array closed with `]`, as after a clean shutdown.
+    Closed,
+    /// Not a JSON trace at all.
+    NotJson,
+}
+
+impl fmt::Display for FileStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileStatus::Empty => "empty",
+            FileStatus::Open => "open",
+            FileStatus::Closed => "closed",
+            FileStatus::NotJson => "not JSON",
+        })
+    }
+}
+
+impl FileStatus {
+    fn from_shape(shape: Shape) -> FileStatus {
+        match shape {
+            Shape::Empty => FileStatus::Empty,
+            Shape::Array { closed: true } => FileStatus::Closed,
+            Shape::Array { closed: false } | Shape::Lines => FileStatus::Open,
+            Shape::NotJson { .. } => FileStatus::NotJson,
+        }
+    }
+}
+
+/// What the ends of a file tell: when the session started, and whether the file is closed.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub started: Option<Timestamp>,
+    pub status: FileStatus,
+    /// What kept the first entry from being read, if anything did.
+    pub problem: Option<Problem>,
+}
+
+/// How much of a file's start is read to find its first entry, at most.
+const HEAD_LIMIT: u64 = 1 << 20;
+/// The first read of a file's head: enough for a few entries as the writer writes them.
+const HEAD_CHUNK: usize = 8 * 1024;
+
+/// Reads the first entry's time from the head of the file and the closing `]` from its end.
+/// A compressed file has to be read whole to see its end.
+pub fn read_head(path: &Path) -> io::Result<Head> {
+    let mut reader = TraceReader::open(path)?.with_chunk_size(HEAD_CHUNK);
+    let mut started = None;
+    let mut problem = None;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(entry) => {
+                started = Some(entry.entry.timestamp);
+                break;
+            }
+            Err(p) => {
+                problem.get_or_insert(p);
+                if reader.summary().bytes > HEAD_LIMIT {
+                    break;
+                }
+            }
+        }
+    }
+    let summary = reader.summary();
+    let status = match summary.shape {
+        Shape::NotJson { .. } => FileStatus::NotJson,
+        _ if summary.compressed => {
+            while reader.next_entry().is_some() {}
+            FileStatus::from_shape(reader.summary().shape)
+        }
+        Shape::Array { .. } if ends_with_bracket(path)? => FileStatus::Closed,
+        shape => match FileStatus::from_shape(shape) {
+            FileStatus::Closed => FileStatus::Open,
+            other => other,
+        },
+    };
+    Ok(Head {
+        started,
+        status,
+        problem,
+    })
+}
+
+/// Whether the file's last non-blank byte is `]`.
+fn ends_with_bracket(path: &Path) -> io::Result<bool> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let tail_len = len.min(256);
+    file.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = Vec::with_capacity(tail_len as usize);
+    file.take(tail_len).read_to_end(&mut tail)?;
+    Ok(tail.trim_ascii_end().ends_with(b"]"))
+}
+
+/// A summary of a whole session file, read in one pass with memory bounded by the number of
+/// distinct events (8 bytes each), not by the file's size.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub status: FileStatus,
+    pub entries: u64,
+    /// Distinct event ids.
+    pub events: u64,
+    /// Agent names, sorted.
+    pub agents: BTreeSet<String>,
+    pub first: Option<Timestamp>,
+    pub last: Option<Timestamp>,
+    /// Failed agent runs: distinct (event, agent) pairs with an error (the writer records each
+    /// failure twice).
+    pub errors: u64,
+    /// The first problems found, and how many there were in all.
+    pub problems: Vec<Problem>,
+    pub problem_count: u64,
+}
+
+impl Summary {
+    /// Milliseconds from the first entry to the last (by time, not file order).
+    pub fn duration_ms(&self) -> Option<f64> {
+        Some(self.first?.millis_until(self.last?))
+    }
+}
+
+/// Reads a whole file and summarises it.
+pub fn summarize(path: &Path) -> io::Result<Summary> {
+    let mut reader = TraceReader::open(path)?;
+    let mut events = HashSet::new();
+    let mut failed_runs = HashSet::new();
+    let mut summary = Summary {
+        status: FileStatus::Empty,
+        entries: 0,
+        events: 0,
+        agents: BTreeSet::new(),
+        first: None,
+        last: None,
+        errors: 0,
+        problems: Vec::new(),
+        problem_count: 0,
+    };
+    while let Some(item) = reader.next_entry() {
+        let e = match item {
+            Ok(read) => read.entry,
+            Err(problem) => {
+                summary.problem_count += 1;
+                if summary.problems.len() < SHOWN_PER_FILE {
+                    summary.problems.push(problem);
+                }
+                continue;
+            }
+        };
+        summary.entries += 1;
+        summary.first = summary.first.min(Some(e.timestamp)).or(Some(e.timestamp));
+        summary.last = summary.last.max(Some(e.timestamp));
+        if !e.event_id.is_empty() {
+            events.insert(hash_of(&*e.event_id));
+        }
+        if !e.agent_id.is_empty() && !summary.agents.contains(&*e.agent_id) {
+            summary.agents.insert(e.agent_id.to_string());
+        }
+        let failed = e.hook == Hook::AgentError
+            || (e.error_message().is_some() && e.hook == Hook::AfterAgentRun);
+        if failed {
+            failed_runs.insert(hash_of((&*e.event_id, &*e.agent_id)));
+        }
+    }
+    summary.events = events.len() as u64;
+    summary.errors = failed_runs.len() as u64;
+    summary.status = FileStatus::from_shape(reader.summary().shape);
+    Ok(summary)
+}
+
+fn hash_of(value: impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    value.hash(&mut hasher);
+    hasher.finish()
+}

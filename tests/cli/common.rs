@@ -1,0 +1,77 @@
+//! A temporary trace directory holding copies of fixtures, and the binary run in it.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+use tempfile::TempDir;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// A temporary trace directory.
+pub struct Workdir {
+    dir: TempDir,
+}
+
+impl Workdir {
+    /// Copies the named fixtures (paths under `fixtures/`) in, with modification times one
+    /// minute apart from 2025-05-02T10:00:00Z in the order given, so listings are stable.
+    pub fn with(names: &[&str]) -> Workdir {
+        let w = Workdir {
+            dir: tempfile::tempdir().expect("temporary directory"),
+        };
+        for (i, name) in names.iter().enumerate() {
+            let from = fixtures().join(name);
+            let to = w
+                .path()
+                .join(Path::new(name).file_name().expect("a file name"));
+            fs::copy(&from, &to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+            w.set_modified(&to, i as u64);
+        }
+        w
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn set_modified(&self, path: &Path, minute: u64) {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_746_180_000 + 60 * minute);
+        fs::File::options()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_modified(t))
+            .expect("set modification time");
+    }
+
+    /// `agentcli ARGS --dir <this directory>`, in UTC, without colour from the environment.
+    pub fn run(&self, args: &[&str]) -> Command {
+        let mut cmd = agentcli();
+        cmd.args(args).arg("--dir").arg(self.path());
+        cmd
+    }
+}
+
+/// The binary, with an environment that does not depend on the machine running the tests.
+pub fn agentcli() -> Command {
+    let mut cmd = Command::cargo_bin("agentcli").expect("the agentcli binary");
+    cmd.env("TZ", "UTC")
+        .env_remove("NO_COLOR")
+        .env_remove("AGENTCLI_TRACE_DIR")
+        .env("COLUMNS", "120");
+    cmd
+}
+
+/// Stdout of a successful run, as text.
+pub fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
+    let cmd = cmd.borrow_mut();
+    let out = cmd.assert().success().get_output().stdout.clone();
+    String::from_utf8(out).expect("UTF-8 output")
+}
+
+/// Parses JSON output.
+pub fn json_of(cmd: impl std::borrow::BorrowMut<Command>) -> serde_json::Value {
+    serde_json::from_str(&stdout_of(cmd)).expect("JSON output")
+}

@@ -1,0 +1,177 @@
+//! `agentcli list`.
+
+use crate::common::{Workdir, agentcli, json_of, stdout_of};
+use predicates::prelude::*;
+
+const SAMPLES: [&str; 5] = [
+    "req-17461590.trace.json",
+    "req-17461591.trace.json",
+    "req-17461592.trace.json",
+    "req-20000001.trace.json",
+    "req-30000001.trace.json",
+];
+
+#[test]
+fn lists_the_samples_newest_first() {
+    let w = Workdir::with(&SAMPLES);
+    let table = stdout_of(w.run(&["list"]));
+    insta::assert_snapshot!(table);
+}
+
+#[test]
+fn verbose_reads_every_file_whole() {
+    let w = Workdir::with(&SAMPLES);
+    let table = stdout_of(w.run(&["list", "--verbose", "--width", "200"]));
+    insta::assert_snapshot!(table);
+}
+
+#[test]
+fn json_and_csv_carry_the_tables_fields_with_full_times() {
+    let w = Workdir::with(&SAMPLES);
+    let json = json_of(w.run(&["list", "-v", "--format", "json"]));
+    let first = &json[0];
+    assert_eq!(first["session"], "req-17461592");
+    assert_eq!(first["started"], "2025-05-02T14:46:15.124752543+05:30");
+    assert_eq!(first["modified"], "2025-05-02T10:02:00Z");
+    assert_eq!(first["size_bytes"], 13749);
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["entries"], 39);
+    assert_eq!(first["events"], 8);
+    assert_eq!(first["errors"], 1);
+    assert_eq!(
+        first["agents"],
+        serde_json::json!(["analyzer", "error-handler", "planner", "researcher"])
+    );
+    let closed = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["session"] == "req-20000001");
+    assert_eq!(closed.unwrap()["status"], "closed");
+
+    let csv = stdout_of(w.run(&["list", "-v", "--format", "csv"]));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    assert_eq!(
+        header.iter().collect::<Vec<_>>(),
+        [
+            "session",
+            "path",
+            "started",
+            "modified",
+            "size_bytes",
+            "status",
+            "entries",
+            "events",
+            "agents",
+            "duration_ms",
+            "errors",
+            "problems"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(&rows[0][8], "analyzer;error-handler;planner;researcher");
+}
+
+#[test]
+fn since_and_until_select_on_the_sessions_start() {
+    let w = Workdir::with(&SAMPLES);
+    let ids = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "--format", "json"];
+        all.extend(args);
+        json_of(w.run(&all))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["session"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(&["--since", "2025-05-02T09:05:00Z"]),
+        ["req-17461592", "req-17461591"]
+    );
+    assert_eq!(ids(&["--until", "2025-05-02T09:05:00Z"]).len(), 3);
+    assert_eq!(ids(&["--since", "2025-05-02"]).len(), 5);
+    assert_eq!(ids(&["--since", "2025-05-03"]).len(), 0);
+    // Relative ages count back from now: these sessions are long past.
+    assert_eq!(ids(&["--since", "2h"]).len(), 0);
+    w.run(&["list", "--since", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid --since: invalid time 'soon'",
+        ));
+}
+
+#[test]
+fn an_empty_directory_says_where_it_looked() {
+    let w = Workdir::with(&[]);
+    w.run(&["list", "--format", "json"])
+        .assert()
+        .success()
+        .stdout("[]\n")
+        .stderr(
+            predicate::str::contains("no trace files in").and(predicate::str::contains(
+                "looking for names ending in .trace.json, .trace.jsonl",
+            )),
+        );
+}
+
+#[test]
+fn the_directory_comes_from_the_environment_when_not_given() {
+    let w = Workdir::with(&SAMPLES[..1]);
+    let out = stdout_of(
+        agentcli()
+            .args(["list", "--format", "csv"])
+            .env("AGENTCLI_TRACE_DIR", w.path()),
+    );
+    assert!(out.contains("req-17461590"), "{out}");
+}
+
+#[test]
+fn a_missing_directory_is_an_error() {
+    agentcli()
+        .args(["list", "--dir", "/nonexistent/traces"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "cannot read trace directory /nonexistent/traces",
+        ));
+}
+
+#[test]
+fn bad_files_are_listed_and_reported_but_never_stop_the_listing() {
+    let w = Workdir::with(&[
+        "req-17461590.trace.json",
+        "bad/binary.trace.json",
+        "bad/wrong-type-and-garbage.trace.json",
+    ]);
+    std::fs::create_dir(w.path().join("folder.trace.json")).unwrap();
+    let assert = w.run(&["list", "-v", "--format", "csv"]).assert().code(1);
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let err = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(
+        out.contains("binary,") && out.contains(",not JSON,"),
+        "{out}"
+    );
+    assert!(
+        err.contains("folder.trace.json: not a regular file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("binary.trace.json: not a JSON trace file: it starts with byte 0x00"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "wrong-type-and-garbage.trace.json:16:16: entry 2: invalid type: integer `42`, expected a string"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("wrong-type-and-garbage.trace.json:21:1: unexpected 't' between entries"),
+        "{err}"
+    );
+}
