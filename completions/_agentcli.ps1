@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, or every detail of each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -44,6 +45,24 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Also read each file whole: entries, events, agents, duration, errors')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Also read each file whole: entries, events, agents, duration, errors')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agentcli;trace' {
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)')
+            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
+            [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -66,11 +85,15 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         }
         'agentcli;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
+            [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, or every detail of each')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'agentcli;help;list' {
+            break
+        }
+        'agentcli;help;trace' {
             break
         }
         'agentcli;help;completions' {

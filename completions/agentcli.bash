@@ -25,6 +25,9 @@ _agentcli() {
             agentcli,list)
                 cmd="agentcli__subcmd__list"
                 ;;
+            agentcli,trace)
+                cmd="agentcli__subcmd__trace"
+                ;;
             agentcli__subcmd__help,completions)
                 cmd="agentcli__subcmd__help__subcmd__completions"
                 ;;
@@ -34,6 +37,9 @@ _agentcli() {
             agentcli__subcmd__help,list)
                 cmd="agentcli__subcmd__help__subcmd__list"
                 ;;
+            agentcli__subcmd__help,trace)
+                cmd="agentcli__subcmd__help__subcmd__trace"
+                ;;
             *)
                 ;;
         esac
@@ -41,7 +47,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-h -V --dir --color --utc --local --width --help --version list completions help"
+            opts="-h -V --dir --color --utc --local --width --help --version list trace completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,7 +99,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list completions help"
+            opts="list trace completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +154,20 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentcli__subcmd__help__subcmd__trace)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentcli__subcmd__list)
             opts="-v -h -V --verbose --since --until --format --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -165,6 +185,40 @@ _agentcli() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__trace)
+            opts="-v -h -V --verbose --debug --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --dir)

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List the sessions in the trace directory, newest first'
+            cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -40,6 +41,23 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
             cand -v 'Also read each file whole: entries, events, agents, duration, errors'
             cand --verbose 'Also read each file whole: entries, events, agents, duration, errors'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;trace'= {
+            cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
+            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand -v 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
+            cand --verbose 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
+            cand --debug 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
+            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
             cand -h 'Print help'
@@ -60,10 +78,13 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;help'= {
             cand list 'List the sessions in the trace directory, newest first'
+            cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agentcli;help;list'= {
+        }
+        &'agentcli;help;trace'= {
         }
         &'agentcli;help;completions'= {
         }

@@ -34,6 +34,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -l local -d 'Show times 
 complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, or every detail of each'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
@@ -51,6 +52,20 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l utc -d 'Show 
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=\'research*\' (see below)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'The raw structure: each entry\'s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -60,6 +75,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, or every detail of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -67,6 +67,10 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     List(ListArgs),
 
+    /// Show a session's trace: a timeline of its entries, or every detail of each
+    #[command(after_help = TRACE_HELP)]
+    Trace(TraceArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         #[arg(value_enum)]
@@ -92,6 +96,55 @@ pub struct ListArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+}
+
+/// `trace --help`: the filter language, then the exit codes.
+pub const TRACE_HELP: &str = "\
+Filters (--filter EXPR, repeatable; an entry is shown when all hold):
+  agent=NAME        the agent (on BeforeEventHandling, the agent the event is for)
+  hook=NAME         the hook, any case (AgentError, HookAgentError, agenterror)
+  event=ID          the event id, or a prefix of it
+  type=NAME         the entry's type (empty from the callback writer)
+  error             entries with an error; error=TEXT: with that error message
+  meta.KEY=VALUE    the state's metadata (state and output_state merged)
+  since=TIME        at or after TIME: a date (2024-01-01), an RFC 3339 time, an age (90m, 2h, 3d)
+  until=TIME        before TIME (same forms)
+Values are compared whole (event= also takes a prefix): * matches any text, ? one character,
+[abc] one of a set. Quote them for the shell: --filter 'agent=research*'.
+
+Exit codes:
+  0  success, including when no entry matches the filters (said on stderr)
+  1  the command ran, but some input was skipped as malformed (reported on stderr)
+  2  usage error, unknown session, or unreadable file or directory";
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The session: an id, a unique prefix of one, a path to a trace file, or `latest`
+    #[arg(value_name = "SESSION")]
+    pub session: String,
+
+    /// Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut
+    #[arg(short, long, conflicts_with = "debug")]
+    pub verbose: bool,
+
+    /// The raw structure: each entry's JSON as read, then what the reader found (file shape,
+    /// entries read, entries skipped and why)
+    #[arg(long)]
+    pub debug: bool,
+
+    /// Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner,
+    /// hook=AgentError, meta.correlation_id=abc, agent='research*' (see below)
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+
+    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
+    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
+    #[arg(long = "redact-key", value_name = "NAME")]
+    pub redact_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

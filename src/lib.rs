@@ -6,8 +6,10 @@
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod filter;
 pub mod model;
 pub mod read;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod session;

@@ -159,6 +159,16 @@ impl<'a> TraceEntry<'a> {
         Ok(entry)
     }
 
+    /// The agent the entry is about: its `agent_id`, else (on `BeforeEventHandling`, written
+    /// before an agent is chosen) the event's target. Empty when neither is known.
+    pub fn agent(&self) -> &str {
+        if self.agent_id.is_empty() {
+            &self.target_agent_id
+        } else {
+            &self.agent_id
+        }
+    }
+
     /// The entry's error: its own `error`, else its agent result's.
     pub fn error_message(&self) -> Option<&str> {
         self.error

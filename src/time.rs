@@ -168,6 +168,12 @@ impl Timestamp {
 
     /// `HH:MM:SS.mmm` in the chosen zone, as the timeline shows it.
     pub fn clock_millis(self, zone: DisplayZone) -> String {
+        let clock = self.clock_millis_ascii(zone);
+        String::from_utf8_lossy(&clock).into_owned()
+    }
+
+    /// `HH:MM:SS.mmm` as ASCII bytes, without allocating (for tables written row by row).
+    pub fn clock_millis_ascii(self, zone: DisplayZone) -> [u8; 12] {
         let offset = match zone {
             DisplayZone::Written => self.offset_secs as i64,
             DisplayZone::Utc => 0,
@@ -176,13 +182,18 @@ impl Timestamp {
         let local = self.unix_nanos.div_euclid(NANOS_PER_SEC) + offset;
         let millis = self.unix_nanos.rem_euclid(NANOS_PER_SEC) / 1_000_000;
         let of_day = local.rem_euclid(86_400);
-        format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            of_day / 3600,
-            of_day / 60 % 60,
-            of_day % 60,
-            millis
-        )
+        let two = |n: i64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        let [h1, h2] = two(of_day / 3600);
+        let [m1, m2] = two(of_day / 60 % 60);
+        let [s1, s2] = two(of_day % 60);
+        let ms = [
+            b'0' + (millis / 100) as u8,
+            b'0' + (millis / 10 % 10) as u8,
+            b'0' + (millis % 10) as u8,
+        ];
+        [
+            h1, h2, b':', m1, m2, b':', s1, s2, b'.', ms[0], ms[1], ms[2],
+        ]
     }
 
     /// Full RFC 3339 with nanoseconds, in the chosen zone (the exports' form).

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod list;
+pub mod trace;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use crate::report::Reporter;
@@ -94,6 +95,7 @@ pub fn run(
     let mut report = Reporter::new(err);
     match &cli.command {
         Command::List(args) => list::run(args, ctx, out, &mut report)?,
+        Command::Trace(args) => trace::run(args, ctx, out, &mut report)?,
         Command::Completions { shell } => completions::run(*shell, out)?,
     }
     report.finish();

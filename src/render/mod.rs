@@ -1,7 +1,16 @@
 //! Renderers: how results look in each output format. Everything drawn as a table shares
 //! the box style of the seed documentation's example output.
 
+pub mod debug;
+pub mod table;
+pub mod verbose;
+
+use crate::model::Hook;
+use crate::read::{Entry, Problem, ReadSummary};
+use crate::time::DisplayZone;
 use comfy_table::{ContentArrangement, ContentLineStyle, LineStyle, Table, TableStyle};
+use owo_colors::Style;
+use std::io;
 
 /// Box-drawn tables with a ruled header, as in the documentation's "Example Trace Output".
 pub const BOX_STYLE: TableStyle = TableStyle::new()
@@ -20,3 +29,49 @@ pub fn boxed_table(width: usize) -> Table {
         .set_width(width.try_into().unwrap_or(u16::MAX));
     table
 }
+
+/// How output is to look, decided once from the command line and the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Columns available.
+    pub width: usize,
+    /// Colour hooks and errors (terminal output only).
+    pub color: bool,
+    /// The zone times are shown in.
+    pub zone: DisplayZone,
+}
+
+/// A view of a session that takes the entries as they are read: a view never holds more
+/// entries than it needs, so it works on files of any size and on files still growing.
+pub trait EntryView {
+    /// An entry that passed the filter.
+    fn entry(&mut self, read: &Entry<'_>) -> io::Result<()>;
+
+    /// An entry the filter left out (`index` is its number in the file): views that hold rows
+    /// back wait no longer than the file's first entries.
+    fn filtered_out(&mut self, _index: u64) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Damaged input the reader skipped (also reported on stderr by the command).
+    fn problem(&mut self, _problem: &Problem) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The input has ended (for now): complete the output.
+    fn finish(&mut self, summary: &ReadSummary) -> io::Result<()>;
+}
+
+/// The colour of a hook: where in an event's life the entry was written.
+pub fn hook_style(hook: &Hook<'_>) -> Style {
+    match hook {
+        Hook::BeforeEventHandling | Hook::AfterEventHandling => Style::new().blue(),
+        Hook::BeforeAgentRun => Style::new().cyan(),
+        Hook::AfterAgentRun => Style::new().green(),
+        Hook::AgentError => Style::new().red().bold(),
+        Hook::AllHooks | Hook::Other(_) | Hook::Missing => Style::new(),
+    }
+}
+
+/// The colour of error messages.
+pub const ERROR_STYLE: Style = Style::new().red();

@@ -4,3 +4,4 @@ mod common;
 mod completions;
 mod list;
 mod shapes;
+mod trace;

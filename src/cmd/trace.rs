@@ -1,0 +1,178 @@
+//! `agentcli trace <session>`: one session's entries, read as a stream and shown in the view
+//! asked for (the timeline table by default, `--verbose`, `--debug`), filtered and redacted.
+
+use super::Context;
+use crate::cli::TraceArgs;
+use crate::error::Error;
+use crate::filter::{Condition, Filter};
+use crate::model::TraceEntry;
+use crate::read::{ReadSummary, TraceReader};
+use crate::redact::Redactor;
+use crate::render::debug::DebugView;
+use crate::render::table::TimelineView;
+use crate::render::verbose::VerboseView;
+use crate::render::{EntryView, Settings};
+use crate::report::Reporter;
+use crate::session::{self, SessionFile};
+use crate::text;
+use std::collections::BTreeSet;
+use std::io::Write;
+
+/// How the session is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The timeline table: one row per entry.
+    Table,
+    /// Every entry in full (`--verbose`).
+    Verbose,
+    /// Each entry's JSON as read, and the reader's diagnostics (`--debug`).
+    Debug,
+}
+
+/// `trace`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct TraceOptions {
+    pub session: SessionFile,
+    pub view: View,
+    pub filter: Filter,
+    pub redactor: Redactor,
+}
+
+impl TraceOptions {
+    /// Checks the arguments once: the filter parses, and the session exists.
+    pub fn from_args(args: &TraceArgs, ctx: &Context) -> Result<TraceOptions, Error> {
+        let filter = Filter::parse_all(&args.filters, ctx.now)?;
+        let redactor = if args.redact || !args.redact_keys.is_empty() {
+            Redactor::new(&args.redact_keys)
+        } else {
+            Redactor::off()
+        };
+        let view = if args.debug {
+            View::Debug
+        } else if args.verbose {
+            View::Verbose
+        } else {
+            View::Table
+        };
+        Ok(TraceOptions {
+            session: session::resolve(&args.session, &ctx.dir)?,
+            view,
+            filter,
+            redactor,
+        })
+    }
+}
+
+pub fn run(
+    args: &TraceArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let opts = TraceOptions::from_args(args, ctx)?;
+    let settings = Settings {
+        width: ctx.width,
+        color: ctx.color,
+        zone: ctx.zone,
+    };
+    let id = &opts.session.id;
+    let mut view: Box<dyn EntryView> = match opts.view {
+        View::Table => Box::new(TimelineView::new(out, id, settings, &opts.redactor)),
+        View::Verbose => Box::new(VerboseView::new(out, id, settings, &opts.redactor)),
+        View::Debug => Box::new(DebugView::new(out, &opts.session, &opts.redactor)),
+    };
+    let path = &opts.session.path;
+    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    let mut unmatched = Unmatched::default();
+    let mut shown = 0u64;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(read) if opts.filter.matches(&read.entry) => {
+                shown += 1;
+                view.entry(&read)?;
+            }
+            Ok(read) => {
+                if shown == 0 {
+                    unmatched.remember(&read.entry);
+                }
+                view.filtered_out(read.index)?;
+            }
+            Err(problem) => {
+                report.problem(&problem);
+                view.problem(&problem)?;
+            }
+        }
+    }
+    let summary = reader.summary();
+    view.finish(&summary)?;
+    if shown == 0 {
+        report.note(&nothing_shown(&opts, &summary, &unmatched));
+    }
+    Ok(())
+}
+
+/// What the entries left out by the filter held, to help a user whose filter matched nothing.
+#[derive(Debug, Default)]
+struct Unmatched {
+    agents: BTreeSet<String>,
+    hooks: BTreeSet<String>,
+}
+
+impl Unmatched {
+    /// Distinct names kept, at most: enough to list, bounded whatever the file.
+    const LIMIT: usize = 1000;
+
+    fn remember(&mut self, e: &TraceEntry<'_>) {
+        let agent = e.agent();
+        if !agent.is_empty() && self.agents.len() < Self::LIMIT && !self.agents.contains(agent) {
+            self.agents.insert(agent.to_owned());
+        }
+        let hook = e.hook.as_str();
+        if self.hooks.len() < Self::LIMIT && !self.hooks.contains(hook) {
+            self.hooks.insert(hook.to_owned());
+        }
+    }
+}
+
+/// The note for a run that showed nothing: why, and what there is instead.
+fn nothing_shown(opts: &TraceOptions, summary: &ReadSummary, unmatched: &Unmatched) -> String {
+    let id = text::escape(&opts.session.id, false);
+    if summary.entries == 0 {
+        let why = if summary.skipped > 0 {
+            format!("; {} skipped as damaged", summary.skipped)
+        } else if summary.tail.is_some() {
+            "; the first is still being written".to_owned()
+        } else {
+            String::new()
+        };
+        return format!("no entries in session {id}{why}");
+    }
+    let mut note = format!("no entries for {} in session {id}", opts.filter);
+    note.push_str(&format!("; agents here: {}", listed(&unmatched.agents)));
+    let about_hooks = opts
+        .filter
+        .conditions()
+        .iter()
+        .any(|c| matches!(c, Condition::Hook(_)));
+    if about_hooks {
+        note.push_str(&format!("; hooks here: {}", listed(&unmatched.hooks)));
+    }
+    note
+}
+
+/// Names for a message: escaped, the first few, and how many more.
+fn listed(names: &BTreeSet<String>) -> String {
+    const SHOWN: usize = 12;
+    if names.is_empty() {
+        return "none".to_owned();
+    }
+    let mut out: Vec<String> = names
+        .iter()
+        .take(SHOWN)
+        .map(|n| text::escape(n, false).into_owned())
+        .collect();
+    if names.len() > SHOWN {
+        out.push(format!("and {} more", names.len() - SHOWN));
+    }
+    out.join(", ")
+}

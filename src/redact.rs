@@ -1,0 +1,271 @@
+//! Redaction: the values of secret-looking state keys replaced with `[REDACTED]` before any
+//! view or export sees them (`--redact`, `--redact-key`).
+//!
+//! A key is secret when it contains one of the redacted names, in any case and ignoring `_`,
+//! `-`, `.` and spaces (`api_key` finds `apiKey`, `X-Api-Key`, `openai.api_key`). Values are replaced whole, whatever their type, and keys are
+//! looked for at every depth of nested objects and arrays. Everything else is kept exactly as
+//! written: redaction cuts the secret values out of the raw JSON text and splices the
+//! replacement in, so numbers, escapes and layout are untouched.
+
+use crate::model::members;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+
+/// The names redacted by default.
+pub const DEFAULT_KEYS: [&str; 7] = [
+    "password",
+    "token",
+    "secret",
+    "api_key",
+    "apikey",
+    "authorization",
+    "cookie",
+];
+
+/// What a secret value is replaced with.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// The state members of an entry, as views show them: key and (possibly redacted) raw value.
+pub type Members<'a> = Vec<(Cow<'a, str>, Cow<'a, RawValue>)>;
+
+/// Decides which keys are secret and replaces their values. [`Redactor::off`] passes
+/// everything through unchanged, so views can always go through one.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// Names in [`normalize`]d form; a key containing one of them is secret. Empty when off.
+    names: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor that redacts nothing.
+    pub fn off() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Redacts the default names and `extra` ones.
+    pub fn new<S: AsRef<str>>(extra: &[S]) -> Redactor {
+        let mut names = Vec::new();
+        let all = DEFAULT_KEYS
+            .iter()
+            .copied()
+            .chain(extra.iter().map(AsRef::as_ref));
+        for name in all.map(normalize) {
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        Redactor { names }
+    }
+
+    /// Whether it redacts anything.
+    pub fn is_on(&self) -> bool {
+        !self.names.is_empty()
+    }
+
+    /// Whether values under `key` are secret.
+    pub fn is_secret(&self, key: &str) -> bool {
+        if !self.is_on() {
+            return false;
+        }
+        let key = normalize(key);
+        self.names.iter().any(|name| key.contains(name.as_str()))
+    }
+
+    /// `raw` with the values of secret keys, at any depth, replaced. Borrowed when nothing in
+    /// it is secret.
+    pub fn redact<'a>(&self, raw: &'a RawValue) -> Cow<'a, RawValue> {
+        if !self.is_on() {
+            return Cow::Borrowed(raw);
+        }
+        let mut secrets = Vec::new();
+        self.find_secrets(raw, &mut secrets);
+        if secrets.is_empty() {
+            return Cow::Borrowed(raw);
+        }
+        let json = splice(raw.get(), &mut secrets);
+        // Replacing whole values with a string keeps JSON valid; if it somehow did not, the
+        // whole value is withheld rather than shown.
+        Cow::Owned(RawValue::from_string(json).unwrap_or_else(|_| redacted_value()))
+    }
+
+    /// The members of a state object (as `TraceEntry::merged_data` or `model::members` return
+    /// them), with secret values replaced.
+    pub fn redact_members<'a>(&self, members: Vec<(Cow<'a, str>, &'a RawValue)>) -> Members<'a> {
+        members
+            .into_iter()
+            .map(|(key, value)| {
+                let value = if self.is_secret(&key) {
+                    Cow::Owned(redacted_value())
+                } else {
+                    self.redact(value)
+                };
+                (key, value)
+            })
+            .collect()
+    }
+
+    /// `text` (an entry's JSON as read) with the secrets inside `values` replaced. Each value
+    /// must be a part of `text`, as the raw values of an entry parsed from it are.
+    pub fn redact_within<'a, 'v>(
+        &self,
+        text: &'a str,
+        values: impl IntoIterator<Item = &'v RawValue>,
+    ) -> Cow<'a, str> {
+        if !self.is_on() {
+            return Cow::Borrowed(text);
+        }
+        let mut secrets = Vec::new();
+        for value in values {
+            self.find_secrets(value, &mut secrets);
+        }
+        if secrets.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        Cow::Owned(splice(text, &mut secrets))
+    }
+
+    /// Collects the secret values inside `raw` (each a part of `raw`'s text).
+    fn find_secrets<'a>(&self, raw: &'a RawValue, found: &mut Vec<&'a str>) {
+        match raw.get().trim_start().as_bytes().first() {
+            Some(b'{') => {
+                for (key, value) in members(raw).unwrap_or_default() {
+                    if self.is_secret(&key) {
+                        found.push(value.get());
+                    } else {
+                        self.find_secrets(value, found);
+                    }
+                }
+            }
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
+                for item in items {
+                    self.find_secrets(item, found);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A key or name as compared: lower case, without the separators that spell one name many ways.
+fn normalize(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn redacted_value() -> Box<RawValue> {
+    serde_json::value::to_raw_value(REDACTED).expect("a string serializes")
+}
+
+/// `text` with each of `parts` (slices of `text`) replaced by the redacted JSON string.
+fn splice(text: &str, parts: &mut [&str]) -> String {
+    let base = text.as_ptr() as usize;
+    let mut spans: Vec<(usize, usize)> = parts
+        .iter()
+        .filter_map(|part| {
+            let start = (part.as_ptr() as usize).checked_sub(base)?;
+            let end = start + part.len();
+            (end <= text.len()).then_some((start, end))
+        })
+        .collect();
+    debug_assert_eq!(
+        spans.len(),
+        parts.len(),
+        "secrets must be parts of the text"
+    );
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push('"');
+        out.push_str(REDACTED);
+        out.push('"');
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(json: &str) -> &RawValue {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn secret_keys_are_found_by_substring_in_any_case() {
+        let r = Redactor::new(&["Ssn"]);
+        for key in [
+            "password",
+            "DB_PASSWORD",
+            "X-Api-Key",
+            "openai.apiKey",
+            "Authorization",
+            "session_token",
+            "set-cookie",
+            "user_ssn",
+            "ТОКЕН_token",
+        ] {
+            assert!(r.is_secret(key), "{key}");
+        }
+        for key in ["message", "api", "key", "route", "author"] {
+            assert!(!r.is_secret(key), "{key}");
+        }
+        assert!(!Redactor::off().is_secret("password"));
+    }
+
+    #[test]
+    fn nested_secrets_are_replaced_and_the_rest_kept_as_written() {
+        let r = Redactor::new::<&str>(&[]);
+        let value = raw(
+            r#"{"user": "ann", "auth": {"Authorization": "Bearer abc", "n": 1.50},
+                "list": [{"password": {"deep": 1}}, 2e3]}"#,
+        );
+        let redacted = r.redact(value);
+        assert_eq!(
+            redacted.get(),
+            r#"{"user": "ann", "auth": {"Authorization": "[REDACTED]", "n": 1.50},
+                "list": [{"password": "[REDACTED]"}, 2e3]}"#
+        );
+        let plain = raw(r#"{"message": "hello"}"#);
+        assert!(matches!(r.redact(plain), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn members_and_whole_entries() {
+        let r = Redactor::new(&["route"]);
+        let data = raw(r#"{"api_key": 42, "message": "hi", "meta": {"route": "x"}}"#);
+        let shown: Vec<(String, String)> = r
+            .redact_members(members(data).unwrap())
+            .into_iter()
+            .map(|(k, v)| (k.into_owned(), v.get().to_owned()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("api_key".into(), "\"[REDACTED]\"".into()),
+                ("message".into(), "\"hi\"".into()),
+                ("meta".into(), r#"{"route": "[REDACTED]"}"#.into()),
+            ]
+        );
+        let entry = "{\n  \"state\": {\"data\": {\"token\": \"t\"}},\n  \"token\": \"kept\"\n}";
+        #[derive(serde::Deserialize)]
+        struct Entry<'a> {
+            #[serde(borrow)]
+            state: &'a RawValue,
+        }
+        let parsed: Entry = serde_json::from_str(entry).unwrap();
+        assert_eq!(
+            r.redact_within(entry, [parsed.state]),
+            "{\n  \"state\": {\"data\": {\"token\": \"[REDACTED]\"}},\n  \"token\": \"kept\"\n}"
+        );
+    }
+}
