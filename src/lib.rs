@@ -3,6 +3,7 @@
 //! The library does all the work and writes into `&mut dyn Write`; `main.rs` only parses
 //! arguments, decides colour and width, and turns results into exit codes.
 
+pub mod analysis;
 pub mod cli;
 pub mod cmd;
 pub mod error;

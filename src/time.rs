@@ -213,6 +213,36 @@ impl Timestamp {
     pub fn millis_until(self, later: Timestamp) -> f64 {
         (later.unix_nanos - self.unix_nanos) as f64 / 1e6
     }
+
+    /// The same instant, to be written in `zone` (only its offset changes).
+    pub fn in_zone(self, zone: DisplayZone) -> Timestamp {
+        match zone {
+            DisplayZone::Written => self,
+            DisplayZone::Utc | DisplayZone::Local => Timestamp {
+                unix_nanos: self.unix_nanos,
+                offset_secs: self.to_chrono(zone).offset().local_minus_utc(),
+            },
+        }
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    /// As RFC 3339 in the zone it carries (see [`Timestamp::in_zone`]).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        Timestamp::parse_rfc3339(&text).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "invalid timestamp {}: expected RFC 3339",
+                crate::text::quote_for_message(&text)
+            ))
+        })
+    }
 }
 
 impl fmt::Display for Timestamp {
