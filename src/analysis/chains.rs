@@ -47,7 +47,9 @@ impl Chain {
     /// From the request's first entry to its last run's end.
     pub fn total_ns(&self) -> u64 {
         self.end
-            .map_or(0, |end| end.unix_nanos.saturating_sub(self.start.unix_nanos))
+            .map_or(0, |end| {
+                end.unix_nanos.saturating_sub(self.start.unix_nanos)
+            })
             .max(0) as u64
     }
 }
@@ -127,10 +129,12 @@ impl Chains {
     fn take_waiting(&mut self, source: AgentIx, target: Option<AgentIx>) -> Option<ChainId> {
         let queue = self.waiting.get_mut(&source)?;
         queue.retain(|(id, _)| self.open.contains_key(id));
-        let at = queue.iter().position(|(_, expected)| match (expected, target) {
-            (Some(e), Some(t)) => *e == t,
-            _ => true,
-        })?;
+        let at = queue
+            .iter()
+            .position(|(_, expected)| match (expected, target) {
+                (Some(e), Some(t)) => *e == t,
+                _ => true,
+            })?;
         let (id, _) = queue.remove(at)?;
         if queue.is_empty() {
             self.waiting.remove(&source);

@@ -85,3 +85,6 @@ pub(crate) fn clipped(s: &str) -> Box<str> {
     }
     s[..end].into()
 }
+
+#[cfg(test)]
+mod tests;

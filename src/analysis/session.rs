@@ -452,9 +452,7 @@ impl Analyzer {
             Hook::AfterAgentRun | Hook::AgentError => self.run_ended(e, selected),
             Hook::AfterEventHandling => self.event_handled(e, selected),
             // A sampling logger's entry: one whole run, with its duration.
-            _ if e.duration_ns.is_some() && !e.agent_id.is_empty() => {
-                self.sampled_run(e, selected)
-            }
+            _ if e.duration_ns.is_some() && !e.agent_id.is_empty() => self.sampled_run(e, selected),
             _ => {}
         }
     }
@@ -604,6 +602,7 @@ impl Analyzer {
         let duration_ns = match (run.measured_ns, run.reported_ms) {
             (Some(measured), _) if measured < 0 => {
                 stats.clock_skew += 1;
+                stats.sources.missing += 1;
                 None
             }
             (Some(measured), reported) => {

@@ -1,0 +1,466 @@
+//! The analysis checked figure by figure on fixtures whose durations are known by
+//! construction (fixtures/analysis/README.md gives their timelines).
+
+use super::*;
+use crate::read::read_file;
+use crate::time::DisplayZone;
+use std::path::Path;
+
+fn analyse_with(
+    name: &str,
+    opts: AnalysisOptions,
+    select: impl Fn(&crate::model::TraceEntry) -> bool,
+) -> SessionReport {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/analysis")
+        .join(name);
+    let mut analyzer = Analyzer::new(opts);
+    let summary = read_file(
+        &path,
+        |p| panic!("{p}"),
+        |e| analyzer.add(&e.entry, select(&e.entry)),
+    )
+    .expect("fixture readable");
+    let file = FileInfo {
+        path: name.to_owned(),
+        status: "test".to_owned(),
+        entries_skipped: summary.skipped,
+        ends_mid_entry: summary.tail.is_some(),
+    };
+    SessionReport::new(name, file, None, &analyzer.finish(), DisplayZone::Utc)
+}
+
+fn analyse(name: &str) -> SessionReport {
+    analyse_with(name, AnalysisOptions::default(), |_| true)
+}
+
+fn agent<'r>(r: &'r SessionReport, name: &str) -> &'r AgentReport {
+    r.agents
+        .iter()
+        .find(|a| a.agent == name)
+        .unwrap_or_else(|| panic!("no agent {name}"))
+}
+
+/// Equal within floating-point noise (figures are sums of exact nanoseconds).
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// Within the quantile error bound stated in `--help`.
+fn within_bound(estimate: Option<f64>, exact: f64) -> bool {
+    estimate.is_some_and(|e| {
+        (e - exact).abs()
+            <= exact * durations::QUANTILE_RELATIVE_ERROR + durations::QUANTILE_ABSOLUTE_ERROR_MS
+    })
+}
+
+#[track_caller]
+fn check_durations(d: &DurationSummary, values: &[f64]) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = |q: f64| sorted[((q * sorted.len() as f64).ceil() as usize).max(1) - 1];
+    assert_eq!(d.count, values.len() as u64);
+    assert!(close(d.total_ms, values.iter().sum()), "{d:?}");
+    assert!(close(d.min_ms.unwrap(), sorted[0]), "{d:?}");
+    assert!(close(d.max_ms.unwrap(), *sorted.last().unwrap()), "{d:?}");
+    assert!(close(
+        d.mean_ms.unwrap(),
+        values.iter().sum::<f64>() / values.len() as f64
+    ));
+    for (q, estimate) in [(0.5, d.p50_ms), (0.95, d.p95_ms), (0.99, d.p99_ms)] {
+        assert!(
+            within_bound(estimate, rank(q)),
+            "q={q}: {estimate:?} vs {}",
+            rank(q)
+        );
+    }
+}
+
+#[test]
+fn every_figure_of_a_session_known_by_construction() {
+    let r = analyse("known.trace.json");
+    let s = &r.summary;
+    assert_eq!(s.first.unwrap().to_string(), "2025-05-02T10:00:00Z");
+    assert_eq!(s.last.unwrap().to_string(), "2025-05-02T10:00:04.850Z");
+    assert!(close(s.span_ms, 4850.0));
+    assert_eq!((s.entries, s.events, s.runs, s.errors), (46, 9, 9, 2));
+    assert!(close(s.error_rate.unwrap(), 2.0 / 9.0));
+    assert!(close(s.events_per_second.unwrap(), 9.0 / 4.85));
+    assert!(close(s.runs_per_second.unwrap(), 9.0 / 4.85));
+    assert!(close(s.idle_ms, 935.0), "{}", s.idle_ms);
+    assert!(close(s.busy_ms, 3915.0));
+    assert_eq!((s.retries, s.requeues), (1, 1));
+
+    let names: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(
+        names,
+        ["error-handler", "planner", "researcher", "summarizer"]
+    );
+
+    let planner = agent(&r, "planner");
+    assert_eq!((planner.runs, planner.errors), (2, 0));
+    check_durations(&planner.durations, &[100.0, 200.0]);
+    assert_eq!(planner.durations.buckets.counts(), [0, 0, 0, 2, 0, 0, 0]);
+    // The second run reported 50 ms where its hooks say 200 ms: the hooks are used, and the
+    // disagreement is reported.
+    let src = &planner.sources;
+    assert_eq!(
+        (src.timestamps, src.reported, src.compared, src.disagreeing),
+        (2, 0, 1, 1)
+    );
+    assert!(close(src.max_difference_ms, 150.0));
+    assert!(close(planner.share_of_session.unwrap(), 300.0 / 4850.0));
+
+    let researcher = agent(&r, "researcher");
+    assert_eq!((researcher.runs, researcher.errors), (4, 1));
+    assert!(close(researcher.error_rate.unwrap(), 0.25));
+    check_durations(&researcher.durations, &[1000.0, 500.0, 5.0, 2000.0]);
+    assert_eq!(researcher.durations.buckets.counts(), [1, 0, 0, 0, 1, 2, 0]);
+    assert_eq!((researcher.retries, researcher.requeues), (1, 1));
+
+    let summarizer = agent(&r, "summarizer");
+    assert_eq!((summarizer.runs, summarizer.errors), (2, 1));
+    check_durations(&summarizer.durations, &[50.0, 10.0]);
+    assert_eq!(summarizer.durations.buckets.counts(), [0, 1, 1, 0, 0, 0, 0]);
+
+    let handler = agent(&r, "error-handler");
+    check_durations(&handler.durations, &[5.0]);
+    assert_eq!(
+        (handler.sources.compared, handler.sources.disagreeing),
+        (1, 0)
+    );
+
+    let b = r.bottleneck.as_ref().unwrap();
+    assert_eq!(b.agent, "researcher");
+    assert!(close(b.total_ms, 3505.0));
+    assert!(close(b.share_of_agent_time.unwrap(), 3505.0 / 3870.0));
+
+    // Events: BeforeEventHandling to AfterEventHandling.
+    check_durations(
+        &r.events.latency,
+        &[120.0, 1020.0, 70.0, 25.0, 220.0, 520.0, 25.0, 2020.0, 30.0],
+    );
+    let slowest: Vec<(&str, f64, Option<&str>, Option<&str>, bool)> = r
+        .events
+        .slowest
+        .iter()
+        .map(|e| {
+            (
+                e.event_id.as_str(),
+                e.latency_ms,
+                e.agent.as_deref(),
+                e.route.as_deref(),
+                e.error,
+            )
+        })
+        .collect();
+    assert_eq!(
+        slowest,
+        [
+            (
+                "e8-research",
+                2020.0,
+                Some("researcher"),
+                Some("summarizer"),
+                false
+            ),
+            (
+                "e2-research",
+                1020.0,
+                Some("researcher"),
+                Some("summarizer"),
+                false
+            ),
+            (
+                "e6-research",
+                520.0,
+                Some("researcher"),
+                Some("researcher"),
+                false
+            ),
+            (
+                "req-2-planner",
+                220.0,
+                Some("planner"),
+                Some("researcher"),
+                false
+            ),
+            (
+                "req-1-planner",
+                120.0,
+                Some("planner"),
+                Some("researcher"),
+                false
+            ),
+        ]
+    );
+
+    // Requests and the critical path of the slowest.
+    assert_eq!((r.requests.completed, r.requests.unfinished), (2, 0));
+    check_durations(&r.requests.latency, &[1260.0, 2845.0]);
+    let path = r.critical_path.as_ref().unwrap();
+    assert_eq!(path.root_event, "req-2-planner");
+    assert!(path.complete);
+    assert!(close(path.total_ms, 2845.0));
+    let hops: Vec<(&str, f64, f64, bool, NextKind, Option<&str>)> = path
+        .hops
+        .iter()
+        .map(|h| {
+            (
+                h.agent.as_str(),
+                h.wait_ms.unwrap(),
+                h.run_ms.unwrap(),
+                h.error,
+                h.next,
+                h.next_agent.as_deref(),
+            )
+        })
+        .collect();
+    use report::NextKind;
+    assert_eq!(
+        hops,
+        [
+            (
+                "planner",
+                15.0,
+                200.0,
+                false,
+                NextKind::Ran,
+                Some("researcher")
+            ),
+            (
+                "researcher",
+                30.0,
+                500.0,
+                false,
+                NextKind::Ran,
+                Some("researcher")
+            ),
+            (
+                "researcher",
+                30.0,
+                5.0,
+                true,
+                NextKind::Ran,
+                Some("researcher")
+            ),
+            (
+                "researcher",
+                25.0,
+                2000.0,
+                false,
+                NextKind::Ran,
+                Some("summarizer")
+            ),
+            ("summarizer", 30.0, 10.0, false, NextKind::End, None),
+        ]
+    );
+
+    // Errors by message; the writer's second AgentError is not a second error.
+    assert_eq!(r.errors.total, 2);
+    let groups: Vec<(&str, u64, Vec<(&str, u64)>)> = r
+        .errors
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.message.as_str(),
+                g.count,
+                g.agents
+                    .iter()
+                    .map(|a| (a.agent.as_str(), a.count))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("rate limit exceeded (429)", 1, vec![("summarizer", 1)]),
+            ("timeout", 1, vec![("researcher", 1)]),
+        ]
+    );
+    assert_eq!(
+        (r.pairing.duplicate_starts, r.pairing.duplicate_ends),
+        (9, 1)
+    );
+    assert_eq!(
+        (
+            r.pairing.runs_without_start,
+            r.pairing.runs_in_progress,
+            r.pairing.runs_abandoned
+        ),
+        (0, 0, 0)
+    );
+
+    // Idle gaps: no run open, from a run's first BeforeAgentRun to its end.
+    assert_eq!(r.gaps.count, 10);
+    let gaps: Vec<(f64, Option<&str>, Option<&str>)> = r
+        .gaps
+        .longest
+        .iter()
+        .map(|g| (g.ms, g.after.as_deref(), g.before.as_deref()))
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            (750.0, Some("error-handler"), Some("planner")),
+            (25.0, Some("planner"), Some("researcher")),
+            (25.0, Some("researcher"), Some("summarizer")),
+            (25.0, Some("summarizer"), Some("error-handler")),
+            (25.0, Some("planner"), Some("researcher")),
+        ]
+    );
+
+    assert_eq!(r.timeline.runs_total, 9);
+    assert!(!r.timeline.slowest_only);
+    let first = &r.timeline.runs[0];
+    assert_eq!(
+        (first.agent.as_str(), first.duration_ms),
+        ("planner", 100.0)
+    );
+}
+
+#[test]
+fn a_long_session_keeps_the_slowest_runs_for_the_timeline() {
+    let opts = AnalysisOptions {
+        top: 2,
+        timeline_runs: 3,
+    };
+    let r = analyse_with("known.trace.json", opts, |_| true);
+    assert_eq!(r.timeline.runs_total, 9);
+    assert!(r.timeline.slowest_only);
+    let kept: Vec<f64> = r.timeline.runs.iter().map(|t| t.duration_ms).collect();
+    assert_eq!(
+        kept,
+        [1000.0, 500.0, 2000.0],
+        "the three slowest, by start time"
+    );
+    assert_eq!(r.events.slowest.len(), 2);
+    assert_eq!(r.gaps.longest.len(), 2);
+}
+
+#[test]
+fn a_selection_counts_what_its_entries_complete() {
+    let r = analyse_with("known.trace.json", AnalysisOptions::default(), |e| {
+        e.agent_id == "researcher"
+    });
+    let names: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(names, ["researcher"]);
+    assert_eq!(
+        (r.summary.runs, r.summary.errors, r.summary.events),
+        (4, 1, 4)
+    );
+    check_durations(
+        &agent(&r, "researcher").durations,
+        &[1000.0, 500.0, 5.0, 2000.0],
+    );
+    // Requests with a selected hop; pairing saw every entry.
+    assert_eq!(r.requests.completed, 2);
+    assert_eq!(r.pairing.duplicate_starts, 9);
+}
+
+#[test]
+fn an_unclosed_file_reports_the_run_in_progress() {
+    let r = analyse("unclosed.trace.json");
+    assert!(r.file.ends_mid_entry);
+    assert_eq!((r.summary.runs, r.summary.events), (1, 1));
+    assert_eq!(r.events.in_progress, 1);
+    assert_eq!(r.pairing.runs_in_progress, 1);
+    assert_eq!(agent(&r, "researcher").in_progress, 1);
+    assert_eq!(agent(&r, "researcher").runs, 0);
+    let open = &r.in_progress[0];
+    assert_eq!(
+        (open.agent.as_str(), open.event_id.as_str()),
+        ("researcher", "e2-research")
+    );
+    assert_eq!(open.started.to_string(), "2025-05-02T10:00:00.130Z");
+    assert_eq!(open.elapsed_ms, Some(0.0));
+    // The request is cut off: the slowest unfinished one is shown, marked so.
+    assert_eq!((r.requests.completed, r.requests.unfinished), (0, 1));
+    let path = r.critical_path.as_ref().unwrap();
+    assert!(!path.complete);
+    assert_eq!(path.hops.len(), 1);
+    assert_eq!(path.hops[0].next, report::NextKind::NotSeen);
+    assert_eq!(path.hops[0].next_agent.as_deref(), Some("researcher"));
+    let last = r.timeline.runs.last().unwrap();
+    assert!(last.in_progress);
+}
+
+#[test]
+fn unpaired_and_odd_entries_are_counted_not_dropped() {
+    let r = analyse("edge.trace.jsonl");
+    // An end without a start uses the agent's own figure.
+    let loader = agent(&r, "loader");
+    assert_eq!(
+        (loader.runs, loader.without_start, loader.sources.reported),
+        (1, 1, 1)
+    );
+    check_durations(&loader.durations, &[40.0]);
+    // A sampling logger's entry is a whole run with its duration.
+    let sampler = agent(&r, "sampler");
+    assert_eq!(
+        (
+            sampler.runs,
+            sampler.sources.reported,
+            sampler.without_start
+        ),
+        (1, 1, 0)
+    );
+    check_durations(&sampler.durations, &[25.0]);
+    // A run whose event was handled without its end: abandoned.
+    let crasher = agent(&r, "crasher");
+    assert_eq!(
+        (crasher.runs, crasher.abandoned, crasher.in_progress),
+        (0, 1, 0)
+    );
+    // An end before its start: counted, its duration not used.
+    let skewed = agent(&r, "skewed");
+    assert_eq!(
+        (skewed.runs, skewed.clock_skew, skewed.durations.count),
+        (1, 1, 0)
+    );
+    assert_eq!(r.pairing.runs_abandoned, 1);
+    assert_eq!(r.pairing.runs_clock_skew, 1);
+}
+
+#[test]
+fn the_report_survives_a_round_trip_through_json() {
+    let r = analyse("known.trace.json");
+    let json = serde_json::to_string(&r).unwrap();
+    let back: SessionReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+}
+
+#[test]
+fn sessions_merge_into_the_same_figures_in_any_order() {
+    let analyse_raw = |name: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/analysis")
+            .join(name);
+        let mut analyzer = Analyzer::new(AnalysisOptions::default());
+        read_file(&path, |_| {}, |e| analyzer.add(&e.entry, true)).unwrap();
+        analyzer.finish()
+    };
+    let known = analyse_raw("known.trace.json");
+    let edge = analyse_raw("edge.trace.jsonl");
+    let mut one = Aggregate::new(true);
+    one.add("known", &known);
+    one.add("edge", &edge);
+    let mut left = Aggregate::new(true);
+    left.add("edge", &edge);
+    let mut right = Aggregate::new(true);
+    right.add("known", &known);
+    right.merge(left);
+    let (a, b) = (
+        one.report(None, DisplayZone::Utc),
+        right.report(None, DisplayZone::Utc),
+    );
+    assert_eq!(a, b);
+    assert_eq!(a.summary.sessions, 2);
+    assert_eq!(a.summary.runs, 9 + 3);
+    let rows = a.sessions.as_ref().unwrap();
+    let known_row = rows.iter().find(|r| r.session == "known").unwrap();
+    assert_eq!(known_row.slowest_agent.as_deref(), Some("researcher"));
+    assert!(within_bound(known_row.slowest_agent_p95_ms, 2000.0));
+}
