@@ -71,6 +71,18 @@ pub enum Command {
     #[command(after_help = TRACE_HELP)]
     Trace(TraceArgs),
 
+    /// Analyse performance across sessions: per-agent run statistics over every session in the
+    /// trace directory (or those named), read in parallel
+    #[command(
+        long_about = "Analyse performance across sessions: per-agent runs, errors, time, \
+            min / mean / p50 / p95 / p99 / max run duration and the response-time buckets, \
+            event and request latency, and errors by message, over every session in the trace \
+            directory (or those named). Sessions are read in parallel; memory does not grow \
+            with the number of entries.",
+        after_help = analysis_help()
+    )]
+    Analyze(AnalyzeArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
         #[arg(value_enum)]
@@ -145,6 +157,49 @@ pub struct TraceArgs {
     /// Also redact the values of keys containing NAME (repeatable; implies --redact)
     #[arg(long = "redact-key", value_name = "NAME")]
     pub redact_keys: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Sessions to analyse: ids, unique prefixes, paths or `latest` [default: every session in
+    /// the trace directory]
+    #[arg(value_name = "SESSION")]
+    pub sessions: Vec<String>,
+
+    /// Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age
+    /// (90m, 2h, 3d). A run counts when its end is in the window
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only what happened before TIME (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Also list each session: duration, events, runs, errors, slowest agent
+    #[arg(long)]
+    pub by_session: bool,
+
+    /// Output format (JSON: see docs/analysis-json.md)
+    #[arg(long, value_enum, default_value_t = AnalysisFormat::Table)]
+    pub format: AnalysisFormat,
+}
+
+/// Output formats of the analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalysisFormat {
+    Table,
+    Json,
+}
+
+/// What the analyses' figures are, shown after their `--help`.
+pub fn analysis_help() -> String {
+    format!(
+        "Run durations: from a run's last BeforeAgentRun to its AfterAgentRun or AgentError \
+         (the writer's duplicate entries are paired once); agent_result.duration_ms only for runs \
+         whose start is not in the trace.\n\
+         Accuracy: {}.\n\n{EXIT_CODES}",
+        crate::analysis::QUANTILE_ERROR
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

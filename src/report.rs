@@ -37,6 +37,17 @@ impl<'w> Reporter<'w> {
         }
     }
 
+    /// Counts problems of a file that were found but not kept to be shown (a command that
+    /// keeps only the first few of each file, to bound memory).
+    pub fn problems_not_shown(&mut self, path: &Path, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.problems += n;
+        let shown = self.per_file.entry(path.to_path_buf()).or_insert(0);
+        *shown += n as usize;
+    }
+
     /// Reports that a file could not be used at all.
     pub fn unreadable(&mut self, path: &Path, error: &dyn std::fmt::Display) {
         self.problems += 1;

@@ -40,7 +40,8 @@ impl fmt::Display for FileStatus {
 }
 
 impl FileStatus {
-    fn from_shape(shape: Shape) -> FileStatus {
+    /// The status of a file the reader found in `shape`.
+    pub fn from_shape(shape: Shape) -> FileStatus {
         match shape {
             Shape::Empty => FileStatus::Empty,
             Shape::Array { closed: true } => FileStatus::Closed,

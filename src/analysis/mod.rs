@@ -9,7 +9,7 @@
 mod across;
 mod chains;
 pub mod durations;
-mod report;
+pub mod report;
 mod session;
 pub mod top;
 

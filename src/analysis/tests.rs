@@ -1,6 +1,9 @@
 //! The analysis checked figure by figure on fixtures whose durations are known by
 //! construction (fixtures/analysis/README.md gives their timelines).
 
+// Rows of figures are compared as tuples, which is what makes them readable.
+#![allow(clippy::type_complexity)]
+
 use super::*;
 use crate::read::read_file;
 use crate::time::DisplayZone;

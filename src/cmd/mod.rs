@@ -1,6 +1,7 @@
 //! The commands: each turns its clap arguments into typed options once, then runs on the
 //! library and writes its data to `out` and its diagnostics to `err`.
 
+pub mod analyze;
 pub mod completions;
 pub mod list;
 pub mod trace;
@@ -96,6 +97,7 @@ pub fn run(
     match &cli.command {
         Command::List(args) => list::run(args, ctx, out, &mut report)?,
         Command::Trace(args) => trace::run(args, ctx, out, &mut report)?,
+        Command::Analyze(args) => analyze::run(args, ctx, out, &mut report)?,
         Command::Completions { shell } => completions::run(*shell, out)?,
     }
     report.finish();

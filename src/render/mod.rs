@@ -1,9 +1,11 @@
 //! Renderers: how results look in each output format. Everything drawn as a table shares
 //! the box style of the seed documentation's example output.
 
+pub mod analysis;
 pub mod debug;
 pub mod table;
 pub mod verbose;
+pub mod waterfall;
 
 use crate::model::Hook;
 use crate::read::{Entry, Problem, ReadSummary};

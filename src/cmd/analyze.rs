@@ -1,0 +1,286 @@
+//! `agentcli analyze`: performance across sessions, read in parallel and merged; and the
+//! analysis of one session that `trace --analyze` shows. Both read each file once through
+//! the one reader, feeding the analysis library entry by entry.
+
+use super::Context;
+use crate::analysis::{
+    Aggregate, AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport,
+};
+use crate::cli::{AnalysisFormat, AnalyzeArgs};
+use crate::error::{Error, shown};
+use crate::model::TraceEntry;
+use crate::read::{Problem, ReadSummary, TraceReader};
+use crate::render::analysis::{self as render, RenderOptions};
+use crate::report::{Reporter, SHOWN_PER_FILE};
+use crate::session::{SUFFIXES, SessionFile, discover, resolve};
+use crate::summary::FileStatus;
+use crate::time::{Timestamp, parse_time_bound};
+use rayon::prelude::*;
+use std::io::Write;
+use std::path::Path;
+
+/// A time window: entries at or after `since` and before `until`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Window {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
+    }
+
+    fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// How the window reads in a report.
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(s) = self.since {
+            parts.push(format!("since={s}"));
+        }
+        if let Some(u) = self.until {
+            parts.push(format!("until={u}"));
+        }
+        (!parts.is_empty()).then(|| parts.join(","))
+    }
+}
+
+/// `analyze`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    pub window: Window,
+    pub by_session: bool,
+    pub format: AnalysisFormat,
+}
+
+impl AnalyzeOptions {
+    pub fn from_args(args: &AnalyzeArgs, ctx: &Context) -> Result<AnalyzeOptions, Error> {
+        let bound = |flag: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|v| parse_time_bound(v, ctx.now))
+                .transpose()
+                .map_err(|message| Error::Usage {
+                    what: flag.to_owned(),
+                    message,
+                })
+        };
+        Ok(AnalyzeOptions {
+            window: Window {
+                since: bound("--since", &args.since)?,
+                until: bound("--until", &args.until)?,
+            },
+            by_session: args.by_session,
+            format: args.format,
+        })
+    }
+}
+
+/// One file read through the analyzer: the analysis, what the reader saw, and its problems
+/// (the first few kept, the rest counted).
+pub struct FileAnalysis {
+    pub analysis: SessionAnalysis,
+    pub read: ReadSummary,
+    pub problems: Vec<Problem>,
+    pub problems_not_kept: u64,
+}
+
+/// Reads `path` whole and analyses it; `select` says which entries the figures count.
+pub fn analyze_file(
+    path: &Path,
+    opts: AnalysisOptions,
+    select: impl Fn(&TraceEntry<'_>) -> bool,
+) -> Result<FileAnalysis, Error> {
+    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    let mut analyzer = Analyzer::new(opts);
+    let mut problems = Vec::new();
+    let mut problems_not_kept = 0;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
+            Err(p) if problems.len() < SHOWN_PER_FILE => problems.push(p),
+            Err(_) => problems_not_kept += 1,
+        }
+    }
+    Ok(FileAnalysis {
+        analysis: analyzer.finish(),
+        read: reader.summary(),
+        problems,
+        problems_not_kept,
+    })
+}
+
+fn report_problems(path: &Path, file: &FileAnalysis, report: &mut Reporter) {
+    for p in &file.problems {
+        report.problem(p);
+    }
+    report.problems_not_shown(path, file.problems_not_kept);
+}
+
+/// What `trace --analyze` needs beyond the context.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// How many slowest events and longest gaps to show.
+    pub top: usize,
+    pub format: AnalysisFormat,
+    /// The filter, as the user typed it, for the report's heading.
+    pub filter: Option<String>,
+}
+
+/// How many runs the waterfall shows at most: all of them up to this, else the slowest.
+pub const WATERFALL_RUNS: usize = 60;
+
+/// `trace --analyze`: the analysis of one session, as tables and a waterfall or as JSON.
+pub fn session(
+    session: &SessionFile,
+    opts: &SessionOptions,
+    select: impl Fn(&TraceEntry<'_>) -> bool,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let analysis_opts = AnalysisOptions {
+        top: opts.top,
+        timeline_runs: WATERFALL_RUNS,
+    };
+    let file = analyze_file(&session.path, analysis_opts, select)?;
+    report_problems(&session.path, &file, report);
+    let info = FileInfo {
+        path: session.path.to_string_lossy().into_owned(),
+        status: FileStatus::from_shape(file.read.shape).to_string(),
+        entries_skipped: file.read.skipped,
+        ends_mid_entry: file.read.tail.is_some(),
+    };
+    let r = SessionReport::new(
+        &session.id,
+        info,
+        opts.filter.clone(),
+        &file.analysis,
+        ctx.zone,
+    );
+    match opts.format {
+        AnalysisFormat::Table => {
+            let render_opts = RenderOptions {
+                width: ctx.width,
+                color: ctx.color,
+                waterfall: true,
+            };
+            render::session(&r, &render_opts, out)?;
+        }
+        AnalysisFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &r)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// `agentcli analyze`.
+pub fn run(
+    args: &AnalyzeArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let opts = AnalyzeOptions::from_args(args, ctx)?;
+    let sessions = sessions(&args.sessions, ctx, report)?;
+    let window = opts.window;
+    // Only aggregates are kept: each thread folds the sessions it reads into one aggregate,
+    // and the aggregates are merged, so memory does not grow with the sessions' entries.
+    let analysis_opts = AnalysisOptions {
+        top: 0,
+        timeline_runs: 0,
+    };
+    let (aggregate, mut outcomes) = sessions
+        .par_iter()
+        .enumerate()
+        .fold(
+            || (Aggregate::new(opts.by_session), Vec::new()),
+            |(mut aggregate, mut outcomes), (i, s)| {
+                let select = |e: &TraceEntry<'_>| window.contains(e.timestamp);
+                match analyze_file(&s.path, analysis_opts, select) {
+                    Ok(mut file) => {
+                        aggregate.add(&s.id, &file.analysis);
+                        // The analysis is merged; only the problems are kept.
+                        file.analysis = SessionAnalysis::default();
+                        outcomes.push((i, Ok(file)));
+                    }
+                    Err(e) => outcomes.push((i, Err(e))),
+                }
+                (aggregate, outcomes)
+            },
+        )
+        .reduce(
+            || (Aggregate::new(opts.by_session), Vec::new()),
+            |(mut a, mut oa), (b, ob)| {
+                a.merge(b);
+                oa.extend(ob);
+                (a, oa)
+            },
+        );
+    outcomes.sort_by_key(|(i, _)| *i);
+    for (i, outcome) in &outcomes {
+        let path = &sessions[*i].path;
+        match outcome {
+            Ok(file) => report_problems(path, file, report),
+            Err(e) => report.unreadable(path, e),
+        }
+    }
+    let r = aggregate.report(window.describe(), ctx.zone);
+    if r.summary.sessions == 0 && !sessions.is_empty() && !window.is_open() {
+        report.note(&format!(
+            "none of the {} sessions has entries in the time range given",
+            sessions.len()
+        ));
+    }
+    match opts.format {
+        AnalysisFormat::Table if sessions.is_empty() => {}
+        AnalysisFormat::Table => {
+            let render_opts = RenderOptions {
+                width: ctx.width,
+                color: ctx.color,
+                waterfall: false,
+            };
+            render::aggregate(&r, &render_opts, out)?;
+        }
+        AnalysisFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &r)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The sessions named, or every session in the trace directory.
+fn sessions(
+    named: &[String],
+    ctx: &Context,
+    report: &mut Reporter,
+) -> Result<Vec<SessionFile>, Error> {
+    if named.is_empty() {
+        let found = discover(&ctx.dir)?;
+        for bad in &found.unreadable {
+            report.unreadable(&bad.path, &bad.error);
+        }
+        if found.sessions.is_empty() {
+            report.note(&format!(
+                "no trace files in {} (looking for names ending in {}); \
+                 choose the directory with --dir or AGENTCLI_TRACE_DIR",
+                shown(&ctx.dir),
+                SUFFIXES.join(", ")
+            ));
+        }
+        return Ok(found.sessions);
+    }
+    let mut sessions: Vec<SessionFile> = Vec::new();
+    for arg in named {
+        let s = resolve(arg, &ctx.dir)?;
+        if !sessions.iter().any(|known| known.path == s.path) {
+            sessions.push(s);
+        }
+    }
+    Ok(sessions)
+}
