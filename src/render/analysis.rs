@@ -54,6 +54,22 @@ fn heading(out: &mut dyn Write, text: &str, opts: &RenderOptions) -> io::Result<
     }
 }
 
+/// Facts joined by ` · `, on as many lines of `width` columns as they need.
+fn wrapped(out: &mut dyn Write, parts: &[String], width: usize) -> io::Result<()> {
+    let mut line = String::new();
+    for part in parts {
+        if !line.is_empty() && text::width(&line) + 3 + text::width(part) > width {
+            writeln!(out, "{line}")?;
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(part);
+    }
+    writeln!(out, "{line}")
+}
+
 fn right_align(table: &mut Table, columns: &[usize]) {
     for c in columns {
         if let Some(column) = table.column_mut(*c) {
@@ -112,7 +128,7 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
     if s.span_ms > 0.0 {
         line.push(format!("busy {}", percent(Some(s.busy_ms / s.span_ms))));
     }
-    writeln!(out, "{}", line.join(" · "))?;
+    wrapped(out, &line, opts.width)?;
 
     if r.agents.is_empty() {
         writeln!(out)?;
@@ -178,25 +194,24 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
     }
 
     if let Some(p) = &r.critical_path {
-        let completed = r.requests.completed;
-        let what = if p.complete {
+        let title = if p.complete {
             format!(
-                "the slowest of {}",
-                plural(completed, "request", "requests")
-            )
-        } else {
-            "the slowest request, cut off by the end of the trace".to_owned()
-        };
-        heading(
-            out,
-            &format!(
-                "Critical path: {what}, {}, {} from {}",
+                "Critical path of the slowest of {}: {}, {} from {}",
+                plural(r.requests.completed, "request", "requests"),
                 safe(&p.root_event),
                 units::duration_ms(p.total_ms),
                 clock(p.started)
-            ),
-            opts,
-        )?;
+            )
+        } else {
+            format!(
+                "Critical path of the slowest request, cut off by the end of the trace: {}, {} \
+                 so far from {}",
+                safe(&p.root_event),
+                units::duration_ms(p.total_ms),
+                clock(p.started)
+            )
+        };
+        heading(out, &title, opts)?;
         let mut t = boxed_table(opts.width);
         t.set_header(["#", "AGENT", "STARTED", "WAIT", "RUN", "SHARE", "NEXT"]);
         for (i, h) in p.hops.iter().enumerate() {
@@ -407,42 +422,43 @@ fn notes(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Re
         ));
     }
     let listed = r.in_progress.len() as u64;
-    if p.runs_in_progress > listed {
-        notes.push(format!(
-            "{} more runs in progress not listed",
-            p.runs_in_progress - listed
-        ));
-    }
-    if r.events.in_progress > 0 {
-        notes.push(format!(
-            "{} not handled by the end of the trace",
-            plural(r.events.in_progress, "event", "events")
-        ));
-    }
-    if p.runs_abandoned > 0 {
-        notes.push(format!(
-            "{} started and never ended (its event was handled without it): not counted as runs",
-            plural(p.runs_abandoned, "run", "runs")
-        ));
-    }
-    if p.runs_without_start > 0 {
-        notes.push(format!(
-            "{} ended without a start in the trace: durations as the agents reported them, where they did",
-            plural(p.runs_without_start, "run", "runs")
-        ));
-    }
-    if p.runs_clock_skew > 0 {
-        notes.push(format!(
-            "{} ended before they started (the clock stepped back): their durations are not used",
-            plural(p.runs_clock_skew, "run", "runs")
-        ));
-    }
-    if r.events.without_start > 0 {
-        notes.push(format!(
-            "{} handled without a start in the trace: no latency",
-            plural(r.events.without_start, "event", "events")
-        ));
-    }
+    let mut count = |n: u64, what: &str| {
+        if n > 0 {
+            notes.push(format!("{what}: {n}"));
+        }
+    };
+    count(
+        p.runs_in_progress.saturating_sub(listed),
+        "more runs in progress, not listed",
+    );
+    count(
+        r.events.in_progress,
+        "events not handled by the end of the trace",
+    );
+    count(
+        p.runs_abandoned,
+        "runs started and never ended, their event handled without them (not counted as runs)",
+    );
+    count(
+        p.runs_without_start,
+        "runs ended without a start in the trace (durations as the agents reported them, if they did)",
+    );
+    count(
+        p.runs_clock_skew,
+        "runs ending before their start, the clock having stepped back (durations not used)",
+    );
+    count(
+        r.events.without_start,
+        "events handled without a start in the trace (no latency)",
+    );
+    count(
+        p.duplicate_starts,
+        "duplicate BeforeAgentRun entries, paired once (the writer writes two per run)",
+    );
+    count(
+        p.duplicate_ends,
+        "duplicate AgentError entries, counted once (the writer writes two per failure)",
+    );
     for a in &r.agents {
         let src = &a.sources;
         if src.disagreeing > 0 {
@@ -457,26 +473,12 @@ fn notes(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Re
         }
         if src.reported > 0 {
             notes.push(format!(
-                "{}: {} from agent_result.duration_ms (no start in the trace)",
+                "{}: durations the agent reported (agent_result.duration_ms or duration), for \
+                 runs without a start in the trace: {}",
                 safe(&a.agent),
-                plural(src.reported, "duration", "durations")
+                src.reported
             ));
         }
-    }
-    if p.duplicate_starts + p.duplicate_ends > 0 {
-        notes.push(format!(
-            "{} and {} (the writer writes two of each) were paired once",
-            plural(
-                p.duplicate_starts,
-                "duplicate BeforeAgentRun",
-                "duplicate BeforeAgentRuns"
-            ),
-            plural(
-                p.duplicate_ends,
-                "duplicate AgentError",
-                "duplicate AgentErrors"
-            )
-        ));
     }
     if notes.is_empty() {
         return Ok(());
@@ -514,7 +516,7 @@ pub fn aggregate(r: &AggregateReport, opts: &RenderOptions, out: &mut dyn Write)
     if let Some(filter) = &r.filter {
         line.push(format!("filter: {}", safe(filter)));
     }
-    writeln!(out, "{}", line.join(" · "))?;
+    wrapped(out, &line, opts.width)?;
     if r.agents.is_empty() {
         writeln!(out)?;
         writeln!(out, "No agent runs.")?;

@@ -153,11 +153,11 @@ fn row(
     let pad = agent_columns.saturating_sub(text::width(&agent));
     let bar = "█".repeat(to - from);
     let mark = if run.error {
-        "✗"
+        " ✗"
     } else if run.in_progress {
-        "…"
+        " …"
     } else {
-        " "
+        ""
     };
     write!(out, "{offset:>OFFSET_COLUMNS$} {agent}{} ", " ".repeat(pad))?;
     write!(out, "{}", " ".repeat(from))?;
@@ -169,8 +169,8 @@ fn row(
     write!(out, "{}", " ".repeat(axis - to))?;
     let took = units::duration_ms(run.duration_ms);
     if color && run.error {
-        writeln!(out, " {took:>DURATION_COLUMNS$} {}", mark.red())
+        writeln!(out, " {took:>DURATION_COLUMNS$}{}", mark.red())
     } else {
-        writeln!(out, " {took:>DURATION_COLUMNS$} {mark}")
+        writeln!(out, " {took:>DURATION_COLUMNS$}{mark}")
     }
 }
