@@ -1,5 +1,6 @@
 //! Integration tests: the built binary run as a user runs it, on copies of the fixtures.
 
+mod analyze;
 mod common;
 mod completions;
 mod list;
