@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, or every detail of each')
+            [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -71,6 +72,22 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agentcli;analyze' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only what happened before TIME (same forms as --since)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (JSON: see docs/analysis-json.md)')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
+            [CompletionResult]::new('--by-session', '--by-session', [CompletionResultType]::ParameterName, 'Also list each session: duration, events, runs, errors, slowest agent')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agentcli;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
@@ -86,6 +103,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, or every detail of each')
+            [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -94,6 +112,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;trace' {
+            break
+        }
+        'agentcli;help;analyze' {
             break
         }
         'agentcli;help;completions' {

@@ -16,6 +16,9 @@ _agentcli() {
             ",$1")
                 cmd="agentcli"
                 ;;
+            agentcli,analyze)
+                cmd="agentcli__subcmd__analyze"
+                ;;
             agentcli,completions)
                 cmd="agentcli__subcmd__completions"
                 ;;
@@ -27,6 +30,9 @@ _agentcli() {
                 ;;
             agentcli,trace)
                 cmd="agentcli__subcmd__trace"
+                ;;
+            agentcli__subcmd__help,analyze)
+                cmd="agentcli__subcmd__help__subcmd__analyze"
                 ;;
             agentcli__subcmd__help,completions)
                 cmd="agentcli__subcmd__help__subcmd__completions"
@@ -47,12 +53,50 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-h -V --dir --color --utc --local --width --help --version list trace completions help"
+            opts="-h -V --dir --color --utc --local --width --help --version list trace analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__analyze)
+            opts="-h -V --since --until --by-session --format --dir --color --utc --local --width --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -99,8 +143,22 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list trace completions help"
+            opts="list trace analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__analyze)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
             cand list 'List the sessions in the trace directory, newest first'
             cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
+            cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -65,6 +66,21 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agentcli;analyze'= {
+            cand --since 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window'
+            cand --until 'Only what happened before TIME (same forms as --since)'
+            cand --format 'Output format (JSON: see docs/analysis-json.md)'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --by-session 'Also list each session: duration, events, runs, errors, slowest agent'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agentcli;completions'= {
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
@@ -79,12 +95,15 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help'= {
             cand list 'List the sessions in the trace directory, newest first'
             cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
+            cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agentcli;help;list'= {
         }
         &'agentcli;help;trace'= {
+        }
+        &'agentcli;help;analyze'= {
         }
         &'agentcli;help;completions'= {
         }

@@ -35,6 +35,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print h
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions in the trace directory, newest first'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, or every detail of each'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
@@ -66,6 +67,20 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l since -d 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d 'Only what happened before TIME (same forms as --since)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l format -d 'Output format (JSON: see docs/analysis-json.md)' -r -f -a "table\t''
+json\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l by-session -d 'Also list each session: duration, events, runs, errors, slowest agent'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -75,7 +90,8 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, or every detail of each'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, or every detail of each'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
