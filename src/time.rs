@@ -211,7 +211,8 @@ impl Timestamp {
 
     /// Milliseconds from `self` to `later` (negative when `later` is earlier).
     pub fn millis_until(self, later: Timestamp) -> f64 {
-        (later.unix_nanos - self.unix_nanos) as f64 / 1e6
+        // In i128: Go's zero time and the far future are both in real traces.
+        (i128::from(later.unix_nanos) - i128::from(self.unix_nanos)) as f64 / 1e6
     }
 
     /// The same instant, to be written in `zone` (only its offset changes).

@@ -586,3 +586,83 @@ pub fn aggregate(r: &AggregateReport, opts: &RenderOptions, out: &mut dyn Write)
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{AnalysisOptions, Analyzer, FileInfo};
+    use crate::read::TraceReader;
+    use std::path::Path;
+
+    fn report(input: &'static [u8]) -> SessionReport {
+        let mut reader = TraceReader::from_source(Path::new("t.json"), input).unwrap();
+        let mut analyzer = Analyzer::new(AnalysisOptions::default());
+        while let Some(item) = reader.next_entry() {
+            if let Ok(e) = item {
+                analyzer.add(&e.entry, true);
+            }
+        }
+        let file = FileInfo {
+            path: "t.json".into(),
+            status: "open".into(),
+            entries_skipped: 0,
+            ends_mid_entry: false,
+        };
+        SessionReport::new("t", file, None, &analyzer.finish(), DisplayZone::Utc)
+    }
+
+    fn render_all(r: &SessionReport) -> String {
+        let mut out = Vec::new();
+        for width in [20, 60, 120, 300] {
+            for color in [false, true] {
+                let opts = RenderOptions {
+                    width,
+                    color,
+                    waterfall: true,
+                };
+                session(r, &opts, &mut out).unwrap();
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Go's zero time, the far future and clocks stepping back are in real traces' timestamps:
+    /// no arithmetic on them may overflow.
+    #[test]
+    fn extreme_timestamps_never_panic() {
+        let r = report(
+            br#"{"timestamp":"0001-01-01T00:00:00Z","event_id":"a","agent_id":"x","hook":"BeforeAgentRun"}
+{"timestamp":"9999-12-31T23:59:59.999999999Z","event_id":"a","agent_id":"x","hook":"AfterAgentRun","agent_result":{"output_state":{"meta":{"route":"x"}}}}
+{"timestamp":"2025-05-02T10:00:00Z","event_id":"b","source_agent_id":"x","hook":"BeforeEventHandling"}
+{"timestamp":"1970-01-01T00:00:00Z","event_id":"b","agent_id":"x","hook":"BeforeAgentRun"}
+{"timestamp":"0001-01-01T00:00:00Z","event_id":"c","agent_id":"y","hook":"BeforeAgentRun"}
+{"timestamp":"2262-04-11T23:47:16Z","event_id":"c","agent_id":"y","hook":"AgentError","error":"boom"}
+"#,
+        );
+        let text = render_all(&r);
+        assert!(text.contains("Waterfall"), "{text}");
+    }
+
+    /// Agent names and messages from the trace reach the terminal escaped.
+    #[test]
+    fn trace_text_is_escaped() {
+        let r = report(
+            b"{\"timestamp\":\"2025-05-02T10:00:00Z\",\"event_id\":\"e\\u001b[2J\",\"agent_id\":\"a\\u001b[31m\",\"hook\":\"BeforeAgentRun\"}
+{\"timestamp\":\"2025-05-02T10:00:01Z\",\"event_id\":\"e\\u001b[2J\",\"agent_id\":\"a\\u001b[31m\",\"hook\":\"AgentError\",\"error\":\"bad\\u001b]8;;x\\u0007\\u202e\"}
+",
+        );
+        let mut out = Vec::new();
+        let opts = RenderOptions {
+            width: 120,
+            color: false,
+            waterfall: true,
+        };
+        session(&r, &opts, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'));
+        assert!(
+            text.contains("a\\x1b[31m") && text.contains("\\u202e"),
+            "{text}"
+        );
+    }
+}

@@ -28,6 +28,12 @@ const DURATION_COLUMNS: usize = 7;
 /// Narrowest time axis drawn, whatever the width.
 const MIN_AXIS: usize = 10;
 
+/// Nanoseconds from `a` to `b`, in floating point (Go's zero time to the far future does not
+/// fit an i64 difference).
+fn nanos(a: Timestamp, b: Timestamp) -> f64 {
+    (i128::from(b.unix_nanos) - i128::from(a.unix_nanos)) as f64
+}
+
 /// The heading above the waterfall: what it shows.
 pub fn title(t: &TimelineReport) -> String {
     if t.slowest_only {
@@ -57,7 +63,7 @@ pub fn render(
         return Ok(());
     };
     let t1 = t.runs.iter().map(|r| r.end).max().unwrap_or(t0);
-    let span_ns = (t1.unix_nanos - t0.unix_nanos).max(1) as f64;
+    let span_ns = nanos(t0, t1).max(1.0);
     let agent_columns = t
         .runs
         .iter()
@@ -141,13 +147,10 @@ fn row(
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let at = |t: Timestamp| (t.unix_nanos - t0.unix_nanos) as f64 / span_ns * axis as f64;
+    let at = |t: Timestamp| nanos(t0, t) / span_ns * axis as f64;
     let from = (at(run.start).floor() as usize).min(axis - 1);
     let to = (at(run.end).ceil() as usize).clamp(from + 1, axis);
-    let offset = format!(
-        "+{}",
-        units::duration_ms((run.start.unix_nanos - t0.unix_nanos) as f64 / 1e6)
-    );
+    let offset = format!("+{}", units::duration_ms(nanos(t0, run.start) / 1e6));
     let agent = text::escape(&run.agent, false);
     let agent = text::truncate(&agent, agent_columns);
     let pad = agent_columns.saturating_sub(text::width(&agent));
