@@ -467,3 +467,51 @@ fn sessions_merge_into_the_same_figures_in_any_order() {
     assert_eq!(known_row.slowest_agent.as_deref(), Some("researcher"));
     assert!(within_bound(known_row.slowest_agent_p95_ms, 2000.0));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(200))]
+
+    /// Whatever order hooks come in, every start and end is accounted for exactly once, and
+    /// every run has a duration from one source or is counted without one.
+    #[test]
+    fn every_entry_is_accounted_for(
+        steps in proptest::collection::vec((0usize..5, 0u8..4, 0u8..3, -5i64..200), 0..120),
+    ) {
+        const HOOKS: [&str; 5] = [
+            "BeforeEventHandling", "BeforeAgentRun", "AfterAgentRun", "AgentError", "AfterEventHandling",
+        ];
+        let mut analyzer = Analyzer::new(AnalysisOptions { top: 3, timeline_runs: 4 });
+        let mut at = 1_746_180_000_000i64;
+        let (mut starts, mut ends) = (0u64, 0u64);
+        for (hook, event, agent, step) in steps {
+            at += step;
+            let json = format!(
+                r#"{{"timestamp":{at},"event_id":"e{event}","agent_id":"a{agent}","source_agent_id":"a{}","hook":"{}","agent_result":{{"output_state":{{"meta":{{"route":"a{}"}}}}}}}}"#,
+                (agent + 1) % 3, HOOKS[hook], (agent + event) % 3
+            );
+            let entry = crate::model::TraceEntry::parse(json.as_bytes()).unwrap();
+            starts += u64::from(hook == 1);
+            ends += u64::from(hook == 2 || hook == 3);
+            analyzer.add(&entry, true);
+        }
+        let a = analyzer.finish();
+        let r = SessionReport::new("p", FileInfo {
+            path: String::new(), status: String::new(), entries_skipped: 0, ends_mid_entry: false,
+        }, None, &a, DisplayZone::Utc);
+        let p = &r.pairing;
+        proptest::prop_assert_eq!(r.summary.runs + p.duplicate_ends, ends);
+        proptest::prop_assert_eq!(
+            p.duplicate_starts + (r.summary.runs - p.runs_without_start) + p.runs_in_progress + p.runs_abandoned,
+            starts
+        );
+        for agent in &r.agents {
+            let s = &agent.sources;
+            proptest::prop_assert_eq!(s.timestamps + s.reported + s.missing, agent.runs);
+            proptest::prop_assert_eq!(agent.durations.count, s.timestamps + s.reported);
+            proptest::prop_assert!(agent.errors <= agent.runs);
+        }
+        proptest::prop_assert!(r.summary.idle_ms <= r.summary.span_ms + 1e-9);
+        proptest::prop_assert!(r.timeline.runs.len() <= 4);
+        proptest::prop_assert!(r.events.slowest.len() <= 3);
+    }
+}
