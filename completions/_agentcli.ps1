@@ -55,6 +55,8 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;trace' {
+            [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'With --analyze: how many slowest events and longest idle gaps to show')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)')
             [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
@@ -63,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)')
+            [CompletionResult]::new('--analyze', '--analyze', [CompletionResultType]::ParameterName, 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts')
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
@@ -75,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;analyze' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only what happened before TIME (same forms as --since)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (JSON: see docs/analysis-json.md)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')

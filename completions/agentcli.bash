@@ -79,7 +79,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__analyze)
-            opts="-h -V --since --until --by-session --format --dir --color --utc --local --width --help --version"
+            opts="-h -V --since --until --filter --by-session --format --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -90,6 +90,10 @@ _agentcli() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -265,12 +269,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-v -h -V --verbose --debug --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --debug --analyze --top --format --filter --redact --redact-key --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

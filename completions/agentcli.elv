@@ -50,6 +50,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;trace'= {
+            cand --top 'With --analyze: how many slowest events and longest idle gaps to show'
+            cand --format 'With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)'
             cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
             cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
@@ -58,6 +60,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -v 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
             cand --verbose 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
             cand --debug 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
+            cand --analyze 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
             cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
@@ -69,6 +72,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;analyze'= {
             cand --since 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window'
             cand --until 'Only what happened before TIME (same forms as --since)'
+            cand --filter 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`'
             cand --format 'Output format (JSON: see docs/analysis-json.md)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'

@@ -136,13 +136,27 @@ pub struct TraceArgs {
     pub session: String,
 
     /// Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut
-    #[arg(short, long, conflicts_with = "debug")]
+    #[arg(short, long, conflicts_with_all = ["debug", "analyze"])]
     pub verbose: bool,
 
     /// The raw structure: each entry's JSON as read, then what the reader found (file shape,
     /// entries read, entries skipped and why)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "analyze")]
     pub debug: bool,
+
+    /// Analyse performance instead: per-agent run statistics and response-time buckets, the
+    /// slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall.
+    /// Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts
+    #[arg(long)]
+    pub analyze: bool,
+
+    /// With --analyze: how many slowest events and longest idle gaps to show
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "analyze")]
+    pub top: usize,
+
+    /// With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)
+    #[arg(long, value_enum, default_value_t = AnalysisFormat::Table, requires = "analyze")]
+    pub format: AnalysisFormat,
 
     /// Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner,
     /// hook=AgentError, meta.correlation_id=abc, agent='research*' (see below)
@@ -174,6 +188,12 @@ pub struct AnalyzeArgs {
     /// Only what happened before TIME (same forms as --since)
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+
+    /// Count only runs, events and errors whose completing entry matches EXPR (repeatable:
+    /// all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of
+    /// `trace --filter`
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
 
     /// Also list each session: duration, events, runs, errors, slowest agent
     #[arg(long)]

@@ -373,6 +373,8 @@ struct OpenRunState {
 #[derive(Debug, Clone)]
 struct OpenEvent {
     start: Timestamp,
+    /// Its start entry was selected.
+    selected: bool,
     agent: Option<AgentIx>,
     route: Option<AgentIx>,
     error: bool,
@@ -447,7 +449,7 @@ impl Analyzer {
             self.last = Some(self.last.map_or(at, |l| l.max(at)));
         }
         match e.hook {
-            Hook::BeforeEventHandling => self.event_started(e),
+            Hook::BeforeEventHandling => self.event_started(e, selected),
             Hook::BeforeAgentRun => self.run_started(e, selected),
             Hook::AfterAgentRun | Hook::AgentError => self.run_ended(e, selected),
             Hook::AfterEventHandling => self.event_handled(e, selected),
@@ -469,15 +471,16 @@ impl Analyzer {
         (!name.is_empty()).then(|| self.agent(name))
     }
 
-    fn event_started(&mut self, e: &TraceEntry<'_>) {
+    fn event_started(&mut self, e: &TraceEntry<'_>, selected: bool) {
         let event_id = clipped(&e.event_id);
         let source = self.optional_agent(&e.source_agent_id);
         let target = self.optional_agent(&e.target_agent_id);
         self.chains
             .for_event(&event_id, source, target, e.timestamp);
         if let Some(open) = self.events.get_mut(&event_id) {
-            self.pairing.duplicate_event_starts += 1;
+            self.pairing.duplicate_event_starts += u64::from(selected);
             open.start = e.timestamp;
+            open.selected = selected;
             return;
         }
         // Events given up on to bound memory are neither handled nor in progress: they are
@@ -486,6 +489,7 @@ impl Analyzer {
             event_id,
             OpenEvent {
                 start: e.timestamp,
+                selected,
                 agent: None,
                 route: None,
                 error: false,
@@ -497,7 +501,7 @@ impl Analyzer {
         let agent = self.agent(&e.agent_id);
         let key = (clipped(&e.event_id), agent);
         if let Some(open) = self.runs.get_mut(&key) {
-            self.pairing.duplicate_starts += 1;
+            self.pairing.duplicate_starts += u64::from(selected);
             open.start = e.timestamp;
             open.selected = selected;
             return;
@@ -515,14 +519,15 @@ impl Analyzer {
                 selected,
             },
         );
-        for ((_, agent), _) in evicted {
-            self.abandon(agent);
+        for ((_, agent), given_up) in evicted {
+            self.abandon(agent, given_up.selected);
         }
     }
 
-    /// A run started and will never end (its event was handled, or it was given up on).
-    fn abandon(&mut self, agent: AgentIx) {
-        self.stats[agent as usize].abandoned += 1;
+    /// A run started and will never end (its event was handled, or it was given up on);
+    /// counted when `selected`.
+    fn abandon(&mut self, agent: AgentIx, selected: bool) {
+        self.stats[agent as usize].abandoned += u64::from(selected);
         self.gaps.run_gone();
     }
 
@@ -531,7 +536,7 @@ impl Analyzer {
         let key = (clipped(&e.event_id), agent);
         let open = self.runs.remove(&key);
         if open.is_none() && self.ended.contains(&key) {
-            self.pairing.duplicate_ends += 1;
+            self.pairing.duplicate_ends += u64::from(selected);
             return;
         }
         let error = e
@@ -689,7 +694,7 @@ impl Analyzer {
         if let Some(agent) = handler
             && self.runs.remove(&(event_id.clone(), agent)).is_some()
         {
-            self.abandon(agent);
+            self.abandon(agent, selected);
         }
         let open = self.events.remove(&event_id);
         if !selected {
@@ -723,6 +728,9 @@ impl Analyzer {
         let open_runs = self.runs.drain();
         let mut in_progress = Vec::new();
         for ((event_id, agent), open) in open_runs {
+            if !open.selected {
+                continue;
+            }
             self.stats[agent as usize].in_progress += 1;
             if in_progress.len() < IN_PROGRESS_LISTED {
                 in_progress.push(OpenRun {
@@ -731,9 +739,7 @@ impl Analyzer {
                     started: open.start,
                 });
             }
-            if let Some((last, _)) = latest
-                && open.selected
-            {
+            if let Some((last, _)) = latest {
                 self.timeline.push(TimelineState {
                     agent,
                     event_id,
@@ -744,7 +750,12 @@ impl Analyzer {
                 });
             }
         }
-        self.event_stats.in_progress = self.events.drain().len() as u64;
+        self.event_stats.in_progress = self
+            .events
+            .drain()
+            .iter()
+            .filter(|(_, open)| open.selected)
+            .count() as u64;
         if let Some((last, selected)) = latest {
             self.gaps.end(last, selected);
         }

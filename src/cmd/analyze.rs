@@ -8,50 +8,24 @@ use crate::analysis::{
 };
 use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::{Error, shown};
+use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
 use crate::read::{Problem, ReadSummary, TraceReader};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
 use crate::session::{SUFFIXES, SessionFile, discover, resolve};
 use crate::summary::FileStatus;
-use crate::time::{Timestamp, parse_time_bound};
+use crate::text;
+use crate::time::parse_time_bound;
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
 
-/// A time window: entries at or after `since` and before `until`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Window {
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
-}
-
-impl Window {
-    pub fn contains(&self, t: Timestamp) -> bool {
-        self.since.is_none_or(|s| t >= s) && self.until.is_none_or(|u| t < u)
-    }
-
-    fn is_open(&self) -> bool {
-        self.since.is_none() && self.until.is_none()
-    }
-
-    /// How the window reads in a report.
-    fn describe(&self) -> Option<String> {
-        let mut parts = Vec::new();
-        if let Some(s) = self.since {
-            parts.push(format!("since={s}"));
-        }
-        if let Some(u) = self.until {
-            parts.push(format!("until={u}"));
-        }
-        (!parts.is_empty()).then(|| parts.join(","))
-    }
-}
-
 /// `analyze`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct AnalyzeOptions {
-    pub window: Window,
+    /// `--filter`, with `--since` and `--until` as its `since=` and `until=` conditions.
+    pub filter: Filter,
     pub by_session: bool,
     pub format: AnalysisFormat,
 }
@@ -68,11 +42,13 @@ impl AnalyzeOptions {
                     message,
                 })
         };
+        let mut conditions = Filter::parse_all(&args.filters, ctx.now)?
+            .conditions()
+            .to_vec();
+        conditions.extend(bound("--since", &args.since)?.map(Condition::Since));
+        conditions.extend(bound("--until", &args.until)?.map(Condition::Until));
         Ok(AnalyzeOptions {
-            window: Window {
-                since: bound("--since", &args.since)?,
-                until: bound("--until", &args.until)?,
-            },
+            filter: Filter::new(conditions),
             by_session: args.by_session,
             format: args.format,
         })
@@ -126,7 +102,7 @@ pub struct SessionOptions {
     /// How many slowest events and longest gaps to show.
     pub top: usize,
     pub format: AnalysisFormat,
-    /// The filter, as the user typed it, for the report's heading.
+    /// The filter in words, for the report's heading.
     pub filter: Option<String>,
 }
 
@@ -154,6 +130,14 @@ pub fn session(
         entries_skipped: file.read.skipped,
         ends_mid_entry: file.read.tail.is_some(),
     };
+    if let Some(filter) = &opts.filter
+        && file.analysis.entries == 0
+    {
+        report.note(&format!(
+            "no entry of session {} matches {filter}",
+            text::escape(&session.id, false)
+        ));
+    }
     let r = SessionReport::new(
         &session.id,
         info,
@@ -187,7 +171,7 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let opts = AnalyzeOptions::from_args(args, ctx)?;
     let sessions = sessions(&args.sessions, ctx, report)?;
-    let window = opts.window;
+    let filter = &opts.filter;
     // Only aggregates are kept: each thread folds the sessions it reads into one aggregate,
     // and the aggregates are merged, so memory does not grow with the sessions' entries.
     let analysis_opts = AnalysisOptions {
@@ -200,7 +184,7 @@ pub fn run(
         .fold(
             || (Aggregate::new(opts.by_session), Vec::new()),
             |(mut aggregate, mut outcomes), (i, s)| {
-                let select = |e: &TraceEntry<'_>| window.contains(e.timestamp);
+                let select = |e: &TraceEntry<'_>| filter.matches(e);
                 match analyze_file(&s.path, analysis_opts, select) {
                     Ok(mut file) => {
                         aggregate.add(&s.id, &file.analysis);
@@ -229,10 +213,14 @@ pub fn run(
             Err(e) => report.unreadable(path, e),
         }
     }
-    let r = aggregate.report(window.describe(), ctx.zone);
-    if r.summary.sessions == 0 && !sessions.is_empty() && !window.is_open() {
+    let described = (!filter.is_empty()).then(|| filter.to_string());
+    let r = aggregate.report(described.clone(), ctx.zone);
+    if let Some(described) = described
+        && r.summary.sessions == 0
+        && !sessions.is_empty()
+    {
         report.note(&format!(
-            "none of the {} sessions has entries in the time range given",
+            "no entry of the {} sessions matches {described}",
             sessions.len()
         ));
     }

@@ -1,8 +1,8 @@
 //! `agentcli trace <session>`: one session's entries, read as a stream and shown in the view
 //! asked for (the timeline table by default, `--verbose`, `--debug`), filtered and redacted.
 
-use super::Context;
-use crate::cli::TraceArgs;
+use super::{Context, analyze};
+use crate::cli::{AnalysisFormat, TraceArgs};
 use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
@@ -27,6 +27,8 @@ pub enum View {
     Verbose,
     /// Each entry's JSON as read, and the reader's diagnostics (`--debug`).
     Debug,
+    /// The performance analysis (`--analyze`).
+    Analyze,
 }
 
 /// `trace`'s options, validated.
@@ -36,6 +38,9 @@ pub struct TraceOptions {
     pub view: View,
     pub filter: Filter,
     pub redactor: Redactor,
+    /// How many slowest events and longest gaps `--analyze` shows.
+    pub top: usize,
+    pub format: AnalysisFormat,
 }
 
 impl TraceOptions {
@@ -47,7 +52,9 @@ impl TraceOptions {
         } else {
             Redactor::off()
         };
-        let view = if args.debug {
+        let view = if args.analyze {
+            View::Analyze
+        } else if args.debug {
             View::Debug
         } else if args.verbose {
             View::Verbose
@@ -59,6 +66,8 @@ impl TraceOptions {
             view,
             filter,
             redactor,
+            top: args.top,
+            format: args.format,
         })
     }
 }
@@ -80,6 +89,15 @@ pub fn run(
         View::Table => Box::new(TimelineView::new(out, id, settings, &opts.redactor)),
         View::Verbose => Box::new(VerboseView::new(out, id, settings, &opts.redactor)),
         View::Debug => Box::new(DebugView::new(out, &opts.session, &opts.redactor)),
+        View::Analyze => {
+            let analysis = analyze::SessionOptions {
+                top: opts.top,
+                format: opts.format,
+                filter: (!opts.filter.is_empty()).then(|| opts.filter.to_string()),
+            };
+            let select = |e: &TraceEntry<'_>| opts.filter.matches(e);
+            return analyze::session(&opts.session, &analysis, select, ctx, out, report);
+        }
     };
     let path = &opts.session.path;
     let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;

@@ -81,7 +81,10 @@ fn right_align(table: &mut Table, columns: &[usize]) {
 /// The report of one session (`trace --analyze`).
 pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
-    let mut file = format!("{} · {}", safe(&r.session), safe(&r.file.path));
+    let name = std::path::Path::new(&r.file.path)
+        .file_name()
+        .map_or_else(|| r.file.path.clone(), |n| n.to_string_lossy().into_owned());
+    let mut file = format!("{} · {}", safe(&r.session), safe(&name));
     match r.file.status.as_str() {
         "open" => file.push_str(" (open: no closing ']')"),
         "closed" => file.push_str(" (closed)"),

@@ -123,7 +123,7 @@ fn a_time_window_counts_runs_that_end_in_it() {
     ]));
     assert_eq!(
         json["filter"],
-        "since=2025-05-02T10:00:01.500Z,until=2025-05-02T10:00:04.810Z"
+        "since 2025-05-02T10:00:01.500Z and until 2025-05-02T10:00:04.810Z"
     );
     assert_eq!(json["summary"]["sessions"], 1);
     // planner 200, researcher 500, 5 (error) and 2000 end in the window; summarizer's 10 ms
@@ -143,8 +143,43 @@ fn a_time_window_counts_runs_that_end_in_it() {
         .assert()
         .success();
     none.stderr(predicate::str::contains(
-        "none of the 3 sessions has entries in the time range given",
+        "no entry of the 3 sessions matches until 2020-01-01T00:00:00Z",
     ));
+}
+
+#[test]
+fn the_filter_of_trace_selects_what_is_counted() {
+    let w = Workdir::with(&KNOWN);
+    let json = json_of(w.run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--filter",
+        "agent=research*",
+        "--since",
+        "2025-05-02T10:00:02Z",
+    ]));
+    assert_eq!(
+        json["filter"],
+        "agent 'research*' and since 2025-05-02T10:00:02Z"
+    );
+    let agents = json["agents"].as_array().unwrap();
+    assert_eq!(agents.len(), 1);
+    assert_eq!(agents[0]["agent"], "researcher");
+    assert_eq!(agents[0]["runs"], 3);
+    assert_eq!(agents[0]["errors"], 1);
+    let json = json_of(w.run(&["analyze", "--format", "json", "--filter", "error"]));
+    assert_eq!(
+        (
+            json["summary"]["runs"].as_u64(),
+            json["summary"]["errors"].as_u64()
+        ),
+        (Some(2), Some(2))
+    );
+    w.run(&["analyze", "--filter", "colour=blue"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--filter"));
 }
 
 #[test]

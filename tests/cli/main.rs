@@ -6,3 +6,4 @@ mod completions;
 mod list;
 mod shapes;
 mod trace;
+mod trace_analyze;
