@@ -13,6 +13,9 @@ use std::collections::{HashMap, VecDeque};
 
 pub(crate) type ChainId = u64;
 
+/// How many chains may wait for the next hop from one agent; the oldest are given up on.
+const MAX_WAITING: usize = 16;
+
 /// How many hops of one chain are kept for its critical path; later hops are only counted.
 const MAX_HOPS: usize = 200;
 
@@ -126,15 +129,22 @@ impl Chains {
         id
     }
 
+    /// The chain an event from `source` to `target` continues. One runner loop handles a
+    /// session's events in turn, so at most one chain legitimately waits at a time: others
+    /// waiting are stale (their next event is not in the trace), and the most recent waiter
+    /// is the one. A chain waiting for exactly `target` goes before one that failed and waits
+    /// for whichever agent handles errors.
     fn take_waiting(&mut self, source: AgentIx, target: Option<AgentIx>) -> Option<ChainId> {
         let queue = self.waiting.get_mut(&source)?;
         queue.retain(|(id, _)| self.open.contains_key(id));
-        let at = queue
+        let exact = queue
             .iter()
-            .position(|(_, expected)| match (expected, target) {
-                (Some(e), Some(t)) => *e == t,
-                _ => true,
-            })?;
+            .rposition(|(_, expected)| target.is_some() && *expected == target);
+        let at = exact.or_else(|| {
+            queue
+                .iter()
+                .rposition(|(_, expected)| expected.is_none() || target.is_none())
+        })?;
         let (id, _) = queue.remove(at)?;
         if queue.is_empty() {
             self.waiting.remove(&source);
@@ -201,10 +211,15 @@ impl Chains {
                 return;
             }
         };
-        self.waiting
-            .entry(agent)
-            .or_default()
-            .push_back((id, expected));
+        let queue = self.waiting.entry(agent).or_default();
+        queue.push_back((id, expected));
+        // Stale waiters are given up on, oldest first, so lookups stay cheap.
+        if queue.len() > MAX_WAITING
+            && let Some((stale, _)) = queue.pop_front()
+            && let Some(chain) = self.open.remove(&stale)
+        {
+            self.finish_chain(chain);
+        }
     }
 
     /// An event was handled: it needs no link any more.

@@ -515,3 +515,81 @@ proptest::proptest! {
         proptest::prop_assert!(r.events.slowest.len() <= 3);
     }
 }
+
+/// Feeds JSON Lines to an analyzer, every entry selected.
+fn analyse_lines(lines: &[String]) -> SessionReport {
+    let mut analyzer = Analyzer::new(AnalysisOptions::default());
+    for line in lines {
+        analyzer.add(
+            &crate::model::TraceEntry::parse(line.as_bytes()).unwrap(),
+            true,
+        );
+    }
+    let file = FileInfo {
+        path: String::new(),
+        status: String::new(),
+        entries_skipped: 0,
+        ends_mid_entry: false,
+    };
+    SessionReport::new("lines", file, None, &analyzer.finish(), DisplayZone::Utc)
+}
+
+/// One event handled by one agent run, `ms` after the epoch of the test, as JSON Lines.
+fn hop(
+    event: &str,
+    agent: &str,
+    source: &str,
+    start_ms: i64,
+    run_ms: i64,
+    route: &str,
+    error: bool,
+) -> Vec<String> {
+    let t = |ms: i64| 1_746_180_000_000 + ms;
+    let end_hook = if error { "AgentError" } else { "AfterAgentRun" };
+    let meta = if route.is_empty() {
+        String::new()
+    } else {
+        format!(r#","agent_result":{{"output_state":{{"meta":{{"route":"{route}"}}}}}}"#)
+    };
+    vec![
+        format!(
+            r#"{{"timestamp":{},"event_id":"{event}","hook":"BeforeEventHandling","target_agent_id":"{agent}","source_agent_id":"{source}"}}"#,
+            t(start_ms)
+        ),
+        format!(
+            r#"{{"timestamp":{},"event_id":"{event}","agent_id":"{agent}","hook":"BeforeAgentRun","source_agent_id":"{source}"}}"#,
+            t(start_ms + 1)
+        ),
+        format!(
+            r#"{{"timestamp":{},"event_id":"{event}","agent_id":"{agent}","hook":"{end_hook}","error":"{}"{meta}}}"#,
+            t(start_ms + 1 + run_ms),
+            if error { "boom" } else { "" }
+        ),
+        format!(
+            r#"{{"timestamp":{},"event_id":"{event}","agent_id":"{agent}","hook":"AfterEventHandling"}}"#,
+            t(start_ms + 2 + run_ms)
+        ),
+    ]
+}
+
+/// A failure whose error handler never runs must not capture the next request's hops
+/// (found measuring a 1 GB trace: the stale chain took every later request's second hop).
+#[test]
+fn a_failure_without_an_error_handler_does_not_capture_later_requests() {
+    let mut lines = Vec::new();
+    lines.extend(hop("r1", "planner", "", 0, 10, "researcher", true));
+    lines.extend(hop("r2", "planner", "", 100, 10, "researcher", false));
+    lines.extend(hop("r2b", "researcher", "planner", 200, 500, "", false));
+    lines.extend(hop("r3", "planner", "", 1000, 10, "researcher", false));
+    lines.extend(hop("r3b", "researcher", "planner", 1100, 50, "", false));
+    let r = analyse_lines(&lines);
+    assert_eq!((r.requests.completed, r.requests.unfinished), (2, 1));
+    let path = r.critical_path.unwrap();
+    assert_eq!(path.root_event, "r2");
+    let agents: Vec<&str> = path.hops.iter().map(|h| h.agent.as_str()).collect();
+    assert_eq!(agents, ["planner", "researcher"]);
+    // r2: 100 to 701 ms; r3: 1000 to 1151 ms.
+    let latency = &r.requests.latency;
+    assert!(within_bound(latency.p50_ms, 151.0), "{latency:?}");
+    assert!(within_bound(latency.max_ms, 601.0), "{latency:?}");
+}
