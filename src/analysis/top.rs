@@ -78,20 +78,6 @@ impl<T> TopN<T> {
         }
     }
 
-    /// How many items were offered in all.
-    pub fn offered(&self) -> u64 {
-        self.pushed
-    }
-
-    /// How many items are kept.
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
-    }
-
     /// The kept items, largest key first.
     pub fn into_sorted_vec(self) -> Vec<T> {
         // `Reverse` sorts ascending as largest-first.
@@ -113,10 +99,9 @@ mod tests {
         for (key, name) in [(5, "a"), (9, "b"), (1, "c"), (9, "d"), (7, "e"), (9, "f")] {
             top.push(key, name);
         }
-        assert_eq!(top.offered(), 6);
         assert_eq!(top.into_sorted_vec(), ["b", "d", "f"]);
         let mut none = TopN::new(0);
         none.push(1, ());
-        assert!(none.is_empty());
+        assert!(none.into_sorted_vec().is_empty());
     }
 }
