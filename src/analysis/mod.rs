@@ -1,4 +1,5 @@
-//! Performance analysis of traces, with no I/O: entries in, statistics out.
+//! Analyses of traces, with no I/O: entries in, results out. [`flow`] follows who handed each
+//! request to whom (`trace --flow-only`, `--format mermaid|dot`); the rest is performance.
 //!
 //! [`Analyzer`] takes one session's entries in file order and produces a [`SessionAnalysis`]
 //! (per-agent run statistics, event latency, request chains and the critical path, errors,
@@ -9,6 +10,7 @@
 mod across;
 mod chains;
 pub mod durations;
+pub mod flow;
 pub mod report;
 mod session;
 pub mod top;
