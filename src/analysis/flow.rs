@@ -2,10 +2,11 @@
 //! handed the work to), the requests those hops belong to, and the condensed route.
 //!
 //! A [`FlowBuilder`] is fed the session's entries in file order and keeps no entries: only the
-//! hops, and a small record per event (its id, which agents ran it, the request it belongs
-//! to). Memory is therefore proportional to the number of agent runs, not to the size of the
-//! file: about 200 bytes per run, plus its event id and error message. The sequence diagram
-//! and the pictures need every hop of the session, so nothing less can be kept.
+//! hops, and a small record per event being handled (which agents run it, the request it
+//! belongs to), dropped when the event is handled. Memory is therefore proportional to the
+//! number of agent runs, not to the size of the file: a hop is about 120 bytes plus its event
+//! id and error message. The sequence diagram and the pictures need every hop of the session,
+//! so nothing less can be kept.
 //!
 //! Where a hop leads: the `route` in the run's merged state meta ([`TraceEntry::route`]), else
 //! the end. A failed run routes nowhere itself; the runner sends the failure on to the error
@@ -215,8 +216,6 @@ enum RunState {
 #[derive(Debug)]
 struct EventState {
     group: usize,
-    /// `AfterEventHandling` was seen: nothing of this event is unfinished.
-    closed: bool,
     /// The target of `BeforeEventHandling`, until a run of the event begins.
     queued: Option<(AgentIndex, Pending)>,
     /// Usually one; several when an orchestrator runs agents side by side for one event.
@@ -262,7 +261,7 @@ impl FlowBuilder {
             seq: self.seq,
             shown,
         };
-        let key = self.open_event(entry, hook == Hook::BeforeEventHandling);
+        let key = self.open_event(entry);
         match hook {
             Hook::BeforeEventHandling => {
                 let target = self.agent_of(entry, true);
@@ -314,11 +313,9 @@ impl FlowBuilder {
                     }
                 }
             }
+            // The event is handled: its runs are over, with a result or without one.
             _ => {
-                if let Some(state) = self.events.get_mut(&key) {
-                    state.closed = true;
-                    state.queued = None;
-                }
+                self.events.remove(&key);
             }
         }
     }
@@ -327,9 +324,6 @@ impl FlowBuilder {
     pub fn finish(mut self) -> Flow {
         let mut unfinished = Vec::new();
         for (key, state) in &self.events {
-            if state.closed {
-                continue;
-            }
             if let Some((agent, pending)) = state.queued {
                 unfinished.push((pending, agent, Hook::BeforeEventHandling, key, state.group));
             }
@@ -400,21 +394,18 @@ impl FlowBuilder {
     }
 
     /// The key of the entry's event, creating its record (and finding its request) when the
-    /// event is new, or when `reopen` and the event was closed: an application may give the
-    /// same id to several events.
-    fn open_event(&mut self, entry: &TraceEntry<'_>, reopen: bool) -> Arc<str> {
-        let existing = match self.events.get_key_value(&*entry.event_id) {
-            Some((key, state)) if !(reopen && state.closed) => return key.clone(),
-            Some((key, _)) => Some(key.clone()),
-            None => None,
-        };
+    /// event is new. An event's record is dropped when it is handled, so an application that
+    /// gives one id to several events gets several events.
+    fn open_event(&mut self, entry: &TraceEntry<'_>) -> Arc<str> {
+        if let Some((key, _)) = self.events.get_key_value(&*entry.event_id) {
+            return key.clone();
+        }
         let group = self.request_of(entry);
-        let key = existing.unwrap_or_else(|| Arc::from(&*entry.event_id));
+        let key: Arc<str> = Arc::from(&*entry.event_id);
         self.events.insert(
             key.clone(),
             EventState {
                 group,
-                closed: false,
                 queued: None,
                 runs: Vec::new(),
             },
@@ -765,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn runs_without_a_result_are_unfinished_unless_their_event_closed() {
+    fn runs_without_a_result_are_unfinished_unless_their_event_was_handled() {
         let lines = event("req-1-planner", "planner", "", "researcher")
             + "BeforeEventHandling aaaaaaaa-0001 - tgt=researcher src=planner\n\
                BeforeAgentRun aaaaaaaa-0001 researcher src=planner\n\

@@ -3,6 +3,9 @@
 
 pub mod analysis;
 pub mod debug;
+pub mod dot;
+pub mod flow;
+pub mod mermaid;
 pub mod table;
 pub mod verbose;
 pub mod waterfall;

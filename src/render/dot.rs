@@ -1,0 +1,90 @@
+//! The flow as a Graphviz digraph: agents as nodes, each hand-over an edge labelled with how
+//! many hops took it and how many of those runs failed (`... --format dot | dot -Tsvg`).
+
+use crate::analysis::flow::{AgentIndex, Flow, Next};
+use crate::text;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// Widest a name is drawn, in columns.
+const LABEL_COLUMNS: usize = 60;
+
+/// Writes the `digraph` of `session`'s flow.
+pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Result<()> {
+    writeln!(
+        out,
+        "digraph \"{}\" {{",
+        dot_text(
+            &format!("agent flow of session {session}"),
+            2 * LABEL_COLUMNS
+        )
+    )?;
+    writeln!(out, "    rankdir=LR;")?;
+    writeln!(out, "    node [shape=box, style=rounded];")?;
+    let mut ids: HashMap<AgentIndex, String> = HashMap::new();
+    for (i, agent) in flow.participants().into_iter().enumerate() {
+        let id = format!("a{}", i + 1);
+        writeln!(
+            out,
+            "    {id} [label=\"{}\"];",
+            dot_text(flow.agent(agent), LABEL_COLUMNS)
+        )?;
+        ids.insert(agent, id);
+    }
+    let edges = flow.edges();
+    if edges.iter().any(|e| e.to == Next::End) {
+        writeln!(out, "    end_ [label=\"(end)\", shape=plaintext];")?;
+    }
+    if edges.iter().any(|e| e.to == Next::Unfinished) {
+        writeln!(
+            out,
+            "    unfinished_ [label=\"(unfinished)\", shape=plaintext, fontcolor=gray40];"
+        )?;
+    }
+    let id = |agent: AgentIndex| ids.get(&agent).map_or("a0", String::as_str);
+    for edge in &edges {
+        let to = match edge.to {
+            Next::Agent(agent) => id(agent),
+            Next::End => "end_",
+            Next::Unfinished => "unfinished_",
+        };
+        let hops = edge.hops;
+        let mut attributes = match edge.errors {
+            0 => format!("label=\"{hops}\""),
+            1 => format!("label=\"{hops}\\n1 error\", color=red, fontcolor=red"),
+            n => format!("label=\"{hops}\\n{n} errors\", color=red, fontcolor=red"),
+        };
+        if edge.to == Next::Unfinished {
+            attributes.push_str(", style=dashed");
+        }
+        writeln!(out, "    {} -> {to} [{attributes}];", id(edge.from))?;
+    }
+    writeln!(out, "}}")
+}
+
+/// Trace text made safe inside a DOT double-quoted string: control characters made visible,
+/// cut to `max` columns, backslashes and quotes escaped (so `\n`, `\N`... stay literal).
+pub fn dot_text(s: &str, max: usize) -> String {
+    let safe = text::escape(s, false);
+    let cut = text::truncate(&safe, max);
+    let mut out = String::with_capacity(cut.len() + 2);
+    for c in cut.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_cannot_break_out_of_a_string() {
+        assert_eq!(dot_text("planner", 60), "planner");
+        assert_eq!(dot_text("a\"b\\N", 60), "a\\\"b\\\\N");
+        assert_eq!(dot_text("x\ny\x1b", 60), "x\\\\ny\\\\x1b");
+    }
+}

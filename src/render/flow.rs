@@ -1,0 +1,325 @@
+//! The flow view as text, in the documentation's layout: the agent request flow table, the
+//! numbered sequence diagram, the condensed route, and the sequence of each request.
+
+use crate::analysis::flow::{Flow, FlowHop, HopKind, Next, normalise_event_id};
+use crate::model::Hook;
+use crate::text;
+use crate::time::DisplayZone;
+use owo_colors::{OwoColorize, Style};
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+/// How the flow view looks.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowStyle {
+    pub zone: DisplayZone,
+    /// Width of the table in columns.
+    pub width: usize,
+    pub color: bool,
+    /// `->` and `...` instead of `→` and `…`.
+    pub ascii: bool,
+    /// Full event ids and error messages, nothing cut.
+    pub verbose: bool,
+}
+
+/// Space between table columns.
+const GAP: &str = "   ";
+/// Widest an agent name is shown in the table (and, doubled, elsewhere) unless verbose.
+const NAME_COLUMNS: usize = 24;
+/// Widest a shortened event id is shown.
+const EVENT_COLUMNS: usize = 16;
+/// Narrowest the NOTE column gets, whatever the width.
+const NOTE_COLUMNS: usize = 16;
+
+impl FlowStyle {
+    /// The arrow between two agents.
+    pub fn arrow(&self) -> &'static str {
+        if self.ascii { "->" } else { "→" }
+    }
+
+    /// `s` made safe and cut to `max` columns (not cut when verbose), with the style's
+    /// ellipsis.
+    pub fn cut(&self, s: &str, max: usize) -> String {
+        let safe = text::escape(s, false);
+        if self.verbose {
+            return safe.into_owned();
+        }
+        if !self.ascii {
+            return text::truncate(&safe, max).into_owned();
+        }
+        match text::truncate(&safe, max.saturating_sub(2)) {
+            Cow::Owned(cut) if text::width(&safe) > max => {
+                let kept = cut.strip_suffix(text::ELLIPSIS).unwrap_or(&cut);
+                format!("{kept}...")
+            }
+            _ => safe.into_owned(),
+        }
+    }
+
+    /// An event id for the table: its request id marked as shortened (`req-17461596…`),
+    /// or whole when verbose.
+    pub fn event_id(&self, id: &str) -> String {
+        if self.verbose {
+            return text::escape(id, false).into_owned();
+        }
+        let request = normalise_event_id(id);
+        if request.len() == id.len() {
+            return self.cut(id, EVENT_COLUMNS);
+        }
+        let short = self.cut(request, EVENT_COLUMNS);
+        if text::width(&short) + 1 > EVENT_COLUMNS {
+            return self.cut(id, EVENT_COLUMNS);
+        }
+        let ellipsis = if self.ascii { "..." } else { "…" };
+        format!("{short}{ellipsis}")
+    }
+
+    fn paint(&self, s: &str, style: Style) -> String {
+        if self.color {
+            s.style(style).to_string()
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+/// What NEXT says for a hop.
+pub fn next_name<'f>(flow: &'f Flow, hop: &FlowHop) -> &'f str {
+    match hop.next {
+        Next::Agent(agent) => flow.agent(agent),
+        Next::End => "(end)",
+        Next::Unfinished => "(unfinished)",
+    }
+}
+
+/// The mark a hop gets in sequences: requeue, retry, error, or none.
+pub fn mark(hop: &FlowHop) -> Option<&'static str> {
+    match hop.kind() {
+        HopKind::Requeue => Some("requeue"),
+        HopKind::Retry => Some("retry"),
+        HopKind::Route if hop.error.is_some() => Some("error"),
+        HopKind::Route => None,
+    }
+}
+
+/// Writes the whole flow view of `session`.
+pub fn write_flow(
+    out: &mut dyn Write,
+    session: &str,
+    flow: &Flow,
+    style: &FlowStyle,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "Agent request flow for session {}:\n",
+        text::escape(session, false)
+    )?;
+    write_table(out, flow, style)?;
+    writeln!(out)?;
+    write_sequence(out, flow, style)?;
+    writeln!(out)?;
+    write_condensed_route(out, flow, style)?;
+    // One request's sequence is the sequence diagram again: only several are worth a section.
+    if flow.groups.len() > 1 {
+        writeln!(out)?;
+        write_requests(out, flow, style)?;
+    }
+    Ok(())
+}
+
+/// The table: TIME, AGENT, NEXT, HOOK, EVENT ID, and NOTE when a hop has something to say.
+pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
+    struct Row<'f> {
+        time: String,
+        agent: String,
+        next: String,
+        hook: &'f str,
+        event: String,
+        note: Option<(String, Style)>,
+        next_style: Style,
+    }
+    let name_max = if style.verbose {
+        usize::MAX
+    } else {
+        NAME_COLUMNS
+    };
+    let rows: Vec<Row<'_>> = flow
+        .hops
+        .iter()
+        .map(|hop| Row {
+            time: hop.time.clock_millis(style.zone),
+            agent: style.cut(flow.agent(hop.agent), name_max),
+            next: style.cut(next_name(flow, hop), name_max),
+            hook: hop.hook.as_str(),
+            event: style.event_id(&hop.event_id),
+            note: note(hop),
+            next_style: match hop.next {
+                _ if hop.failure_routed => Style::new().red(),
+                Next::End => Style::new().dimmed(),
+                Next::Unfinished => Style::new().yellow(),
+                Next::Agent(_) => Style::new(),
+            },
+        })
+        .collect();
+    let header = ["TIME", "AGENT", "NEXT", "HOOK", "EVENT ID", "NOTE"];
+    let widest = |f: &dyn Fn(&Row) -> usize, title: &str| {
+        rows.iter().map(f).fold(text::width(title), usize::max)
+    };
+    let widths = [
+        widest(&|r| text::width(&r.time), header[0]),
+        widest(&|r| text::width(&r.agent), header[1]),
+        widest(&|r| text::width(&r.next), header[2]),
+        widest(&|r| r.hook.len(), header[3]),
+        widest(&|r| text::width(&r.event), header[4]),
+    ];
+    let with_note = rows.iter().any(|r| r.note.is_some());
+    let used: usize = widths.iter().sum::<usize>() + GAP.len() * widths.len();
+    let note_max = if style.verbose {
+        usize::MAX
+    } else {
+        style.width.saturating_sub(used).max(NOTE_COLUMNS)
+    };
+    let columns = if with_note { 6 } else { 5 };
+
+    let bold = Style::new().bold();
+    let mut line = String::new();
+    for (i, title) in header.iter().take(columns).enumerate() {
+        cell(
+            &mut line,
+            &style.paint(title, bold),
+            text::width(title),
+            widths.get(i),
+        );
+    }
+    writeln!(out, "{}", line.trim_end())?;
+    for row in &rows {
+        line.clear();
+        let hook_style = if row.hook == Hook::AgentError.as_str() {
+            Style::new().red()
+        } else {
+            Style::new()
+        };
+        let cells = [
+            (row.time.as_str(), Style::new()),
+            (row.agent.as_str(), Style::new()),
+            (row.next.as_str(), row.next_style),
+            (row.hook, hook_style),
+            (row.event.as_str(), Style::new()),
+        ];
+        for (i, (plain, tone)) in cells.into_iter().enumerate() {
+            cell(
+                &mut line,
+                &style.paint(plain, tone),
+                text::width(plain),
+                widths.get(i),
+            );
+        }
+        if let Some((note, note_style)) = &row.note {
+            let note = style.cut(note, note_max);
+            line.push_str(&style.paint(&note, *note_style));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Appends a cell: its painted text, padded to `width` (the last cell is not padded).
+fn cell(line: &mut String, painted: &str, plain_width: usize, width: Option<&usize>) {
+    line.push_str(painted);
+    if let Some(&width) = width {
+        line.extend(std::iter::repeat_n(' ', width.saturating_sub(plain_width)));
+        line.push_str(GAP);
+    }
+}
+
+/// The NOTE of a hop: what happened besides the hand-over.
+fn note(hop: &FlowHop) -> Option<(String, Style)> {
+    let error = hop.error.as_deref();
+    match (hop.kind(), error) {
+        (HopKind::Retry, Some(e)) => Some((format!("retry: {e}"), Style::new().yellow())),
+        (HopKind::Requeue, _) => Some(("requeue".to_owned(), Style::new().yellow())),
+        (_, Some(e)) => Some((format!("error: {e}"), Style::new().red())),
+        _ => None,
+    }
+}
+
+/// One hop as `agent → next` with its mark.
+fn sequence_line(flow: &Flow, hop: &FlowHop, style: &FlowStyle) -> String {
+    let max = if style.verbose {
+        usize::MAX
+    } else {
+        2 * NAME_COLUMNS
+    };
+    let mut line = format!(
+        "{} {} {}",
+        style.cut(flow.agent(hop.agent), max),
+        style.arrow(),
+        style.cut(next_name(flow, hop), max)
+    );
+    if let Some(mark) = mark(hop) {
+        let tone = if mark == "error" {
+            Style::new().red()
+        } else {
+            Style::new().yellow()
+        };
+        line.push_str("  ");
+        line.push_str(&style.paint(&format!("[{mark}]"), tone));
+    }
+    line
+}
+
+/// A section title with the documentation's dashed underline.
+fn title(out: &mut dyn Write, title: &str) -> io::Result<()> {
+    writeln!(out, "{title}\n{}", "-".repeat(title.len() - 1))
+}
+
+/// `Sequence diagram:` and every hop, numbered.
+pub fn write_sequence(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
+    title(out, "Sequence diagram:")?;
+    for (n, hop) in flow.hops.iter().enumerate() {
+        writeln!(out, "{}. {}", n + 1, sequence_line(flow, hop, style))?;
+    }
+    Ok(())
+}
+
+/// `Condensed route:` and the route without repeats.
+pub fn write_condensed_route(
+    out: &mut dyn Write,
+    flow: &Flow,
+    style: &FlowStyle,
+) -> io::Result<()> {
+    let max = if style.verbose {
+        usize::MAX
+    } else {
+        2 * NAME_COLUMNS
+    };
+    let names: Vec<String> = flow
+        .condensed_route()
+        .into_iter()
+        .map(|agent| style.cut(flow.agent(agent), max))
+        .collect();
+    writeln!(
+        out,
+        "Condensed route:\n{}",
+        names.join(&format!(" {} ", style.arrow()))
+    )
+}
+
+/// `Per-event sequences:`: each request's hops, requests in order of their first hop.
+pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
+    title(out, "Per-event sequences:")?;
+    for group in &flow.groups {
+        let label = if group.label.is_empty() {
+            "(no event id)".to_owned()
+        } else {
+            style.cut(&group.label, 2 * NAME_COLUMNS)
+        };
+        let first = group.hops.first().map(|&i| &flow.hops[i]);
+        let time = first.map_or(String::new(), |hop| hop.time.clock_millis(style.zone));
+        writeln!(out, "\n[{label}] {time}")?;
+        for &i in &group.hops {
+            writeln!(out, "  {}", sequence_line(flow, &flow.hops[i], style))?;
+        }
+    }
+    Ok(())
+}
