@@ -17,6 +17,7 @@ fn main() -> ExitCode {
             .flatten(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         dumb_terminal: std::env::var_os("TERM").is_some_and(|v| v == "dumb"),
+        ascii_locale: cmd::locale_is_ascii(|name| std::env::var(name).ok()),
     };
     let ctx = Context::new(&cli.global, &env);
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());

@@ -28,6 +28,8 @@ pub struct Context {
     pub width: usize,
     /// "Now", for relative times (`--since 2h`).
     pub now: DateTime<Local>,
+    /// Draw with ASCII only (`->`, `...`): the locale cannot show more.
+    pub ascii: bool,
 }
 
 /// What the terminal (if stdout is one) and the environment say, as `main` finds them.
@@ -37,6 +39,21 @@ pub struct Environment {
     pub terminal_width: Option<usize>,
     pub no_color: bool,
     pub dumb_terminal: bool,
+    /// The locale's character set is not UTF-8 (see [`locale_is_ascii`]).
+    pub ascii_locale: bool,
+}
+
+/// Whether the locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) names a character set other
+/// than UTF-8 (`C`, `POSIX`, `en_US.ISO-8859-1`): then only ASCII is safe to draw with. No
+/// locale at all counts as UTF-8, as nearly every terminal is.
+pub fn locale_is_ascii(var: impl Fn(&str) -> Option<String>) -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|value| !value.is_empty()));
+    locale.is_some_and(|locale| {
+        let locale = locale.to_ascii_lowercase();
+        !(locale.contains("utf-8") || locale.contains("utf8"))
+    })
 }
 
 impl Context {
@@ -65,6 +82,7 @@ impl Context {
                 .or(env.terminal_width)
                 .unwrap_or(DEFAULT_WIDTH),
             now: Local::now(),
+            ascii: env.ascii_locale,
         }
     }
 }
@@ -106,4 +124,31 @@ pub fn run(
     } else {
         Outcome::Success
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_locale_that_names_another_charset_means_ascii() {
+        let locale = |vars: &'static [(&'static str, &'static str)]| {
+            locale_is_ascii(|name| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        assert!(!locale(&[]));
+        assert!(!locale(&[("LANG", "en_US.UTF-8")]));
+        assert!(!locale(&[("LANG", "C.utf8")]));
+        assert!(locale(&[("LANG", "C")]));
+        assert!(locale(&[("LC_ALL", "POSIX"), ("LANG", "en_US.UTF-8")]));
+        assert!(!locale(&[
+            ("LC_ALL", ""),
+            ("LC_CTYPE", "de_DE.UTF-8"),
+            ("LANG", "C")
+        ]));
+        assert!(locale(&[("LANG", "en_US.ISO-8859-1")]));
+    }
 }

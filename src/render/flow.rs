@@ -323,3 +323,64 @@ pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn style(ascii: bool, verbose: bool) -> FlowStyle {
+        FlowStyle {
+            zone: DisplayZone::Utc,
+            width: 100,
+            color: false,
+            ascii,
+            verbose,
+        }
+    }
+
+    #[test]
+    fn event_ids_are_shortened_to_their_request() {
+        let s = style(false, false);
+        assert_eq!(s.event_id("req-88000918-planner"), "req-88000918…");
+        assert_eq!(
+            s.event_id("543bcd04-365e-52e7-c873-83f4b1429de1"),
+            "543bcd04…"
+        );
+        assert_eq!(s.event_id("job-7"), "job-7");
+        assert_eq!(
+            s.event_id("an-application-given-id-0042"),
+            "an-application-…"
+        );
+        assert_eq!(s.event_id("日本語のイベント識別子です"), "日本語のイベン…");
+        assert_eq!(s.event_id("ev\x1b[2Jil"), "ev\\x1b[2Jil");
+        let ascii = style(true, false);
+        assert_eq!(ascii.event_id("req-88000918-planner"), "req-88000918...");
+        assert_eq!(
+            ascii.event_id("an-application-given-id-0042"),
+            "an-applicatio..."
+        );
+        let verbose = style(false, true);
+        assert_eq!(
+            verbose.event_id("543bcd04-365e-52e7-c873-83f4b1429de1"),
+            "543bcd04-365e-52e7-c873-83f4b1429de1"
+        );
+    }
+
+    #[test]
+    fn names_are_escaped_and_cut_by_display_width() {
+        let s = style(false, false);
+        assert_eq!(s.cut("planner", 24), "planner");
+        assert_eq!(s.cut("a\u{202e}b", 24), "a\\u202eb");
+        assert_eq!(s.cut("エージェントエージェント", 9), "エージェ…");
+        assert_eq!(
+            style(true, false).cut("エージェントエージェント", 9),
+            "エージ..."
+        );
+        assert_eq!(style(true, false).cut("abc", 3), "abc");
+        assert_eq!(
+            style(false, true).cut("エージェントエージェント", 9).len(),
+            36
+        );
+        assert_eq!((s.arrow(), style(true, false).arrow()), ("→", "->"));
+    }
+}
