@@ -91,7 +91,7 @@ impl FlowHop {
 /// ([`normalise_event_id`]); events with the same normalised id share a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventGroup {
-    pub label: Box<str>,
+    pub label: Arc<str>,
     /// Indices into [`Flow::hops`], in time order.
     pub hops: Vec<usize>,
 }
@@ -229,8 +229,8 @@ pub struct FlowBuilder {
     agent_index: HashMap<Box<str>, AgentIndex>,
     hops: Vec<FlowHop>,
     events: HashMap<Arc<str>, EventState>,
-    group_labels: Vec<Box<str>>,
-    group_index: HashMap<Box<str>, usize>,
+    group_labels: Vec<Arc<str>>,
+    group_index: HashMap<Arc<str>, usize>,
     /// Hops routed to an agent whose event has not been seen yet, oldest first.
     routed: HashMap<(AgentIndex, AgentIndex), VecDeque<usize>>,
     /// Failed hops whose failure event has not been seen yet, oldest first, by agent.
@@ -349,8 +349,12 @@ impl FlowBuilder {
             });
         }
 
-        let mut hops: Vec<FlowHop> = self.hops.into_iter().filter(|h| h.shown).collect();
-        hops.sort_by_key(|h| (h.time, h.seq));
+        // In place: a second list of hops would double the peak memory.
+        let mut hops = self.hops;
+        hops.retain(|h| h.shown);
+        hops.shrink_to_fit();
+        // `seq` is unique, so an unstable sort keeps file order among equal times.
+        hops.sort_unstable_by_key(|h| (h.time, h.seq));
         let mut renumbered: Vec<Option<usize>> = vec![None; self.group_labels.len()];
         let mut groups: Vec<EventGroup> = Vec::new();
         for (i, hop) in hops.iter_mut().enumerate() {
@@ -445,8 +449,9 @@ impl FlowBuilder {
             return group;
         }
         let group = self.group_labels.len();
-        self.group_labels.push(label.into());
-        self.group_index.insert(label.into(), group);
+        let label: Arc<str> = label.into();
+        self.group_labels.push(label.clone());
+        self.group_index.insert(label, group);
         group
     }
 

@@ -127,26 +127,25 @@ pub fn write_flow(
     Ok(())
 }
 
-/// The table: TIME, AGENT, NEXT, HOOK, EVENT ID, and NOTE when a hop has something to say.
-pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
-    struct Row<'f> {
-        time: String,
-        agent: String,
-        next: String,
-        hook: &'f str,
-        event: String,
-        note: Option<(String, Style)>,
-        next_style: Style,
-    }
-    let name_max = if style.verbose {
-        usize::MAX
-    } else {
-        NAME_COLUMNS
-    };
-    let rows: Vec<Row<'_>> = flow
-        .hops
-        .iter()
-        .map(|hop| Row {
+/// One row of the table, made safe and cut.
+struct Row<'f> {
+    time: String,
+    agent: String,
+    next: String,
+    hook: &'f str,
+    event: String,
+    note: Option<(String, Style)>,
+    next_style: Style,
+}
+
+impl<'f> Row<'f> {
+    fn new(flow: &'f Flow, hop: &'f FlowHop, style: &FlowStyle) -> Row<'f> {
+        let name_max = if style.verbose {
+            usize::MAX
+        } else {
+            NAME_COLUMNS
+        };
+        Row {
             time: hop.time.clock_millis(style.zone),
             agent: style.cut(flow.agent(hop.agent), name_max),
             next: style.cut(next_name(flow, hop), name_max),
@@ -159,20 +158,41 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
                 Next::Unfinished => Style::new().yellow(),
                 Next::Agent(_) => Style::new(),
             },
-        })
-        .collect();
+        }
+    }
+
+    /// The first five cells, plain, with their colours.
+    fn cells(&self) -> [(&str, Style); 5] {
+        let hook_style = if self.hook == Hook::AgentError.as_str() {
+            Style::new().red()
+        } else {
+            Style::new()
+        };
+        [
+            (&self.time, Style::new()),
+            (&self.agent, Style::new()),
+            (&self.next, self.next_style),
+            (self.hook, hook_style),
+            (&self.event, Style::new()),
+        ]
+    }
+}
+
+/// The table: TIME, AGENT, NEXT, HOOK, EVENT ID, and NOTE when a hop has something to say.
+/// Rows are made twice, once to measure the columns and once to write them, rather than
+/// held: a long session has hundreds of thousands.
+pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     let header = ["TIME", "AGENT", "NEXT", "HOOK", "EVENT ID", "NOTE"];
-    let widest = |f: &dyn Fn(&Row) -> usize, title: &str| {
-        rows.iter().map(f).fold(text::width(title), usize::max)
-    };
-    let widths = [
-        widest(&|r| text::width(&r.time), header[0]),
-        widest(&|r| text::width(&r.agent), header[1]),
-        widest(&|r| text::width(&r.next), header[2]),
-        widest(&|r| r.hook.len(), header[3]),
-        widest(&|r| text::width(&r.event), header[4]),
-    ];
-    let with_note = rows.iter().any(|r| r.note.is_some());
+    let mut widths = header.map(text::width);
+    let mut with_note = false;
+    for hop in &flow.hops {
+        let row = Row::new(flow, hop, style);
+        for (width, (plain, _)) in widths.iter_mut().zip(row.cells()) {
+            *width = (*width).max(text::width(plain));
+        }
+        with_note |= row.note.is_some();
+    }
+    let widths = &widths[..5];
     let used: usize = widths.iter().sum::<usize>() + GAP.len() * widths.len();
     let note_max = if style.verbose {
         usize::MAX
@@ -192,21 +212,10 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
         );
     }
     writeln!(out, "{}", line.trim_end())?;
-    for row in &rows {
+    for hop in &flow.hops {
+        let row = Row::new(flow, hop, style);
         line.clear();
-        let hook_style = if row.hook == Hook::AgentError.as_str() {
-            Style::new().red()
-        } else {
-            Style::new()
-        };
-        let cells = [
-            (row.time.as_str(), Style::new()),
-            (row.agent.as_str(), Style::new()),
-            (row.next.as_str(), row.next_style),
-            (row.hook, hook_style),
-            (row.event.as_str(), Style::new()),
-        ];
-        for (i, (plain, tone)) in cells.into_iter().enumerate() {
+        for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
             cell(
                 &mut line,
                 &style.paint(plain, tone),
@@ -214,9 +223,8 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
                 widths.get(i),
             );
         }
-        if let Some((note, note_style)) = &row.note {
-            let note = style.cut(note, note_max);
-            line.push_str(&style.paint(&note, *note_style));
+        if let Some((note, tone)) = &row.note {
+            line.push_str(&style.paint(&style.cut(note, note_max), *tone));
         }
         writeln!(out, "{}", line.trim_end())?;
     }
