@@ -269,7 +269,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-v -h -V --verbose --debug --analyze --top --format --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -279,16 +279,16 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
-                    return 0
-                    ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json mermaid dot" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

@@ -51,9 +51,9 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;trace'= {
             cand --top 'With --analyze: how many slowest events and longest idle gaps to show'
-            cand --format 'With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)'
             cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
             cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
+            cand --format 'Output format: table (the views above); json (the --analyze report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -62,10 +62,12 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --debug 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
             cand --analyze 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
             cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+            cand --flow-only 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request''s sequence (--verbose: whole event ids and errors)'
+            cand --ascii 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

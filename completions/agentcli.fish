@@ -54,10 +54,12 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Sho
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)' -r -f -a "table\t''
-json\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=\'research*\' (see below)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format: table (the views above); json (the --analyze report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)' -r -f -a "table\t'The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)'
+json\t'The --analyze report as one JSON document'
+mermaid\t'The agent flow as a Mermaid sequenceDiagram'
+dot\t'The agent flow as a Graphviz digraph'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -67,9 +69,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'The raw structure: each entry\'s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request\'s sequence (--verbose: whole event ids and errors)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l ascii -d 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s time zone'
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l since -d 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d 'Only what happened before TIME (same forms as --since)' -r

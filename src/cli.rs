@@ -154,10 +154,6 @@ pub struct TraceArgs {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "analyze")]
     pub top: usize,
 
-    /// With --analyze: the report as tables or as one JSON document (see docs/analysis-json.md)
-    #[arg(long, value_enum, default_value_t = AnalysisFormat::Table, requires = "analyze")]
-    pub format: AnalysisFormat,
-
     /// Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner,
     /// hook=AgentError, meta.correlation_id=abc, agent='research*' (see below)
     #[arg(long = "filter", value_name = "EXPR")]
@@ -171,6 +167,36 @@ pub struct TraceArgs {
     /// Also redact the values of keys containing NAME (repeatable; implies --redact)
     #[arg(long = "redact-key", value_name = "NAME")]
     pub redact_keys: Vec<String>,
+
+    /// Only the agent flow: one row per agent run and the agent it handed the work to, then
+    /// the numbered sequence, the condensed route and each request's sequence (--verbose:
+    /// whole event ids and errors)
+    #[arg(long, conflicts_with_all = ["debug", "analyze"])]
+    pub flow_only: bool,
+
+    /// Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale
+    /// is not UTF-8]
+    #[arg(long)]
+    pub ascii: bool,
+
+    /// Output format: table (the views above); json (the --analyze report as one JSON
+    /// document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence
+    /// diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Table)]
+    pub format: TraceFormat,
+}
+
+/// `trace --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)
+    Table,
+    /// The --analyze report as one JSON document
+    Json,
+    /// The agent flow as a Mermaid sequenceDiagram
+    Mermaid,
+    /// The agent flow as a Graphviz digraph
+    Dot,
 }
 
 #[derive(Debug, Args)]

@@ -125,31 +125,28 @@ impl Flow {
         self.hops.is_empty()
     }
 
-    /// The route without repeats: from the first hop's agent, each agent the route then
-    /// reached, in time order, never revisiting one. Every arrow is a hop that happened.
+    /// The route without repeats: every agent the requests reached, in the order they reached
+    /// it, each once. Each request's hops are a chain (an agent, the agent it handed to, ...);
+    /// the chains are taken request after request, and an agent already on the route is not
+    /// added again.
     pub fn condensed_route(&self) -> Vec<AgentIndex> {
-        let Some(first) = self.hops.first() else {
-            return Vec::new();
-        };
-        let mut route = vec![first.agent];
-        let mut current = first.agent;
-        for hop in &self.hops {
-            if let Next::Agent(next) = hop.next
-                && hop.agent == current
-                && !route.contains(&next)
-            {
-                route.push(next);
-                current = next;
-            }
-        }
-        route
+        let by_request = self
+            .groups
+            .iter()
+            .flat_map(|group| group.hops.iter().map(|&i| &self.hops[i]));
+        self.first_appearances(by_request)
     }
 
     /// The agents of the hops, in order of first appearance (an agent, then where it led).
     pub fn participants(&self) -> Vec<AgentIndex> {
+        self.first_appearances(self.hops.iter())
+    }
+
+    /// Each agent of `hops` once: a hop's agent, then the agent it handed to.
+    fn first_appearances<'h>(&self, hops: impl Iterator<Item = &'h FlowHop>) -> Vec<AgentIndex> {
         let mut seen = vec![false; self.agents.len()];
         let mut out = Vec::new();
-        for hop in &self.hops {
+        for hop in hops {
             let next = match hop.next {
                 Next::Agent(next) => Some(next),
                 _ => None,
@@ -750,7 +747,7 @@ mod tests {
         let labels: Vec<&str> = flow.groups.iter().map(|g| &*g.label).collect();
         assert_eq!(labels, ["req-2", "req-1"]);
         assert_eq!(flow.groups[0].hops, [0, 2]);
-        assert_eq!(route(&flow), ["planner", "writer"]);
+        assert_eq!(route(&flow), ["planner", "writer", "researcher"]);
     }
 
     #[test]
@@ -779,7 +776,8 @@ mod tests {
         );
         assert_eq!(flow.hops[1].hook, Hook::BeforeAgentRun);
         assert_eq!(flow.hops[2].hook, Hook::BeforeEventHandling);
-        assert_eq!(route(&flow), ["planner", "researcher"]);
+        // A request that reached an agent, even one still waiting for it, is on the route.
+        assert_eq!(route(&flow), ["planner", "researcher", "idle"]);
     }
 
     #[test]

@@ -1,14 +1,19 @@
 //! `agentcli trace <session>`: one session's entries, read as a stream and shown in the view
-//! asked for (the timeline table by default, `--verbose`, `--debug`), filtered and redacted.
+//! asked for (the timeline table by default, `--verbose`, `--debug`), filtered and redacted;
+//! or its agent flow (`--flow-only`, `--format mermaid|dot`).
 
 use super::{Context, analyze};
-use crate::cli::{AnalysisFormat, TraceArgs};
+use crate::analysis::flow::FlowBuilder;
+use crate::cli::{AnalysisFormat, TraceArgs, TraceFormat};
 use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
 use crate::read::{ReadSummary, TraceReader};
 use crate::redact::Redactor;
 use crate::render::debug::DebugView;
+use crate::render::dot::write_digraph;
+use crate::render::flow::{FlowStyle, write_flow};
+use crate::render::mermaid::write_sequence_diagram;
 use crate::render::table::TimelineView;
 use crate::render::verbose::VerboseView;
 use crate::render::{EntryView, Settings};
@@ -29,6 +34,12 @@ pub enum View {
     Debug,
     /// The performance analysis (`--analyze`).
     Analyze,
+    /// The agent flow (`--flow-only`); `verbose`: whole event ids and errors.
+    Flow { verbose: bool },
+    /// The agent flow as a Mermaid sequence diagram (`--format mermaid`).
+    Mermaid,
+    /// The agent flow as a Graphviz digraph (`--format dot`).
+    Dot,
 }
 
 /// `trace`'s options, validated.
@@ -40,7 +51,10 @@ pub struct TraceOptions {
     pub redactor: Redactor,
     /// How many slowest events and longest gaps `--analyze` shows.
     pub top: usize,
+    /// The `--analyze` report's format.
     pub format: AnalysisFormat,
+    /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
+    pub ascii: bool,
 }
 
 impl TraceOptions {
@@ -52,14 +66,40 @@ impl TraceOptions {
         } else {
             Redactor::off()
         };
-        let view = if args.analyze {
-            View::Analyze
-        } else if args.debug {
-            View::Debug
-        } else if args.verbose {
-            View::Verbose
-        } else {
-            View::Table
+        let usage = |what: &str, message: &str| Error::Usage {
+            what: what.to_owned(),
+            message: message.to_owned(),
+        };
+        let picture = matches!(args.format, TraceFormat::Mermaid | TraceFormat::Dot);
+        if picture && args.analyze {
+            return Err(usage(
+                "--format",
+                "mermaid and dot draw the agent flow; the --analyze report is a table or json",
+            ));
+        }
+        if picture && args.debug {
+            return Err(usage(
+                "--debug",
+                "it shows entries, and --format mermaid and dot draw the agent flow; use one \
+                 or the other",
+            ));
+        }
+        if args.format == TraceFormat::Json && !args.analyze {
+            return Err(usage(
+                "--format json",
+                "json is the format of the --analyze report; add --analyze",
+            ));
+        }
+        let view = match args.format {
+            _ if args.analyze => View::Analyze,
+            TraceFormat::Mermaid => View::Mermaid,
+            TraceFormat::Dot => View::Dot,
+            _ if args.flow_only => View::Flow {
+                verbose: args.verbose,
+            },
+            _ if args.debug => View::Debug,
+            _ if args.verbose => View::Verbose,
+            _ => View::Table,
         };
         Ok(TraceOptions {
             session: session::resolve(&args.session, &ctx.dir)?,
@@ -67,7 +107,12 @@ impl TraceOptions {
             filter,
             redactor,
             top: args.top,
-            format: args.format,
+            format: if args.format == TraceFormat::Json {
+                AnalysisFormat::Json
+            } else {
+                AnalysisFormat::Table
+            },
+            ascii: args.ascii || ctx.ascii,
         })
     }
 }
@@ -98,6 +143,9 @@ pub fn run(
             let select = |e: &TraceEntry<'_>| opts.filter.matches(e);
             return analyze::session(&opts.session, &analysis, select, ctx, out, report);
         }
+        View::Flow { .. } | View::Mermaid | View::Dot => {
+            return run_flow(&opts, settings, out, report);
+        }
     };
     let path = &opts.session.path;
     let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
@@ -127,6 +175,71 @@ pub fn run(
         report.note(&nothing_shown(&opts, &summary, &unmatched));
     }
     Ok(())
+}
+
+/// The agent flow views: every entry is read to follow the routing; the filter chooses the
+/// hops shown. The flow is drawn once the whole file is read (the sequence and the pictures
+/// need every hop), from the hops alone: see `analysis::flow` for what that costs.
+fn run_flow(
+    opts: &TraceOptions,
+    settings: Settings,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let path = &opts.session.path;
+    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    let mut builder = FlowBuilder::new();
+    let mut unmatched = Unmatched::default();
+    let mut shown = 0u64;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(read) => {
+                let keep = opts.filter.matches(&read.entry);
+                if keep {
+                    shown += 1;
+                } else if shown == 0 {
+                    unmatched.remember(&read.entry);
+                }
+                builder.push(&read.entry, keep);
+            }
+            Err(problem) => report.problem(&problem),
+        }
+    }
+    let flow = builder.finish();
+    let id = &opts.session.id;
+    match opts.view {
+        View::Mermaid => write_sequence_diagram(out, id, &flow)?,
+        View::Dot => write_digraph(out, id, &flow)?,
+        View::Flow { verbose } if !flow.is_empty() => {
+            let style = FlowStyle {
+                settings,
+                ascii: opts.ascii,
+                verbose,
+            };
+            write_flow(out, id, &flow, &style)?;
+        }
+        _ => {}
+    }
+    if shown == 0 {
+        report.note(&nothing_shown(opts, &reader.summary(), &unmatched));
+    } else if flow.is_empty() {
+        report.note(&no_runs(opts));
+    }
+    Ok(())
+}
+
+/// The note for a flow with no hops although entries were read: no run finished or began.
+fn no_runs(opts: &TraceOptions) -> String {
+    let id = text::escape(&opts.session.id, false);
+    if opts.filter.is_empty() {
+        format!("no agent runs in session {id}")
+    } else {
+        format!(
+            "no agent runs for {} in session {id} (a run is read from its AfterAgentRun or \
+             AgentError entry)",
+            opts.filter
+        )
+    }
 }
 
 /// What the entries left out by the filter held, to help a user whose filter matched nothing.

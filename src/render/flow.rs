@@ -3,8 +3,8 @@
 
 use crate::analysis::flow::{Flow, FlowHop, HopKind, Next, normalise_event_id};
 use crate::model::Hook;
+use crate::render::{ERROR_STYLE, Settings, hook_style};
 use crate::text;
-use crate::time::DisplayZone;
 use owo_colors::{OwoColorize, Style};
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -12,10 +12,8 @@ use std::io::{self, Write};
 /// How the flow view looks.
 #[derive(Debug, Clone, Copy)]
 pub struct FlowStyle {
-    pub zone: DisplayZone,
-    /// Width of the table in columns.
-    pub width: usize,
-    pub color: bool,
+    /// Width (the NOTE column fits in it), colour, time zone.
+    pub settings: Settings,
     /// `->` and `...` instead of `→` and `…`.
     pub ascii: bool,
     /// Full event ids and error messages, nothing cut.
@@ -29,7 +27,9 @@ const NAME_COLUMNS: usize = 24;
 /// Widest a shortened event id is shown.
 const EVENT_COLUMNS: usize = 16;
 /// Narrowest the NOTE column gets, whatever the width.
-const NOTE_COLUMNS: usize = 16;
+const NOTE_MIN_COLUMNS: usize = 10;
+/// Narrowest the AGENT and NEXT columns get when the table must fit a narrow width.
+const NAME_MIN_COLUMNS: usize = 8;
 
 impl FlowStyle {
     /// The arrow between two agents.
@@ -66,16 +66,16 @@ impl FlowStyle {
         if request.len() == id.len() {
             return self.cut(id, EVENT_COLUMNS);
         }
-        let short = self.cut(request, EVENT_COLUMNS);
-        if text::width(&short) + 1 > EVENT_COLUMNS {
+        let ellipsis = if self.ascii { "..." } else { "…" };
+        let short = text::escape(request, false);
+        if text::width(&short) + text::width(ellipsis) > EVENT_COLUMNS {
             return self.cut(id, EVENT_COLUMNS);
         }
-        let ellipsis = if self.ascii { "..." } else { "…" };
         format!("{short}{ellipsis}")
     }
 
     fn paint(&self, s: &str, style: Style) -> String {
-        if self.color {
+        if self.settings.color {
             s.style(style).to_string()
         } else {
             s.to_owned()
@@ -132,7 +132,7 @@ struct Row<'f> {
     time: String,
     agent: String,
     next: String,
-    hook: &'f str,
+    hook: &'f Hook<'static>,
     event: String,
     note: Option<(String, Style)>,
     next_style: Style,
@@ -146,14 +146,14 @@ impl<'f> Row<'f> {
             NAME_COLUMNS
         };
         Row {
-            time: hop.time.clock_millis(style.zone),
+            time: hop.time.clock_millis(style.settings.zone),
             agent: style.cut(flow.agent(hop.agent), name_max),
             next: style.cut(next_name(flow, hop), name_max),
-            hook: hop.hook.as_str(),
+            hook: &hop.hook,
             event: style.event_id(&hop.event_id),
             note: note(hop),
             next_style: match hop.next {
-                _ if hop.failure_routed => Style::new().red(),
+                _ if hop.failure_routed => ERROR_STYLE,
                 Next::End => Style::new().dimmed(),
                 Next::Unfinished => Style::new().yellow(),
                 Next::Agent(_) => Style::new(),
@@ -163,16 +163,11 @@ impl<'f> Row<'f> {
 
     /// The first five cells, plain, with their colours.
     fn cells(&self) -> [(&str, Style); 5] {
-        let hook_style = if self.hook == Hook::AgentError.as_str() {
-            Style::new().red()
-        } else {
-            Style::new()
-        };
         [
             (&self.time, Style::new()),
             (&self.agent, Style::new()),
             (&self.next, self.next_style),
-            (self.hook, hook_style),
+            (self.hook.as_str(), hook_style(self.hook)),
             (&self.event, Style::new()),
         ]
     }
@@ -192,14 +187,13 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
         }
         with_note |= row.note.is_some();
     }
-    let widths = &widths[..5];
-    let used: usize = widths.iter().sum::<usize>() + GAP.len() * widths.len();
+    let columns = if with_note { 6 } else { 5 };
     let note_max = if style.verbose {
         usize::MAX
     } else {
-        style.width.saturating_sub(used).max(NOTE_COLUMNS)
+        fit(&mut widths, columns, style.settings.width)
     };
-    let columns = if with_note { 6 } else { 5 };
+    let widths = &widths[..5];
 
     let bold = Style::new().bold();
     let mut line = String::new();
@@ -216,12 +210,12 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
         let row = Row::new(flow, hop, style);
         line.clear();
         for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
-            cell(
-                &mut line,
-                &style.paint(plain, tone),
-                text::width(plain),
-                widths.get(i),
-            );
+            let plain = match widths.get(i) {
+                Some(&width) if text::width(plain) > width => style.cut(plain, width),
+                _ => plain.to_owned(),
+            };
+            let painted = style.paint(&plain, tone);
+            cell(&mut line, &painted, text::width(&plain), widths.get(i));
         }
         if let Some((note, tone)) = &row.note {
             line.push_str(&style.paint(&style.cut(note, note_max), *tone));
@@ -229,6 +223,21 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// Narrows the AGENT and NEXT columns until a row fits in `width` with room for a NOTE;
+/// returns the NOTE's width.
+fn fit(widths: &mut [usize; 6], columns: usize, width: usize) -> usize {
+    let note_min = if columns == 6 { NOTE_MIN_COLUMNS } else { 0 };
+    let gaps = GAP.len() * (columns - 1);
+    let others = widths[0] + widths[3] + widths[4] + gaps + note_min;
+    let room = width.saturating_sub(others);
+    while widths[1] + widths[2] > room && widths[1].max(widths[2]) > NAME_MIN_COLUMNS {
+        let wider = if widths[1] >= widths[2] { 1 } else { 2 };
+        widths[wider] -= 1;
+    }
+    let used = others - note_min + widths[1] + widths[2];
+    width.saturating_sub(used).max(note_min)
 }
 
 /// Appends a cell: its painted text, padded to `width` (the last cell is not padded).
@@ -246,7 +255,7 @@ fn note(hop: &FlowHop) -> Option<(String, Style)> {
     match (hop.kind(), error) {
         (HopKind::Retry, Some(e)) => Some((format!("retry: {e}"), Style::new().yellow())),
         (HopKind::Requeue, _) => Some(("requeue".to_owned(), Style::new().yellow())),
-        (_, Some(e)) => Some((format!("error: {e}"), Style::new().red())),
+        (_, Some(e)) => Some((format!("error: {e}"), ERROR_STYLE)),
         _ => None,
     }
 }
@@ -266,7 +275,7 @@ fn sequence_line(flow: &Flow, hop: &FlowHop, style: &FlowStyle) -> String {
     );
     if let Some(mark) = mark(hop) {
         let tone = if mark == "error" {
-            Style::new().red()
+            ERROR_STYLE
         } else {
             Style::new().yellow()
         };
@@ -323,7 +332,9 @@ pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io
             style.cut(&group.label, 2 * NAME_COLUMNS)
         };
         let first = group.hops.first().map(|&i| &flow.hops[i]);
-        let time = first.map_or(String::new(), |hop| hop.time.clock_millis(style.zone));
+        let time = first.map_or(String::new(), |hop| {
+            hop.time.clock_millis(style.settings.zone)
+        });
         writeln!(out, "\n[{label}] {time}")?;
         for &i in &group.hops {
             writeln!(out, "  {}", sequence_line(flow, &flow.hops[i], style))?;
@@ -338,9 +349,11 @@ mod tests {
 
     fn style(ascii: bool, verbose: bool) -> FlowStyle {
         FlowStyle {
-            zone: DisplayZone::Utc,
-            width: 100,
-            color: false,
+            settings: Settings {
+                zone: crate::time::DisplayZone::Utc,
+                width: 100,
+                color: false,
+            },
             ascii,
             verbose,
         }

@@ -61,7 +61,12 @@ fn rows(view: &str) -> Vec<Vec<&str>> {
         .skip_while(|l| !l.starts_with("TIME"))
         .skip(1)
         .take_while(|l| !l.is_empty())
-        .map(|l| l.split("   ").map(str::trim).filter(|c| !c.is_empty()).collect())
+        .map(|l| {
+            l.split("   ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
         .collect()
 }
 
@@ -118,16 +123,25 @@ fn every_samples_condensed_route_is_what_its_routing_metadata_says() {
 #[test]
 fn one_hop_per_agent_run_whatever_the_writers_duplicates() {
     // 51 entries: 10 events, each with two BeforeAgentRun; one with two AgentError.
-    let view = flow("req-17461590.trace.json", &[]);
+    let view = flow("req-17461590.trace.json", &["--width", "200"]);
     let rows = rows(&view);
     assert_eq!(rows.len(), 10);
     let errors: Vec<_> = rows.iter().filter(|r| r[3] == "AgentError").collect();
     assert_eq!(errors.len(), 1);
     assert_eq!(
         errors[0][..5],
-        ["14:32:19.574", "summarizer", "error-handler", "AgentError", "eca61503…"]
+        [
+            "14:32:19.574",
+            "summarizer",
+            "error-handler",
+            "AgentError",
+            "eca61503…"
+        ]
     );
-    assert_eq!(errors[0][5], "error: tool 'web_search' returned invalid JSON");
+    assert_eq!(
+        errors[0][5],
+        "error: tool 'web_search' returned invalid JSON"
+    );
     // No AfterEventHandling hops, so no event is a requeue.
     assert!(!view.contains("AfterEventHandling"));
     assert!(!view.contains("requeue"));
@@ -148,9 +162,11 @@ fn a_failure_branches_to_the_error_handler_and_back() {
             "summarizer → (end)",
         ]
     );
+    // The chain without repeats: planner, researcher, error-handler, (planner, researcher,)
+    // summarizer.
     assert_eq!(
         line_after(&view, "Condensed route:"),
-        "planner → researcher → error-handler"
+        "planner → researcher → error-handler → summarizer"
     );
 }
 
@@ -232,26 +248,57 @@ fn a_file_cut_mid_event_shows_the_run_in_progress() {
 fn the_filter_chooses_hops() {
     let view = flow("req-17461590.trace.json", &["--filter", "agent=researcher"]);
     let rows = rows(&view);
-    assert_eq!(rows.len(), 3);
-    assert!(rows.iter().all(|r| r[1] == "researcher" && r[2] == "analyzer"));
-    assert_eq!(line_after(&view, "Condensed route:"), "researcher → analyzer");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r[1] == "researcher" && r[2] == "analyzer")
+    );
+    assert_eq!(
+        line_after(&view, "Condensed route:"),
+        "researcher → analyzer"
+    );
 
     let view = flow("req-17461592.trace.json", &["--filter", "error"]);
     assert_eq!(sequence(&view), ["analyzer → error-handler  [error]"]);
 
     let view = flow(
         "req-17461590.trace.json",
-        &["--filter", "agent=planner", "--filter", "since=2025-05-02T09:02:17Z"],
+        &[
+            "--filter",
+            "agent=planner",
+            "--filter",
+            "since=2025-05-02T09:02:17Z",
+        ],
     );
     assert_eq!(sequence(&view), ["planner → researcher"]);
 
     let w = Workdir::with(&["req-17461590.trace.json"]);
-    let args = ["trace", "--flow-only", "--filter", "agent=nobody", "req-17461590"];
+    let args = [
+        "trace",
+        "--flow-only",
+        "--filter",
+        "agent=nobody",
+        "req-17461590",
+    ];
+    utf8(w.run(&args)).assert().success().stdout("").stderr(
+        "no entries for agent 'nobody' in session req-17461590; \
+         agents here: analyzer, error-handler, planner, researcher, summarizer\n",
+    );
+    // Entries match, but none is an agent run's.
+    let args = [
+        "trace",
+        "--flow-only",
+        "--filter",
+        "hook=AfterEventHandling",
+        "req-17461590",
+    ];
     utf8(w.run(&args))
         .assert()
-    .success()
-    .stdout("")
-    .stderr(predicate::str::contains("no agent runs"));
+        .success()
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "no agent runs for hook 'AfterEventHandling' in session req-17461590",
+        ));
 }
 
 #[test]
@@ -265,7 +312,11 @@ fn ascii_arrows_on_request_or_when_the_locale_is_not_utf8() {
     let args = ["trace", "--flow-only", "req-17461596"];
     let c_locale = stdout_of(utf8(w.run(&args)).env("LANG", "C"));
     assert_eq!(c_locale, view);
-    let chosen = stdout_of(utf8(w.run(&args)).env("LANG", "C").env("LC_ALL", "en_US.UTF-8"));
+    let chosen = stdout_of(
+        utf8(w.run(&args))
+            .env("LANG", "C")
+            .env("LC_ALL", "en_US.UTF-8"),
+    );
     assert!(chosen.contains("planner → summarizer"));
 }
 
@@ -284,7 +335,13 @@ fn hostile_names_and_errors_are_escaped_and_cut_by_width() {
     let view = flow("flow/flow-hostile.trace.json", &["--width", "80"]);
     insta::assert_snapshot!(view);
     assert!(!view.contains('\x1b'));
-    assert!(view.contains("bad\\x1b[31m red\\nline"));
+    // Cut in the table; whole, and still escaped, with --verbose.
+    let verbose = flow("flow/flow-hostile.trace.json", &["--verbose"]);
+    assert!(!verbose.contains('\x1b'));
+    assert!(
+        verbose.contains("error: bad\\x1b[31m red\\nline; #1 <x>\n"),
+        "{verbose}"
+    );
     for line in view.lines().filter(|l| l.starts_with("09:")) {
         assert!(agentcli::text::width(line) <= 80, "{line}");
     }
@@ -295,7 +352,12 @@ fn colour_only_when_asked_or_on_a_terminal() {
     let plain = flow("req-17461592.trace.json", &[]);
     assert!(!plain.contains('\x1b'));
     let coloured = flow("req-17461592.trace.json", &["--color", "always"]);
-    assert!(coloured.contains("\x1b[31mAgentError\x1b[0m"), "{coloured}");
+    let error = coloured.lines().find(|l| l.contains("AgentError")).unwrap();
+    assert!(error.contains("\x1b[31merror-handler\x1b[0m"), "{error}");
+    assert!(
+        error.contains("\x1b[31merror: rate limit exceeded (429)\x1b[0m"),
+        "{error}"
+    );
 }
 
 /// Runs `program args` with `input` on stdin; its stdout, or a panic with its stderr.
@@ -359,7 +421,13 @@ fn mermaid_is_a_sequence_diagram_with_one_message_per_hop() {
     // In order of first appearance.
     assert_eq!(
         participants,
-        ["planner", "researcher", "analyzer", "summarizer", "error-handler"]
+        [
+            "planner",
+            "researcher",
+            "analyzer",
+            "summarizer",
+            "error-handler"
+        ]
     );
     // 10 hops: 9 hand-overs and one end; the error a note of its own.
     assert_eq!((messages, notes), (9, 2));
@@ -388,8 +456,7 @@ fn mermaid_reads_the_diagrams_back() {
         assert_eq!(parsed["type"], "sequence", "{fixture}");
     }
     let text = diagram("flow/flow-hostile.trace.json", "mermaid");
-    let parsed: serde_json::Value =
-        serde_json::from_str(&pipe("node", &[script], &text)).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&pipe("node", &[script], &text)).unwrap();
     assert_eq!(
         parsed["participants"],
         serde_json::json!([
@@ -428,7 +495,14 @@ fn dot_is_a_digraph_that_graphviz_draws() {
     insta::assert_snapshot!(text);
     let svg = pipe("dot", &["-Tsvg"], &text);
     let texts = svg_texts(&svg);
-    for agent in ["planner", "researcher", "analyzer", "summarizer", "error-handler", "(end)"] {
+    for agent in [
+        "planner",
+        "researcher",
+        "analyzer",
+        "summarizer",
+        "error-handler",
+        "(end)",
+    ] {
         assert!(texts.iter().any(|t| t == agent), "{agent} in {texts:?}");
     }
     // Edge labels: hop counts, and the error count on its own line.
@@ -443,7 +517,11 @@ fn dot_is_a_digraph_that_graphviz_draws() {
     ] {
         pipe("dot", &["-Tsvg"], &diagram(fixture, "dot"));
     }
-    let hostile = pipe("dot", &["-Tsvg"], &diagram("flow/flow-hostile.trace.json", "dot"));
+    let hostile = pipe(
+        "dot",
+        &["-Tsvg"],
+        &diagram("flow/flow-hostile.trace.json", "dot"),
+    );
     let texts = svg_texts(&hostile);
     assert!(
         texts.iter().any(|t| t == "evil\"agent\\N;#<b>%%{init}%%"),
@@ -459,7 +537,7 @@ fn an_empty_session_has_no_flow() {
         .assert()
         .success()
         .stdout("")
-        .stderr(predicate::str::contains("no agent runs in session empty"));
+        .stderr("no entries in session empty\n");
     // The pictures stay valid documents.
     let dot = stdout_of(w.run(&["trace", "--format", "dot", "empty"]));
     pipe("dot", &["-Tsvg"], &dot);

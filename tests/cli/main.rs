@@ -3,6 +3,7 @@
 mod analyze;
 mod common;
 mod completions;
+mod flow;
 mod list;
 mod shapes;
 mod trace;
