@@ -28,7 +28,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list 'List the sessions in the trace directory, newest first'
-            cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
+            cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -100,7 +100,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;help'= {
             cand list 'List the sessions in the trace directory, newest first'
-            cand trace 'Show a session''s trace: a timeline of its entries, or every detail of each'
+            cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'

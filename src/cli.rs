@@ -67,7 +67,7 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     List(ListArgs),
 
-    /// Show a session's trace: a timeline of its entries, or every detail of each
+    /// Show a session's trace: a timeline of its entries, every detail of each, or its agent flow
     #[command(after_help = TRACE_HELP)]
     Trace(TraceArgs),
 
@@ -123,6 +123,9 @@ Filters (--filter EXPR, repeatable; an entry is shown when all hold):
   until=TIME        before TIME (same forms)
 Values are compared whole (event= also takes a prefix): * matches any text, ? one character,
 [abc] one of a set. Quote them for the shell: --filter 'agent=research*'.
+With --flow-only and --format mermaid|dot, filters choose agent runs: a run is kept when the
+entry it is read from (its AfterAgentRun, or its AgentError) matches: agent=NAME keeps the runs
+of NAME, error the failed ones. Every entry is still read to follow the routing.
 
 Exit codes:
   0  success, including when no entry matches the filters (said on stderr)

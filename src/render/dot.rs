@@ -1,7 +1,7 @@
 //! The flow as a Graphviz digraph: agents as nodes, each hand-over an edge labelled with how
 //! many hops took it and how many of those runs failed (`... --format dot | dot -Tsvg`).
 
-use crate::analysis::flow::{AgentIndex, Flow, Next};
+use crate::analysis::flow::{AgentIndex, Flow, FlowEdge, Next};
 use crate::text;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -48,18 +48,36 @@ pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Res
             Next::End => "end_",
             Next::Unfinished => "unfinished_",
         };
-        let hops = edge.hops;
-        let mut attributes = match edge.errors {
-            0 => format!("label=\"{hops}\""),
-            1 => format!("label=\"{hops}\\n1 error\", color=red, fontcolor=red"),
-            n => format!("label=\"{hops}\\n{n} errors\", color=red, fontcolor=red"),
-        };
+        let mut attributes = format!("label=\"{}\"", edge_label(edge));
+        if edge.errors > 0 {
+            attributes.push_str(", color=red, fontcolor=red");
+        }
         if edge.to == Next::Unfinished {
             attributes.push_str(", style=dashed");
         }
         writeln!(out, "    {} -> {to} [{attributes}];", id(edge.from))?;
     }
     writeln!(out, "}}")
+}
+
+/// An edge's label: how many hops took it, then how many failed, a line each (an agent's
+/// edge to itself counts requeues, and retries for the failed ones).
+fn edge_label(edge: &FlowEdge) -> String {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let ok = edge.hops - edge.errors;
+    let lines = if edge.to == Next::Agent(edge.from) {
+        [
+            (ok > 0).then(|| plural(ok, "requeue", "requeues")),
+            (edge.errors > 0).then(|| plural(edge.errors, "retry", "retries")),
+        ]
+    } else {
+        [
+            Some(edge.hops.to_string()),
+            (edge.errors > 0).then(|| plural(edge.errors, "error", "errors")),
+        ]
+    };
+    lines.into_iter().flatten().collect::<Vec<_>>().join("\\n")
 }
 
 /// Trace text made safe inside a DOT double-quoted string: control characters made visible,

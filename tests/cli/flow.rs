@@ -511,12 +511,22 @@ fn dot_is_a_digraph_that_graphviz_draws() {
     assert!(texts.iter().any(|t| t == "1 error"));
 
     for fixture in [
-        "req-17461592.trace.json",
         "flow/flow-unclosed.trace.json",
         "flow/flow-interleaved.trace.json",
     ] {
         pipe("dot", &["-Tsvg"], &diagram(fixture, "dot"));
     }
+    // An agent's edge to itself counts requeues, and retries (in red).
+    let texts = svg_texts(&pipe(
+        "dot",
+        &["-Tsvg"],
+        &diagram("req-17461592.trace.json", "dot"),
+    ));
+    assert!(texts.iter().any(|t| t == "1 requeue"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "(unfinished)"), "{texts:?}");
+    let retry = diagram("flow/flow-retry.trace.json", "dot");
+    assert!(retry.contains("    a2 -> a2 [label=\"1 retry\", color=red, fontcolor=red];\n"));
+    pipe("dot", &["-Tsvg"], &retry);
     let hostile = pipe(
         "dot",
         &["-Tsvg"],
