@@ -554,3 +554,31 @@ fn an_empty_session_has_no_flow() {
     let mermaid = stdout_of(w.run(&["trace", "--format", "mermaid", "empty"]));
     assert!(mermaid.starts_with("sequenceDiagram\n"));
 }
+
+#[test]
+fn pictures_do_not_mix_with_the_entry_views() {
+    let w = Workdir::with(&["req-17461590.trace.json"]);
+    w.run(&["trace", "--format", "dot", "--analyze", "req-17461590"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid --format: mermaid and dot draw the agent flow",
+        ));
+    w.run(&["trace", "--format", "mermaid", "--debug", "req-17461590"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid --debug"));
+    w.run(&["trace", "--flow-only", "--analyze", "req-17461590"])
+        .assert()
+        .code(2);
+    // --verbose only changes the flow view's detail.
+    let view = stdout_of(w.run(&[
+        "trace",
+        "--flow-only",
+        "-v",
+        "--format",
+        "table",
+        "req-17461590",
+    ]));
+    assert!(view.starts_with("Agent request flow for session req-17461590:\n"));
+}
