@@ -4,9 +4,9 @@
 //! A [`FlowBuilder`] is fed the session's entries in file order and keeps no entries: only the
 //! hops, and a small record per event being handled (which agents run it, the request it
 //! belongs to), dropped when the event is handled. Memory is therefore proportional to the
-//! number of agent runs, not to the size of the file: about 220 bytes a run, its event id
-//! included (a 1 GB trace of 600,780 runs: 129 MiB at the peak). The sequence diagram and
-//! the pictures need every hop of the session, so nothing less can be kept.
+//! number of agent runs, not to the size of the file: a hop holds its time, agents, hook,
+//! event id and error. The sequence diagram and the pictures need every hop of the session,
+//! so nothing less can be kept.
 //!
 //! Where a hop leads: the `route` in the run's merged state meta ([`TraceEntry::route`]), else
 //! the end. A failed run routes nowhere itself; the runner sends the failure on to the error
