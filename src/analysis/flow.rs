@@ -232,6 +232,11 @@ pub struct FlowBuilder {
     routed: HashMap<(AgentIndex, AgentIndex), VecDeque<usize>>,
     /// Failed hops whose failure event has not been seen yet, oldest first, by agent.
     failed: HashMap<AgentIndex, VecDeque<usize>>,
+    /// Hops before this one wait in vain. The runner handles a session's events in the order
+    /// they were queued, so once the event of a hop has come, the events of every earlier hop
+    /// have come too: a hop still waiting then (its event lost, or never sent, like a failure
+    /// with no error handler) must not take a later request's event.
+    stale_before: usize,
     seq: u64,
 }
 
@@ -422,18 +427,22 @@ impl FlowBuilder {
             .into_iter()
             .find(|n| !n.is_empty());
         if let (Some(&from), Some(target)) = (self.agent_index.get(source), target) {
-            if let Some(&to) = self.agent_index.get(&**target)
-                && let Some(hop) = self
-                    .routed
-                    .get_mut(&(from, to))
-                    .and_then(VecDeque::pop_front)
-            {
+            let routed = match self.agent_index.get(&**target) {
+                Some(&to) => self.routed.get_mut(&(from, to)),
+                None => None,
+            };
+            if let Some(hop) = routed.and_then(|waiting| take_oldest(waiting, self.stale_before)) {
+                self.stale_before = hop;
                 return self.hops[hop].group;
             }
-            let waiting = self.failed.get(&from).is_some_and(|q| !q.is_empty());
-            if waiting && is_failure_event(entry, source, target) {
+            let failed = self.failed.get(&from);
+            if failed.is_some_and(|waiting| waiting.iter().any(|&h| h >= self.stale_before))
+                && is_failure_event(entry, source, target)
+            {
                 let to = self.intern(target);
-                if let Some(hop) = self.failed.get_mut(&from).and_then(VecDeque::pop_front) {
+                let waiting = self.failed.get_mut(&from);
+                if let Some(hop) = waiting.and_then(|w| take_oldest(w, self.stale_before)) {
+                    self.stale_before = hop;
                     let hop = &mut self.hops[hop];
                     hop.next = Next::Agent(to);
                     hop.failure_routed = true;
@@ -490,6 +499,16 @@ impl FlowBuilder {
         });
         index
     }
+}
+
+/// The oldest hop still waiting for its event, dropping those older than `stale_before`.
+fn take_oldest(waiting: &mut VecDeque<usize>, stale_before: usize) -> Option<usize> {
+    while let Some(hop) = waiting.pop_front() {
+        if hop >= stale_before {
+            return Some(hop);
+        }
+    }
+    None
 }
 
 /// Whether a new event is the runner's report of `source`'s failure: sent to the error
@@ -778,6 +797,39 @@ mod tests {
         assert_eq!(flow.hops[2].hook, Hook::BeforeEventHandling);
         // A request that reached an agent, even one still waiting for it, is on the route.
         assert_eq!(route(&flow), ["planner", "researcher", "idle"]);
+    }
+
+    /// A hop whose event never came (a failure nobody handled, a route the runner dropped)
+    /// must not take a later request's event (the mistake issue 5's request chains made on a
+    /// 1 GB trace).
+    #[test]
+    fn a_hop_waiting_in_vain_does_not_capture_later_requests() {
+        let lines = event("req-1-planner", "planner", "", "researcher")
+            + &failed_event("aaaaaaaa-0001", "researcher", "planner", "first")
+            + &event("req-2-planner", "planner", "", "researcher")
+            + &failed_event("bbbbbbbb-0002", "researcher", "planner", "second")
+            + &event("cccccccc-0003", "error-handler", "researcher", "")
+            + &event("req-3-planner", "planner", "", "writer")
+            + &event("req-4-planner", "planner", "", "researcher")
+            + &event("dddddddd-0004", "researcher", "planner", "")
+            + &event("req-5-planner", "planner", "", "writer")
+            + &event("eeeeeeee-0005", "writer", "planner", "");
+        let flow = flow_of(&lines, all);
+        assert_eq!(
+            hops(&flow),
+            [
+                "planner -> researcher (req-1)",
+                "researcher -> (end) (req-1)",
+                "planner -> researcher (req-2)",
+                "researcher -> error-handler [failure] (req-2)",
+                "error-handler -> (end) (req-2)",
+                "planner -> writer (req-3)",
+                "planner -> researcher (req-4)",
+                "researcher -> (end) (req-4)",
+                "planner -> writer (req-5)",
+                "writer -> (end) (req-5)",
+            ]
+        );
     }
 
     #[test]
