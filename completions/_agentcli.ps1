@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -58,7 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'With --analyze: how many slowest events and longest idle gaps to show')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)')
             [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table (the views above); json (the --analyze report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
@@ -69,6 +70,28 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--flow-only', '--flow-only', [CompletionResultType]::ParameterName, 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request''s sequence (--verbose: whole event ids and errors)')
             [CompletionResult]::new('--ascii', '--ascii', [CompletionResultType]::ParameterName, 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]')
+            [CompletionResult]::new('--csv-safe', '--csv-safe', [CompletionResultType]::ParameterName, 'With --format csv: put a '' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'agentcli;export' {
+            [CompletionResult]::new('--otlp-endpoint', '--otlp-endpoint', [CompletionResultType]::ParameterName, 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only sessions that started before TIME (same forms as --since)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An HTTP header for every request, as NAME=VALUE (a hosted backend''s credentials); repeatable')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)')
+            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
+            [CompletionResult]::new('--service-name', '--service-name', [CompletionResultType]::ParameterName, 'The service.name the spans are reported under')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -109,6 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the sessions in the trace directory, newest first')
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -118,6 +142,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;trace' {
+            break
+        }
+        'agentcli;help;export' {
             break
         }
         'agentcli;help;analyze' {

@@ -22,6 +22,9 @@ _agentcli() {
             agentcli,completions)
                 cmd="agentcli__subcmd__completions"
                 ;;
+            agentcli,export)
+                cmd="agentcli__subcmd__export"
+                ;;
             agentcli,help)
                 cmd="agentcli__subcmd__help"
                 ;;
@@ -36,6 +39,9 @@ _agentcli() {
                 ;;
             agentcli__subcmd__help,completions)
                 cmd="agentcli__subcmd__help__subcmd__completions"
+                ;;
+            agentcli__subcmd__help,export)
+                cmd="agentcli__subcmd__help__subcmd__export"
                 ;;
             agentcli__subcmd__help,help)
                 cmd="agentcli__subcmd__help__subcmd__help"
@@ -53,7 +59,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-h -V --dir --color --utc --local --width --help --version list trace analyze completions help"
+            opts="-h -V --dir --color --utc --local --width --help --version list trace export analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -146,8 +152,66 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentcli__subcmd__export)
+            opts="-h -V --otlp-endpoint --since --until --header --retries --filter --redact --redact-key --service-name --dir --color --utc --local --width --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --otlp-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentcli__subcmd__help)
-            opts="list trace analyze completions help"
+            opts="list trace export analyze completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +239,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -269,7 +347,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-v -h -V --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --csv-safe --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,7 +366,7 @@ _agentcli() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json mermaid dot" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json jsonl csv otlp mermaid dot" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
             cand list 'List the sessions in the trace directory, newest first'
             cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
+            cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -53,7 +54,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --top 'With --analyze: how many slowest events and longest idle gaps to show'
             cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
             cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
-            cand --format 'Output format: table (the views above); json (the --analyze report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)'
+            cand --format 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -64,6 +65,27 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --flow-only 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request''s sequence (--verbose: whole event ids and errors)'
             cand --ascii 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
+            cand --csv-safe 'With --format csv: put a '' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'agentcli;export'= {
+            cand --otlp-endpoint 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint'
+            cand --since 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
+            cand --until 'Only sessions that started before TIME (same forms as --since)'
+            cand --header 'An HTTP header for every request, as NAME=VALUE (a hosted backend''s credentials); repeatable'
+            cand --retries 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)'
+            cand --filter 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)'
+            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
+            cand --service-name 'The service.name the spans are reported under'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
             cand -h 'Print help (see more with ''--help'')'
@@ -101,6 +123,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help'= {
             cand list 'List the sessions in the trace directory, newest first'
             cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
+            cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -108,6 +131,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;list'= {
         }
         &'agentcli;help;trace'= {
+        }
+        &'agentcli;help;export'= {
         }
         &'agentcli;help;analyze'= {
         }

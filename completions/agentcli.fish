@@ -35,6 +35,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -s h -l help -d 'Print h
 complete -c agentcli -n "__fish_agentcli_needs_command" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List the sessions in the trace directory, newest first'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -56,8 +57,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version 
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=\'research*\' (see below)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format: table (the views above); json (the --analyze report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)' -r -f -a "table\t'The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)'
-json\t'The --analyze report as one JSON document'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)' -r -f -a "table\t'The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)'
+json\t'A JSON array of normalised entries (agentcli reads it back as a session file); with --analyze, its report as one JSON document'
+jsonl\t'The normalised entries as JSON Lines, one line per entry, written as it is read'
+csv\t'The normalised entries as CSV with a header row, one row per entry'
+otlp\t'The session as OpenTelemetry spans: an OTLP/JSON ExportTraceServiceRequest'
 mermaid\t'The agent flow as a Mermaid sequenceDiagram'
 dot\t'The agent flow as a Graphviz digraph'"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
@@ -71,10 +75,29 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d '
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request\'s sequence (--verbose: whole event ids and errors)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l ascii -d 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l csv-safe -d 'With --format csv: put a \' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-endpoint -d 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l until -d 'Only sessions that started before TIME (same forms as --since)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l header -d 'An HTTP header for every request, as NAME=VALUE (a hosted backend\'s credentials); repeatable' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l retries -d 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l filter -d 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l service-name -d 'The service.name the spans are reported under' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l since -d 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d 'Only what happened before TIME (same forms as --since)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l filter -d 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`' -r
@@ -99,8 +122,9 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -70,6 +70,12 @@ pub enum Command {
     /// Show a session's trace: a timeline of its entries, every detail of each, or its agent flow
     #[command(after_help = TRACE_HELP)]
     Trace(TraceArgs),
+    /// Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces
+    #[command(
+        after_help = EXPORT_HELP,
+        after_long_help = EXPORT_HELP
+    )]
+    Export(ExportArgs),
 
     /// Analyse performance across sessions: per-agent run statistics over every session in the
     /// trace directory (or those named), read in parallel
@@ -127,6 +133,12 @@ With --flow-only and --format mermaid|dot, filters choose agent runs: a run is k
 entry it is read from (its AfterAgentRun, or its AgentError) matches: agent=NAME keeps the runs
 of NAME, error the failed ones. Every entry is still read to follow the routing.
 
+Exports (--format json, jsonl, csv) write each entry in one normalised shape: timestamp
+(RFC 3339 with nanoseconds), hook, agent_id, event_id, session_id, source_agent_id,
+target_agent_id, next_agent (the route), duration_ms (of a run or an event, when known), error,
+and the state with data and meta merged; --format otlp writes the session as OpenTelemetry
+spans. Exports honour --filter and --redact, and are never coloured.
+
 Exit codes:
   0  success, including when no entry matches the filters (said on stderr)
   1  the command ran, but some input was skipped as malformed (reported on stderr)
@@ -182,11 +194,17 @@ pub struct TraceArgs {
     #[arg(long)]
     pub ascii: bool,
 
-    /// Output format: table (the views above); json (the --analyze report as one JSON
-    /// document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence
-    /// diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)
+    /// Output format: table (the views above); the entries as data: json, jsonl, csv, otlp
+    /// (see below; with --analyze, json is its report as one JSON document, see
+    /// docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram
+    /// (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Table)]
     pub format: TraceFormat,
+
+    /// With --format csv: put a ' before cells that start with =, +, -, @, a tab or a carriage
+    /// return, so that spreadsheets show them instead of running them as formulas
+    #[arg(long)]
+    pub csv_safe: bool,
 }
 
 /// `trace --format`.
@@ -194,12 +212,80 @@ pub struct TraceArgs {
 pub enum TraceFormat {
     /// The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)
     Table,
-    /// The --analyze report as one JSON document
+    /// A JSON array of normalised entries (agentcli reads it back as a session file); with
+    /// --analyze, its report as one JSON document
     Json,
+    /// The normalised entries as JSON Lines, one line per entry, written as it is read
+    Jsonl,
+    /// The normalised entries as CSV with a header row, one row per entry
+    Csv,
+    /// The session as OpenTelemetry spans: an OTLP/JSON ExportTraceServiceRequest
+    Otlp,
     /// The agent flow as a Mermaid sequenceDiagram
     Mermaid,
     /// The agent flow as a Graphviz digraph
     Dot,
+}
+
+/// What `export --help` ends with.
+pub const EXPORT_HELP: &str = "\
+Each session becomes one trace (its id derived from the session id): a span for the session,
+one per event, and one per agent run inside its event. Spans are sent as OTLP/JSON to
+URL/v1/traces, as the OpenTelemetry Collector, Jaeger and Grafana Tempo accept them.
+
+Exit codes:
+  0  success
+  1  the command ran, but some input was skipped as malformed (reported on stderr)
+  2  usage error, unknown session, unreadable file, or the collector could not be reached
+     or refused the spans";
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Sessions to send: ids, unique prefixes, paths, or `latest` [default: every session in
+    /// the trace directory]
+    #[arg(value_name = "SESSION")]
+    pub sessions: Vec<String>,
+
+    /// The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is
+    /// added, or the full URL of its traces endpoint
+    #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: String,
+
+    /// Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or
+    /// an age (90m, 2h, 3d)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only sessions that started before TIME (same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// An HTTP header for every request, as NAME=VALUE (a hosted backend's credentials);
+    /// repeatable
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    pub headers: Vec<String>,
+
+    /// How many times to try a request again when the collector cannot be reached or asks to
+    /// slow down (waiting 0.5 s, then twice as long each time)
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub retries: u32,
+
+    /// Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+
+    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
+    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
+    #[arg(long = "redact-key", value_name = "NAME")]
+    pub redact_keys: Vec<String>,
+
+    /// The service.name the spans are reported under
+    #[arg(long, value_name = "NAME", env = "OTEL_SERVICE_NAME", default_value = crate::otlp::DEFAULT_SERVICE_NAME)]
+    pub service_name: String,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,15 @@ pub enum Error {
     )]
     NoSessions { dir: PathBuf },
 
+    /// An OTLP collector that could not be reached, or refused what was sent.
+    #[error("cannot send spans to {}: {message}{}", text::escape(url, false), sent_before(*sent))]
+    Collector {
+        url: String,
+        message: String,
+        /// Spans the collector had accepted before this.
+        sent: u64,
+    },
+
     /// A command-line value that does not parse (a time, a filter expression, ...).
     #[error("invalid {what}: {message}")]
     Usage { what: String, message: String },
@@ -74,6 +83,14 @@ fn list(items: &[String]) -> String {
         out.push(format!("and {} more", items.len() - SHOWN));
     }
     out.join(", ")
+}
+
+fn sent_before(spans: u64) -> String {
+    match spans {
+        0 => String::new(),
+        1 => "; 1 span was sent before this".to_owned(),
+        n => format!("; {n} spans were sent before this"),
+    }
 }
 
 fn unknown_session(id: &str, dir: &Path, suggestions: &[String]) -> String {

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let stdout = io::stdout();
+    let terminal = stdout.is_terminal();
     let env = Environment {
-        terminal_width: stdout
-            .is_terminal()
+        terminal,
+        terminal_width: terminal
             .then(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
             .flatten(),
         no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),

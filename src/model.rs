@@ -39,6 +39,10 @@ pub struct TraceEntry<'a> {
     /// A Go duration in nanoseconds, written by sampling trace loggers.
     #[serde(default, rename = "duration")]
     pub duration_ns: Option<f64>,
+    /// A duration in milliseconds stated on the entry itself, as agentcli's exports write it
+    /// (so that an export read back keeps the durations it was written with).
+    #[serde(default, rename = "duration_ms")]
+    pub stated_duration_ms: Option<f64>,
 }
 
 /// An agent's state: its data and its metadata, both kept as raw JSON until asked for.
@@ -210,10 +214,15 @@ impl<'a> TraceEntry<'a> {
         )
     }
 
-    /// How long the agent said its run took, when it measured it (non-zero, with real times).
+    /// How long the writer says the run took: a sampling logger's `duration`, a `duration_ms`
+    /// on the entry (agentcli's exports), or the agent's own measure in its result (non-zero,
+    /// with real times).
     pub fn reported_duration_ms(&self) -> Option<f64> {
         if let Some(ns) = self.duration_ns {
             return Some(ns / 1e6);
+        }
+        if let Some(ms) = self.stated_duration_ms {
+            return Some(ms);
         }
         let result = self.agent_result.as_ref()?;
         match (result.start_time, result.end_time) {

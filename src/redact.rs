@@ -37,6 +37,16 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// The redactor the command line asks for: `--redact`, and `--redact-key NAME` (which
+    /// implies it).
+    pub fn from_flags<S: AsRef<str>>(redact: bool, extra: &[S]) -> Redactor {
+        if redact || !extra.is_empty() {
+            Redactor::new(extra)
+        } else {
+            Redactor::off()
+        }
+    }
+
     /// A redactor that redacts nothing.
     pub fn off() -> Redactor {
         Redactor::default()

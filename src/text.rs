@@ -12,7 +12,7 @@ pub const ELLIPSIS: char = '…';
 /// Whether `c` must not reach a terminal as it is: C0 and C1 controls, DEL, and the invisible
 /// characters that reorder or hide text (bidirectional overrides and isolates, zero-width
 /// characters, the BOM).
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     matches!(c,
         '\0'..='\x1f' | '\x7f'..='\u{9f}'
         | '\u{200b}'..='\u{200f}'

@@ -8,7 +8,7 @@ use crate::report::Reporter;
 use crate::session::{SUFFIXES, SessionFile, discover};
 use crate::summary::{Head, Summary, read_head, summarize};
 use crate::text;
-use crate::time::{DisplayZone, Timestamp, parse_time_bound};
+use crate::time::{DisplayZone, Timestamp};
 use crate::units;
 use chrono::{DateTime, Local};
 use comfy_table::CellAlignment;
@@ -27,20 +27,10 @@ pub struct ListOptions {
 
 impl ListOptions {
     pub fn from_args(args: &ListArgs, ctx: &Context) -> Result<ListOptions, Error> {
-        let bound = |flag: &str, value: &Option<String>| {
-            value
-                .as_deref()
-                .map(|v| parse_time_bound(v, ctx.now))
-                .transpose()
-                .map_err(|message| Error::Usage {
-                    what: flag.to_owned(),
-                    message,
-                })
-        };
         Ok(ListOptions {
             verbose: args.verbose,
-            since: bound("--since", &args.since)?,
-            until: bound("--until", &args.until)?,
+            since: ctx.time_bound("--since", args.since.as_deref())?,
+            until: ctx.time_bound("--until", args.until.as_deref())?,
             format: args.format,
         })
     }

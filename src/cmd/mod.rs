@@ -3,12 +3,14 @@
 
 pub mod analyze;
 pub mod completions;
+pub mod export;
 pub mod list;
 pub mod trace;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::error::Error;
 use crate::report::Reporter;
-use crate::time::DisplayZone;
+use crate::time::{DisplayZone, Timestamp, parse_time_bound};
 use chrono::{DateTime, Local};
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,6 +25,9 @@ pub struct Context {
     pub dir: PathBuf,
     /// Colour the output (decided from --color, NO_COLOR, TERM and whether stdout is a terminal).
     pub color: bool,
+    /// Stdout is a terminal: data formats that cannot escape text themselves (CSV) make what
+    /// could drive it visible.
+    pub terminal: bool,
     pub zone: DisplayZone,
     /// Width of tables in columns.
     pub width: usize,
@@ -35,6 +40,8 @@ pub struct Context {
 /// What the terminal (if stdout is one) and the environment say, as `main` finds them.
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
+    /// Stdout is a terminal.
+    pub terminal: bool,
     /// Stdout's terminal width, when stdout is a terminal.
     pub terminal_width: Option<usize>,
     pub no_color: bool,
@@ -75,6 +82,7 @@ impl Context {
         Context {
             dir: global.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
             color,
+            terminal: env.terminal,
             zone,
             width: global
                 .width
@@ -84,6 +92,19 @@ impl Context {
             now: Local::now(),
             ascii: env.ascii_locale,
         }
+    }
+}
+
+impl Context {
+    /// A `--since` / `--until` value, relative to now; `flag` names it in the error.
+    pub fn time_bound(&self, flag: &str, value: Option<&str>) -> Result<Option<Timestamp>, Error> {
+        value
+            .map(|v| parse_time_bound(v, self.now))
+            .transpose()
+            .map_err(|message| Error::Usage {
+                what: flag.to_owned(),
+                message,
+            })
     }
 }
 
@@ -116,6 +137,7 @@ pub fn run(
         Command::List(args) => list::run(args, ctx, out, &mut report)?,
         Command::Trace(args) => trace::run(args, ctx, out, &mut report)?,
         Command::Analyze(args) => analyze::run(args, ctx, out, &mut report)?,
+        Command::Export(args) => export::run(args, ctx, out, &mut report)?,
         Command::Completions { shell } => completions::run(*shell, out)?,
     }
     report.finish();

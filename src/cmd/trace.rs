@@ -1,11 +1,13 @@
 //! `agentcli trace <session>`: one session's entries, read as a stream and shown in the view
-//! asked for (the timeline table by default, `--verbose`, `--debug`), filtered and redacted;
-//! or its agent flow (`--flow-only`, `--format mermaid|dot`).
+//! asked for (the timeline table by default, `--verbose`, `--debug`, `--analyze`), filtered
+//! and redacted; its agent flow (`--flow-only`, `--format mermaid|dot`); or its entries as data
+//! (`--format json|jsonl|csv|otlp`).
 
 use super::{Context, analyze};
 use crate::analysis::flow::FlowBuilder;
 use crate::cli::{AnalysisFormat, TraceArgs, TraceFormat};
 use crate::error::Error;
+use crate::export::Exporter;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
 use crate::read::{ReadSummary, TraceReader};
@@ -16,7 +18,7 @@ use crate::render::flow::{FlowStyle, write_flow};
 use crate::render::mermaid::write_sequence_diagram;
 use crate::render::table::TimelineView;
 use crate::render::verbose::VerboseView;
-use crate::render::{EntryView, Settings};
+use crate::render::{EntryView, ExportFormat, Settings};
 use crate::report::Reporter;
 use crate::session::{self, SessionFile};
 use crate::text;
@@ -40,6 +42,8 @@ pub enum View {
     Mermaid,
     /// The agent flow as a Graphviz digraph (`--format dot`).
     Dot,
+    /// The entries normalised, as data (`--format json|jsonl|csv|otlp`).
+    Export(ExportFormat),
 }
 
 /// `trace`'s options, validated.
@@ -58,14 +62,11 @@ pub struct TraceOptions {
 }
 
 impl TraceOptions {
-    /// Checks the arguments once: the filter parses, and the session exists.
+    /// Checks the arguments once: the filter parses, the options go together, and the session
+    /// exists.
     pub fn from_args(args: &TraceArgs, ctx: &Context) -> Result<TraceOptions, Error> {
         let filter = Filter::parse_all(&args.filters, ctx.now)?;
-        let redactor = if args.redact || !args.redact_keys.is_empty() {
-            Redactor::new(&args.redact_keys)
-        } else {
-            Redactor::off()
-        };
+        let redactor = Redactor::from_flags(args.redact, &args.redact_keys);
         let usage = |what: &str, message: &str| Error::Usage {
             what: what.to_owned(),
             message: message.to_owned(),
@@ -84,16 +85,33 @@ impl TraceOptions {
                  or the other",
             ));
         }
-        if args.format == TraceFormat::Json && !args.analyze {
+        if args.csv_safe && args.format != TraceFormat::Csv {
+            return Err(usage("--csv-safe", "it only applies to --format csv"));
+        }
+        let export = match args.format {
+            TraceFormat::Json => Some(ExportFormat::Json),
+            TraceFormat::Jsonl => Some(ExportFormat::JsonLines),
+            TraceFormat::Csv => Some(ExportFormat::Csv {
+                formula_safe: args.csv_safe,
+            }),
+            TraceFormat::Otlp => Some(ExportFormat::Otlp),
+            TraceFormat::Table | TraceFormat::Mermaid | TraceFormat::Dot => None,
+        };
+        if args.analyze && export.is_some() && args.format != TraceFormat::Json {
+            return Err(usage("--format", "the --analyze report is a table or json"));
+        }
+        if export.is_some() && !args.analyze && (args.verbose || args.debug || args.flow_only) {
             return Err(usage(
-                "--format json",
-                "json is the format of the --analyze report; add --analyze",
+                "--format",
+                "--verbose, --debug and --flow-only are views of their own; an export always \
+                 holds every field of every entry",
             ));
         }
-        let view = match args.format {
+        let view = match (args.format, export) {
             _ if args.analyze => View::Analyze,
-            TraceFormat::Mermaid => View::Mermaid,
-            TraceFormat::Dot => View::Dot,
+            (_, Some(format)) => View::Export(format),
+            (TraceFormat::Mermaid, _) => View::Mermaid,
+            (TraceFormat::Dot, _) => View::Dot,
             _ if args.flow_only => View::Flow {
                 verbose: args.verbose,
             },
@@ -146,6 +164,14 @@ pub fn run(
         View::Flow { .. } | View::Mermaid | View::Dot => {
             return run_flow(&opts, settings, out, report);
         }
+        View::Export(format) => Box::new(Exporter::new(
+            format,
+            id,
+            ctx.zone,
+            ctx.terminal,
+            &opts.redactor,
+            out,
+        )),
     };
     let path = &opts.session.path;
     let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
@@ -161,7 +187,7 @@ pub fn run(
                 if shown == 0 {
                     unmatched.remember(&read.entry);
                 }
-                view.filtered_out(read.index)?;
+                view.filtered_out(&read)?;
             }
             Err(problem) => {
                 report.problem(&problem);

@@ -535,8 +535,8 @@ impl EntryView for TimelineView<'_, '_> {
         }
     }
 
-    fn filtered_out(&mut self, index: u64) -> io::Result<()> {
-        if index >= LOOKAHEAD_ENTRIES
+    fn filtered_out(&mut self, read: &Entry<'_>) -> io::Result<()> {
+        if read.index >= LOOKAHEAD_ENTRIES
             && matches!(self.stage, Stage::Sampling { ref ends, .. } if !ends.is_empty())
         {
             self.start_drawing(false)?;

@@ -60,7 +60,20 @@ pub fn agentcli() -> Command {
     cmd.env("TZ", "UTC")
         .env_remove("NO_COLOR")
         .env_remove("AGENTCLI_TRACE_DIR")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env_remove("OTEL_SERVICE_NAME")
         .env("COLUMNS", "120");
+    // The tests' collectors are on 127.0.0.1: never go through a proxy to reach them.
+    for proxy in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(proxy);
+    }
     cmd
 }
 

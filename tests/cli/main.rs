@@ -1,9 +1,12 @@
 //! Integration tests: the built binary run as a user runs it, on copies of the fixtures.
 
 mod analyze;
+mod collector;
 mod common;
 mod completions;
+mod export;
 mod flow;
+mod formats;
 mod list;
 mod shapes;
 mod trace;

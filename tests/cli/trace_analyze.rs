@@ -154,10 +154,17 @@ fn a_filter_that_matches_nothing_says_so() {
 #[test]
 fn analysis_options_need_analyze() {
     let w = Workdir::with(&KNOWN);
-    w.run(&["trace", "known", "--format", "json"])
+    w.run(&["trace", "known", "--top", "3"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--analyze"));
+    // Without --analyze, --format json is the entries' export; with it, the report's formats.
+    w.run(&["trace", "known", "--analyze", "--format", "csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid --format: the --analyze report is a table or json",
+        ));
     w.run(&["trace", "known", "--analyze", "--verbose"])
         .assert()
         .code(2)

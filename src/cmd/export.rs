@@ -1,0 +1,281 @@
+//! `agentcli export`: sends sessions to an OTLP/HTTP collector as traces (one per session), then
+//! says what was sent: per session, its trace id, entries, spans and failed runs.
+
+use super::Context;
+use crate::cli::ExportArgs;
+use crate::error::{Error, shown};
+use crate::export::{Clock, ExportEntry};
+use crate::filter::Filter;
+use crate::otlp::http::{CollectorOptions, Sender, Sent, traces_url};
+use crate::otlp::spans::SessionSpans;
+use crate::otlp::{STATUS_CODE_ERROR, Span, TraceId};
+use crate::read::TraceReader;
+use crate::redact::Redactor;
+use crate::render::boxed_table;
+use crate::report::Reporter;
+use crate::session::{SessionFile, discover, resolve};
+use crate::summary::read_head;
+use crate::text;
+use crate::time::Timestamp;
+use crate::units;
+use comfy_table::CellAlignment;
+use std::io::Write;
+
+/// `export`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub sessions: Vec<String>,
+    pub filter: Filter,
+    pub redactor: Redactor,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub collector: CollectorOptions,
+}
+
+impl ExportOptions {
+    pub fn from_args(args: &ExportArgs, ctx: &Context) -> Result<ExportOptions, Error> {
+        let usage = |what: &str, message: String| Error::Usage {
+            what: what.to_owned(),
+            message,
+        };
+        let url = traces_url(&args.otlp_endpoint).map_err(|m| usage("--otlp-endpoint", m))?;
+        let headers = args
+            .headers
+            .iter()
+            .map(|h| match h.split_once('=') {
+                Some((name, value)) if !name.trim().is_empty() => {
+                    Ok((name.trim().to_owned(), value.trim().to_owned()))
+                }
+                _ => Err(usage(
+                    "--header",
+                    format!(
+                        "expected NAME=VALUE (Authorization=Bearer ...), got '{}'",
+                        text::escape(h, false)
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ExportOptions {
+            sessions: args.sessions.clone(),
+            filter: Filter::parse_all(&args.filters, ctx.now)?,
+            redactor: Redactor::from_flags(args.redact, &args.redact_keys),
+            since: ctx.time_bound("--since", args.since.as_deref())?,
+            until: ctx.time_bound("--until", args.until.as_deref())?,
+            collector: CollectorOptions {
+                url,
+                headers,
+                retries: args.retries,
+                service_name: args.service_name.clone(),
+            },
+        })
+    }
+}
+
+/// What was sent of one session.
+struct Row {
+    session: String,
+    trace_id: Option<TraceId>,
+    entries: u64,
+    spans: u64,
+    errors: u64,
+}
+
+pub fn run(
+    args: &ExportArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let opts = ExportOptions::from_args(args, ctx)?;
+    let sessions = select(&opts, ctx, report)?;
+    if sessions.is_empty() {
+        report.note(&format!(
+            "no sessions to send in {}{}",
+            shown(&ctx.dir),
+            if opts.since.is_some() || opts.until.is_some() {
+                " in the time range given"
+            } else {
+                ""
+            }
+        ));
+        return Ok(());
+    }
+    let mut sender = Sender::new(opts.collector.clone());
+    let mut rows = Vec::new();
+    for session in &sessions {
+        if let Some(row) = send_session(session, &opts, ctx, &mut sender, report)? {
+            rows.push(row);
+        }
+    }
+    sender.flush()?;
+    let sent = sender.sent();
+    if sent.rejected > 0 {
+        report.note(&format!(
+            "the collector accepted the requests but dropped {} spans{}",
+            sent.rejected,
+            match sent.warnings.first() {
+                Some(message) => format!(": {message}"),
+                None => String::new(),
+            }
+        ));
+    }
+    write_summary(&rows, sent, &opts.collector.url, ctx, out)?;
+    Ok(())
+}
+
+/// The sessions named (or all of the directory's), in the time range asked for.
+fn select(
+    opts: &ExportOptions,
+    ctx: &Context,
+    report: &mut Reporter,
+) -> Result<Vec<SessionFile>, Error> {
+    let mut sessions = if opts.sessions.is_empty() {
+        let found = discover(&ctx.dir)?;
+        for bad in &found.unreadable {
+            report.unreadable(&bad.path, &bad.error);
+        }
+        found.sessions
+    } else {
+        let mut named = opts
+            .sessions
+            .iter()
+            .map(|arg| resolve(arg, &ctx.dir))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut seen = std::collections::HashSet::new();
+        named.retain(|s| seen.insert(s.path.clone()));
+        named
+    };
+    if opts.since.is_some() || opts.until.is_some() {
+        sessions.retain(|s| match read_head(&s.path) {
+            Ok(head) => head.started.is_some_and(|t| {
+                opts.since.is_none_or(|since| t >= since)
+                    && opts.until.is_none_or(|until| t < until)
+            }),
+            Err(e) => {
+                report.unreadable(&s.path, &e);
+                false
+            }
+        });
+    }
+    Ok(sessions)
+}
+
+/// Reads one session and hands its spans to the sender; `None` when the file cannot be read.
+fn send_session(
+    session: &SessionFile,
+    opts: &ExportOptions,
+    ctx: &Context,
+    sender: &mut Sender,
+    report: &mut Reporter,
+) -> Result<Option<Row>, Error> {
+    let mut reader = match TraceReader::open(&session.path) {
+        Ok(reader) => reader,
+        Err(e) => {
+            report.unreadable(&session.path, &e);
+            return Ok(None);
+        }
+    };
+    let mut row = Row {
+        session: session.id.clone(),
+        trace_id: None,
+        entries: 0,
+        spans: 0,
+        errors: 0,
+    };
+    let mut clock = Clock::new();
+    let mut spans = SessionSpans::new(&session.id);
+    let (mut counted, mut entries) = (Counted::default(), 0);
+    let mut emit = |span: &Span| {
+        counted.add(span);
+        sender.span(span)
+    };
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(read) => {
+                let duration = clock.duration_ms(&read.entry);
+                if !opts.filter.matches(&read.entry) {
+                    continue;
+                }
+                entries += 1;
+                let entry =
+                    ExportEntry::new(&read.entry, read.index, ctx.zone, duration, &opts.redactor);
+                spans.entry(&entry, &mut emit)?;
+            }
+            Err(problem) => report.problem(&problem),
+        }
+    }
+    spans.finish(&mut emit)?;
+    row.entries = entries;
+    row.trace_id = counted.trace_id;
+    row.spans = counted.spans;
+    row.errors = counted.errors;
+    Ok(Some(row))
+}
+
+#[derive(Default)]
+struct Counted {
+    trace_id: Option<TraceId>,
+    spans: u64,
+    errors: u64,
+}
+
+impl Counted {
+    fn add(&mut self, span: &Span) {
+        self.trace_id.get_or_insert(span.trace_id);
+        self.spans += 1;
+        if span
+            .status
+            .as_ref()
+            .is_some_and(|s| s.code == STATUS_CODE_ERROR)
+        {
+            self.errors += 1;
+        }
+    }
+}
+
+fn write_summary(
+    rows: &[Row],
+    sent: &Sent,
+    url: &str,
+    ctx: &Context,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Sent {} to {}:",
+        plural(rows.len() as u64, "session"),
+        text::escape(url, false)
+    )?;
+    let mut table = boxed_table(ctx.width);
+    table.set_header(["SESSION", "TRACE ID", "ENTRIES", "SPANS", "FAILED RUNS"]);
+    for row in rows {
+        table.add_row([
+            text::escape(&row.session, false).into_owned(),
+            row.trace_id.map_or("-".to_owned(), |id| id.to_string()),
+            row.entries.to_string(),
+            row.spans.to_string(),
+            row.errors.to_string(),
+        ]);
+    }
+    for column in 2..5 {
+        if let Some(c) = table.column_mut(column) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    writeln!(out, "{table}")?;
+    writeln!(
+        out,
+        "{} in {} ({})",
+        plural(sent.spans, "span"),
+        plural(sent.requests, "request"),
+        units::bytes(sent.bytes)
+    )
+}
+
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}

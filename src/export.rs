@@ -1,0 +1,420 @@
+//! The normalised export entry: every trace entry in one documented shape (README, "Export
+//! schema"), whatever writer produced it, shared by the JSON, JSON Lines, CSV and OTLP exports;
+//! and the clock that gives entries their durations as a file streams past.
+
+use crate::model::{Hook, TraceEntry};
+use crate::read::{Entry, ReadSummary};
+use crate::redact::Redactor;
+use crate::render::{EntryRenderer, EntryView, ExportFormat, export_renderer};
+use crate::time::{DisplayZone, Timestamp};
+use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+/// An export being written, as a view of the session: every entry read goes in (the filtered
+/// out ones too, for the durations of the runs they start or end), and those selected come out
+/// normalised and redacted, in the chosen format.
+pub struct Exporter<'w> {
+    clock: Clock,
+    zone: DisplayZone,
+    redactor: Redactor,
+    renderer: Box<dyn EntryRenderer + 'w>,
+}
+
+impl<'w> Exporter<'w> {
+    /// An export of the session whose file names it `session`, with times in `zone`, to `out`
+    /// (a terminal when `terminal`).
+    pub fn new(
+        format: ExportFormat,
+        session: &str,
+        zone: DisplayZone,
+        terminal: bool,
+        redactor: &Redactor,
+        out: &'w mut dyn Write,
+    ) -> Exporter<'w> {
+        Exporter {
+            clock: Clock::new(),
+            zone,
+            redactor: redactor.clone(),
+            renderer: export_renderer(&format, session, terminal, out),
+        }
+    }
+}
+
+impl EntryView for Exporter<'_> {
+    fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
+        let duration = self.clock.duration_ms(&read.entry);
+        let entry = ExportEntry::new(&read.entry, read.index, self.zone, duration, &self.redactor);
+        self.renderer.entry(&entry)
+    }
+
+    fn filtered_out(&mut self, read: &Entry<'_>) -> io::Result<()> {
+        self.clock.duration_ms(&read.entry);
+        Ok(())
+    }
+
+    fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
+        self.renderer.finish()?;
+        self.renderer.flush()
+    }
+}
+
+/// One trace entry as the exports show it. Text is borrowed from the entry; an empty field of
+/// the input is `None` (JSON `null`, an empty CSV cell).
+#[derive(Debug, Clone)]
+pub struct ExportEntry<'e> {
+    /// The entry's number in its file, from 1 (OTLP span ids derive from it).
+    pub index: u64,
+    pub timestamp: Timestamp,
+    /// The zone `timestamp` is written in.
+    pub zone: DisplayZone,
+    /// The `type` written by the in-memory tracer (`event_start`, ...): empty from the callback
+    /// writer, and then not exported.
+    pub kind: &'e str,
+    pub hook: &'e Hook<'e>,
+    pub agent_id: Option<&'e str>,
+    pub event_id: Option<&'e str>,
+    pub session_id: Option<&'e str>,
+    pub source_agent_id: Option<&'e str>,
+    pub target_agent_id: Option<&'e str>,
+    /// The agent this run routed to: `route` in the merged meta.
+    pub next_agent: Option<Cow<'e, str>>,
+    /// How long the run (on `AfterAgentRun` / `AgentError`) or the event (on
+    /// `AfterEventHandling`) took, when known: see `Clock`.
+    pub duration_ms: Option<f64>,
+    /// The entry's error, else its agent result's.
+    pub error: Option<&'e str>,
+    /// The merged state (`state` and `agent_result.output_state`, the latter winning); `None`
+    /// when the entry has neither.
+    pub state: Option<ExportState<'e>>,
+}
+
+/// A merged state: its data and its meta.
+#[derive(Debug, Clone)]
+pub struct ExportState<'e> {
+    pub data: StateMap<'e>,
+    pub meta: StateMap<'e>,
+}
+
+/// The data or the meta of a merged state.
+#[derive(Debug, Clone)]
+pub enum StateMap<'e> {
+    /// An object's members, sorted by key, values as written.
+    Members(Vec<(Cow<'e, str>, Cow<'e, RawValue>)>),
+    /// A value that is not an object (so cannot be merged): the output state's when it has
+    /// one, else the entry state's, as written.
+    Other(Cow<'e, RawValue>),
+}
+
+impl<'e> ExportEntry<'e> {
+    /// The normalised form of `entry`, at place `index` in its file, with the duration the
+    /// clock measured for it, and its state redacted by `redactor`.
+    pub fn new(
+        entry: &'e TraceEntry<'e>,
+        index: u64,
+        zone: DisplayZone,
+        duration_ms: Option<f64>,
+        redactor: &Redactor,
+    ) -> ExportEntry<'e> {
+        let text = |s: &'e Cow<'e, str>| (!s.is_empty()).then_some(&**s);
+        ExportEntry {
+            index,
+            timestamp: entry.timestamp,
+            zone,
+            kind: &entry.kind,
+            hook: &entry.hook,
+            agent_id: text(&entry.agent_id),
+            event_id: text(&entry.event_id),
+            session_id: text(&entry.session_id),
+            source_agent_id: text(&entry.source_agent_id),
+            target_agent_id: text(&entry.target_agent_id),
+            next_agent: entry.route(),
+            duration_ms,
+            error: entry.error_message(),
+            state: ExportState::of(entry, redactor),
+        }
+    }
+
+    /// The hook's name, `None` when the entry has none.
+    pub fn hook_name(&self) -> Option<&str> {
+        (*self.hook != Hook::Missing).then(|| self.hook.as_str())
+    }
+
+    /// The timestamp as the exports write it: RFC 3339 with nanoseconds, in `zone`.
+    pub fn timestamp_text(&self) -> String {
+        if self.timestamp.is_go_zero() {
+            return "0001-01-01T00:00:00.000000000Z".to_owned();
+        }
+        self.timestamp
+            .to_chrono(self.zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    }
+}
+
+impl<'e> ExportState<'e> {
+    fn of(entry: &'e TraceEntry<'e>, redactor: &Redactor) -> Option<ExportState<'e>> {
+        let output = entry.output_state();
+        if entry.state.is_none() && output.is_none() {
+            return None;
+        }
+        let side = |merged: Result<Vec<(Cow<'e, str>, &'e RawValue)>, _>,
+                    over: Option<&'e RawValue>,
+                    base: Option<&'e RawValue>| match (merged, over.or(base)) {
+            (Ok(members), _) => StateMap::Members(redactor.redact_members(members)),
+            (Err(_), Some(raw)) => StateMap::Other(redactor.redact(raw)),
+            (Err(_), None) => StateMap::Members(Vec::new()),
+        };
+        Some(ExportState {
+            data: side(
+                entry.merged_data(),
+                output.and_then(|s| s.data),
+                entry.state.and_then(|s| s.data),
+            ),
+            meta: side(
+                entry.merged_meta(),
+                output.and_then(|s| s.meta),
+                entry.state.and_then(|s| s.meta),
+            ),
+        })
+    }
+}
+
+impl StateMap<'_> {
+    /// The keys of an object (none for another value).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        let members = match self {
+            StateMap::Members(members) => members.as_slice(),
+            StateMap::Other(_) => &[],
+        };
+        members.iter().map(|(k, _)| &**k)
+    }
+}
+
+impl Serialize for ExportEntry<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ExportEntry", 12)?;
+        m.serialize_field("timestamp", &self.timestamp_text())?;
+        m.serialize_field("hook", &self.hook_name())?;
+        if self.kind.is_empty() {
+            m.skip_field("type")?;
+        } else {
+            m.serialize_field("type", self.kind)?;
+        }
+        m.serialize_field("agent_id", &self.agent_id)?;
+        m.serialize_field("event_id", &self.event_id)?;
+        m.serialize_field("session_id", &self.session_id)?;
+        m.serialize_field("source_agent_id", &self.source_agent_id)?;
+        m.serialize_field("target_agent_id", &self.target_agent_id)?;
+        m.serialize_field("next_agent", &self.next_agent)?;
+        m.serialize_field("duration_ms", &self.duration_ms)?;
+        m.serialize_field("error", &self.error)?;
+        m.serialize_field("state", &self.state)?;
+        m.end()
+    }
+}
+
+impl Serialize for ExportState<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_struct("ExportState", 2)?;
+        m.serialize_field("data", &self.data)?;
+        m.serialize_field("meta", &self.meta)?;
+        m.end()
+    }
+}
+
+impl Serialize for StateMap<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            StateMap::Members(members) => {
+                let mut m = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+            StateMap::Other(raw) => raw.serialize(s),
+        }
+    }
+}
+
+/// How many events the clock keeps open at most; past that, the oldest half are forgotten
+/// (a file cut off in thousands of places still streams in bounded memory).
+const MAX_OPEN_EVENTS: usize = 1 << 16;
+
+/// Measures durations as entries stream past, by the pairing rules `trace --analyze` uses: an
+/// agent run lasts from its last `BeforeAgentRun` to its first `AfterAgentRun` or `AgentError`
+/// (same event and agent), an event from `BeforeEventHandling` to `AfterEventHandling`. Where
+/// the file holds no start, a duration the writer stated (a sampling logger's `duration`, the
+/// agent's own measure in its result, an export's `duration_ms`) is taken as it is. Memory holds
+/// open events only.
+#[derive(Debug, Default)]
+pub struct Clock {
+    open: HashMap<String, OpenEvent>,
+    opened: u64,
+}
+
+#[derive(Debug)]
+struct OpenEvent {
+    started: Option<Timestamp>,
+    /// Agents running in this event, and when their last `BeforeAgentRun` was.
+    runs: Vec<(String, Timestamp)>,
+    /// When it was opened, in entries: the oldest are forgotten first.
+    order: u64,
+}
+
+impl Clock {
+    pub fn new() -> Clock {
+        Clock::default()
+    }
+
+    /// Takes in the next entry of the file; returns its duration, when it ends a run or an event
+    /// whose start was seen, or when the writer stated one.
+    pub fn duration_ms(&mut self, e: &TraceEntry<'_>) -> Option<f64> {
+        let start = match e.hook {
+            Hook::BeforeEventHandling => {
+                self.event(&e.event_id).started = Some(e.timestamp);
+                None
+            }
+            Hook::BeforeAgentRun => {
+                let runs = &mut self.event(&e.event_id).runs;
+                match runs.iter_mut().find(|(agent, _)| *agent == *e.agent_id) {
+                    Some(run) => run.1 = e.timestamp,
+                    None => runs.push((e.agent_id.to_string(), e.timestamp)),
+                }
+                None
+            }
+            // A run ends at its first end: the writer's second AgentError for the same failure
+            // finds no start, and ends nothing.
+            Hook::AfterAgentRun | Hook::AgentError => {
+                self.open.get_mut(&*e.event_id).and_then(|event| {
+                    let at = event.runs.iter().position(|(a, _)| *a == *e.agent_id)?;
+                    Some(event.runs.swap_remove(at).1)
+                })
+            }
+            Hook::AfterEventHandling => self.open.remove(&*e.event_id).and_then(|ev| ev.started),
+            _ => None,
+        };
+        match start {
+            // As `trace --analyze` times runs: from the entries' own times; a start later than
+            // its end (clock skew) gives no duration.
+            Some(start) => Some(start.millis_until(e.timestamp)).filter(|ms| *ms >= 0.0),
+            None => e.reported_duration_ms(),
+        }
+    }
+
+    fn event(&mut self, id: &str) -> &mut OpenEvent {
+        if !self.open.contains_key(id) {
+            if self.open.len() >= MAX_OPEN_EVENTS {
+                self.forget_oldest_half();
+            }
+            self.opened += 1;
+            self.open.insert(
+                id.to_owned(),
+                OpenEvent {
+                    started: None,
+                    runs: Vec::new(),
+                    order: self.opened,
+                },
+            );
+        }
+        self.open
+            .get_mut(id)
+            .expect("the event was inserted just above")
+    }
+
+    fn forget_oldest_half(&mut self) {
+        let mut orders: Vec<u64> = self.open.values().map(|ev| ev.order).collect();
+        let middle = orders.len() / 2;
+        let (_, median, _) = orders.select_nth_unstable(middle);
+        let median = *median;
+        self.open.retain(|_, ev| ev.order >= median);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(json: &str) -> TraceEntry<'_> {
+        TraceEntry::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn runs_last_from_the_last_start_and_events_from_their_start() {
+        let mut clock = Clock::new();
+        let lines = [
+            r#"{"timestamp":"2025-05-02T10:00:00Z","event_id":"e","hook":"BeforeEventHandling"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:00.001Z","event_id":"e","agent_id":"a","hook":"BeforeAgentRun"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:00.002Z","event_id":"e","agent_id":"a","hook":"BeforeAgentRun"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:00.1025Z","event_id":"e","agent_id":"a","hook":"AgentError"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:00.103Z","event_id":"e","agent_id":"a","hook":"AgentError"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:00.2Z","event_id":"e","agent_id":"a","hook":"AfterEventHandling"}"#,
+            r#"{"timestamp":"2025-05-02T10:00:01Z","event_id":"f","agent_id":"b","hook":"AfterAgentRun"}"#,
+        ];
+        let durations: Vec<Option<f64>> =
+            lines.iter().map(|l| clock.duration_ms(&entry(l))).collect();
+        assert_eq!(
+            durations,
+            [None, None, None, Some(100.5), None, Some(200.0), None]
+        );
+        assert!(clock.open.is_empty());
+    }
+
+    #[test]
+    fn a_duration_the_writer_reported_is_taken_as_it_is() {
+        let mut clock = Clock::new();
+        let sampled = r#"{"timestamp":"2025-05-02T10:00:00Z","agent_id":"a","duration":1500000}"#;
+        assert_eq!(clock.duration_ms(&entry(sampled)), Some(1.5));
+        let measured = r#"{"timestamp":"2025-05-02T10:00:00Z","hook":"AfterAgentRun","agent_result":{"duration_ms":42,"start_time":"2025-05-02T09:59:59Z","end_time":"2025-05-02T10:00:00Z"}}"#;
+        assert_eq!(clock.duration_ms(&entry(measured)), Some(42.0));
+        // With the start in the file, the entries' times win, as in `trace --analyze`.
+        let start = r#"{"timestamp":"2025-05-02T09:59:59.9Z","hook":"BeforeAgentRun"}"#;
+        clock.duration_ms(&entry(start));
+        assert_eq!(clock.duration_ms(&entry(measured)), Some(100.0));
+        let skewed = r#"{"timestamp":"2025-05-02T10:00:01Z","hook":"BeforeAgentRun"}"#;
+        clock.duration_ms(&entry(skewed));
+        assert_eq!(clock.duration_ms(&entry(measured)), None);
+    }
+
+    #[test]
+    fn open_events_are_bounded() {
+        let mut clock = Clock::new();
+        for i in 0..MAX_OPEN_EVENTS + 10 {
+            let line = format!(
+                r#"{{"timestamp":"2025-05-02T10:00:00Z","event_id":"e{i}","hook":"BeforeEventHandling"}}"#
+            );
+            clock.duration_ms(&entry(&line));
+        }
+        assert!(clock.open.len() <= MAX_OPEN_EVENTS);
+        assert!(
+            clock
+                .open
+                .contains_key(&format!("e{}", MAX_OPEN_EVENTS + 9))
+        );
+    }
+
+    #[test]
+    fn the_state_is_merged_and_empty_text_is_absent() {
+        let e = entry(
+            r#"{"timestamp":"2025-05-02T14:32:15.1+05:30","type":"","event_id":"e","agent_id":"",
+                "state":{"data":{"a":1,"b":"old"},"meta":null},
+                "agent_result":{"output_state":{"data":{"b":"new"},"meta":{"route":"next"}}}}"#,
+        );
+        let x = ExportEntry::new(&e, 0, DisplayZone::Written, None, &Redactor::off());
+        assert_eq!(x.agent_id, None);
+        assert_eq!(x.next_agent.as_deref(), Some("next"));
+        assert_eq!(x.timestamp_text(), "2025-05-02T14:32:15.100000000+05:30");
+        assert_eq!(
+            serde_json::to_string(&x.state).unwrap(),
+            r#"{"data":{"a":1,"b":"new"},"meta":{"route":"next"}}"#
+        );
+        let odd = entry(r#"{"timestamp":"2025-05-02T10:00:00Z","state":{"data":[1,2]}}"#);
+        let x = ExportEntry::new(&odd, 0, DisplayZone::Utc, None, &Redactor::off());
+        assert_eq!(
+            serde_json::to_string(&x.state).unwrap(),
+            r#"{"data":[1,2],"meta":{}}"#
+        );
+    }
+}

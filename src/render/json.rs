@@ -1,0 +1,423 @@
+//! JSON output of the exports, and the one JSON formatter they share. State values are kept raw
+//! from the input, indented as the writer indented them; the formatter lays them out again,
+//! compact on one line or indented where they stand, and otherwise copies them byte for byte:
+//! numbers, strings and key order are never re-parsed, so nothing is rounded or reordered.
+//! Characters that could drive a terminal (C1 controls, DEL, bidirectional overrides, ...) are
+//! written as `\uXXXX` escapes: the same strings to a JSON reader, and safe on a terminal.
+
+use super::EntryRenderer;
+use crate::export::ExportEntry;
+use serde::Serialize;
+use serde_json::ser::{Formatter, Serializer};
+use std::io::{self, Write};
+
+/// How JSON is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One line, no insignificant whitespace.
+    Compact,
+    /// Two-space indentation, as `serde_json::to_writer_pretty` writes it.
+    Pretty,
+}
+
+const INDENT: &[u8] = b"  ";
+
+/// Writes `value` as JSON laid out as asked; with `Pretty`, as if it stood `depth` levels deep.
+pub fn write<T: Serialize + ?Sized>(
+    out: &mut dyn Write,
+    value: &T,
+    layout: Layout,
+    depth: usize,
+) -> io::Result<()> {
+    let mut serializer = Serializer::with_formatter(out, JsonFormatter::new(layout, depth));
+    value.serialize(&mut serializer).map_err(io::Error::from)
+}
+
+/// `--format json`: one JSON array of normalised entries, written entry by entry as they are
+/// read (an empty session is `[]`). agentcli reads it back as a session file.
+pub struct JsonArray<'w> {
+    out: &'w mut dyn Write,
+    written: u64,
+}
+
+impl<'w> JsonArray<'w> {
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        JsonArray { out, written: 0 }
+    }
+}
+
+impl EntryRenderer for JsonArray<'_> {
+    fn entry(&mut self, entry: &ExportEntry<'_>) -> io::Result<()> {
+        self.out.write_all(if self.written == 0 {
+            b"[\n  "
+        } else {
+            b",\n  "
+        })?;
+        write(self.out, entry, Layout::Pretty, 1)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out
+            .write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })
+    }
+}
+
+/// A serde_json formatter for a `Layout` that also lays out raw fragments (`RawValue`s).
+struct JsonFormatter {
+    layout: Layout,
+    depth: usize,
+    has_value: bool,
+}
+
+impl JsonFormatter {
+    fn new(layout: Layout, depth: usize) -> Self {
+        JsonFormatter {
+            layout,
+            depth,
+            has_value: false,
+        }
+    }
+
+    fn pretty(&self) -> bool {
+        self.layout == Layout::Pretty
+    }
+}
+
+fn newline_indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
+    out.write_all(b"\n")?;
+    for _ in 0..depth {
+        out.write_all(INDENT)?;
+    }
+    Ok(())
+}
+
+impl Formatter for JsonFormatter {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.pretty() && self.has_value {
+            newline_indent(w, self.depth)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if self.pretty() {
+            newline_indent(w, self.depth)?;
+        }
+        Ok(())
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.pretty() && self.has_value {
+            newline_indent(w, self.depth)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        if self.pretty() {
+            newline_indent(w, self.depth)?;
+        }
+        Ok(())
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(if self.pretty() { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        safe_string(fragment.as_bytes(), w)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(&mut self, w: &mut W, raw: &str) -> io::Result<()> {
+        match self.layout {
+            Layout::Compact => compact(raw.as_bytes(), w),
+            Layout::Pretty => indented(raw.as_bytes(), self.depth, w),
+        }
+    }
+}
+
+/// Whitespace that JSON allows between tokens.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+/// The index just past the string that starts with the quote at `start`.
+fn string_end(raw: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &raw[i..]) {
+        i += found;
+        if raw[i] == b'\\' {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    raw.len()
+}
+
+/// Writes (part of) a JSON string with the characters that could drive a terminal escaped.
+/// The input is valid UTF-8 (it comes from a `&str` or a validated `RawValue`).
+fn safe_string<W: ?Sized + Write>(s: &[u8], out: &mut W) -> io::Result<()> {
+    let has_del = memchr::memchr(0x7f, s).is_some();
+    if !has_del && s.is_ascii() {
+        return out.write_all(s);
+    }
+    // Every unsafe character at or above DEL starts with one of these bytes in UTF-8.
+    let next = |from: usize| {
+        let tail = &s[from..];
+        let lead = memchr::memchr3(0xc2, 0xe2, 0xef, tail);
+        let del = if has_del {
+            memchr::memchr(0x7f, tail)
+        } else {
+            None
+        };
+        match (lead, del) {
+            (Some(a), Some(b)) => Some(from + a.min(b)),
+            (a, b) => a.or(b).map(|i| from + i),
+        }
+    };
+    let mut run = 0;
+    let mut at = 0;
+    while let Some(i) = next(at) {
+        match unsafe_char_at(s, i) {
+            Some((c, len)) => {
+                out.write_all(&s[run..i])?;
+                write!(out, "\\u{:04x}", c as u32)?;
+                run = i + len;
+                at = run;
+            }
+            None => at = i + 1,
+        }
+    }
+    out.write_all(&s[run..])
+}
+
+/// The character at byte `i` of UTF-8 text and its length, if it is one that must not reach a
+/// terminal as it is (`text::is_unsafe`).
+fn unsafe_char_at(s: &[u8], i: usize) -> Option<(char, usize)> {
+    let len = match s[i] {
+        0x7f => 1,
+        0xc2 => 2,
+        0xe2 | 0xef => 3,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(s.get(i..i + len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    crate::text::is_unsafe(c).then_some((c, len))
+}
+
+/// Writes valid JSON without the whitespace between its tokens.
+fn compact<W: ?Sized + Write>(raw: &[u8], out: &mut W) -> io::Result<()> {
+    let mut run = 0;
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'"' => {
+                out.write_all(&raw[run..i])?;
+                let end = string_end(raw, i);
+                safe_string(&raw[i..end], out)?;
+                i = end;
+                run = end;
+            }
+            b if is_space(b) => {
+                out.write_all(&raw[run..i])?;
+                while i < raw.len() && is_space(raw[i]) {
+                    i += 1;
+                }
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.write_all(&raw[run..])
+}
+
+/// Writes valid JSON indented as the pretty layout does, as if it stood `depth` levels deep.
+fn indented<W: ?Sized + Write>(raw: &[u8], mut depth: usize, out: &mut W) -> io::Result<()> {
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'"' => {
+                let end = string_end(raw, i);
+                safe_string(&raw[i..end], out)?;
+                i = end;
+            }
+            open @ (b'{' | b'[') => {
+                let close = if open == b'{' { b'}' } else { b']' };
+                let mut next = i + 1;
+                while next < raw.len() && is_space(raw[next]) {
+                    next += 1;
+                }
+                if raw.get(next) == Some(&close) {
+                    out.write_all(&[open, close])?;
+                    i = next + 1;
+                } else {
+                    depth += 1;
+                    out.write_all(&[open])?;
+                    newline_indent(out, depth)?;
+                    i += 1;
+                }
+            }
+            close @ (b'}' | b']') => {
+                depth = depth.saturating_sub(1);
+                newline_indent(out, depth)?;
+                out.write_all(&[close])?;
+                i += 1;
+            }
+            b',' => {
+                out.write_all(b",")?;
+                newline_indent(out, depth)?;
+                i += 1;
+            }
+            b':' => {
+                out.write_all(b": ")?;
+                i += 1;
+            }
+            b if is_space(b) => i += 1,
+            _ => {
+                let start = i;
+                while i < raw.len()
+                    && !is_space(raw[i])
+                    && !matches!(raw[i], b'"' | b'{' | b'}' | b'[' | b']' | b',' | b':')
+                {
+                    i += 1;
+                }
+                out.write_all(&raw[start..i])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::value::RawValue;
+
+    fn laid_out(raw: &str, layout: Layout) -> String {
+        let raw: &RawValue = serde_json::from_str(raw).unwrap();
+        let mut out = Vec::new();
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("value", raw);
+        write(&mut out, &map, layout, 0).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    const RAW: &str = "{\n    \"a b\": [1, 2.50, {\"c\" :\"x , y: {z}\\\" [\"}],\n \"e\": {}, \"f\": [ ],\n \"g\": \"\\\\\"\n}";
+
+    #[test]
+    fn compact_removes_only_the_space_between_tokens() {
+        assert_eq!(
+            laid_out(RAW, Layout::Compact),
+            r#"{"value":{"a b":[1,2.50,{"c":"x , y: {z}\" ["}],"e":{},"f":[],"g":"\\"}}"#
+        );
+    }
+
+    #[test]
+    fn pretty_indents_raw_values_where_they_stand() {
+        let expected = r#"{
+  "value": {
+    "a b": [
+      1,
+      2.50,
+      {
+        "c": "x , y: {z}\" ["
+      }
+    ],
+    "e": {},
+    "f": [],
+    "g": "\\"
+  }
+}"#;
+        assert_eq!(laid_out(RAW, Layout::Pretty), expected);
+        // The same as serde_json's own pretty printer, for what it can print.
+        let value: serde_json::Value = serde_json::from_str(RAW).unwrap();
+        let theirs = serde_json::to_string_pretty(&serde_json::json!({ "value": value })).unwrap();
+        assert_eq!(theirs.replace("2.5,", "2.50,"), expected);
+    }
+
+    #[test]
+    fn what_could_drive_a_terminal_is_escaped_and_reads_back_the_same() {
+        let text = "a\u{9b}31m b\u{202e} c\u{7f} 日本\u{1b}";
+        let raw = serde_json::to_string(text).unwrap();
+        for layout in [Layout::Compact, Layout::Pretty] {
+            let mut out = Vec::new();
+            write(&mut out, &serde_json::json!({ "k": text }), layout, 0).unwrap();
+            let written = String::from_utf8(out).unwrap();
+            assert!(
+                written.contains(r"a\u009b31m b\u202e c\u007f 日本\u001b"),
+                "{written}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&written).unwrap();
+            assert_eq!(back["k"], text);
+            let from_raw = laid_out(&raw, layout);
+            assert!(
+                from_raw.contains(r"a\u009b31m b\u202e c\u007f 日本\u001b"),
+                "{from_raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_the_characters_unsafe_on_a_terminal_are_escaped() {
+        for c in ('\u{7f}'..='\u{ffff}').chain(['\u{1f916}']) {
+            let mut out = Vec::new();
+            let text = format!("a{c}b");
+            safe_string(text.as_bytes(), &mut out).unwrap();
+            let escaped = out != text.as_bytes();
+            assert_eq!(escaped, crate::text::is_unsafe(c), "{:04x}", c as u32);
+        }
+    }
+
+    #[test]
+    fn scalars_pass_through() {
+        for raw in ["\"t\\u003ce\\nxt\"", "-1.5e10", "true", "null"] {
+            assert_eq!(
+                laid_out(raw, Layout::Compact),
+                format!("{{\"value\":{raw}}}")
+            );
+        }
+    }
+}
