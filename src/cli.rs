@@ -9,7 +9,8 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  the command ran, but some input was skipped as malformed (reported on stderr)
-  2  usage error, unknown session, or unreadable file or directory";
+  2  usage error, unknown session, or unreadable file or directory
+  3  diff: a --fail-on condition holds (whatever else happened)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -88,6 +89,20 @@ pub enum Command {
         after_help = analysis_help()
     )]
     Analyze(AnalyzeArgs),
+
+    /// Compare two sessions: durations, runs and errors per agent, hand-overs and routes,
+    /// error messages; fail a CI job on a regression with --fail-on
+    #[command(
+        long_about = "Compare two sessions (A, the baseline, and B): the session's duration, \
+            runs, errors, event and request latency, and per agent runs, errors, p50 and p95 run \
+            duration, each with its change from A to B (absolute, and relative to A), marked ▲ \
+            or ▼; then only what differs: hand-overs between agents found in one session only \
+            and the condensed routes side by side, requests by the route they took (and by id, \
+            when the sessions share request ids), error messages new in B or gone from A. \
+            Each session is read once, closed or not, in any format.",
+        after_help = diff_help()
+    )]
+    Diff(DiffArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions {
@@ -317,6 +332,45 @@ pub struct AnalyzeArgs {
     /// Output format (JSON: see docs/analysis-json.md)
     #[arg(long, value_enum, default_value_t = AnalysisFormat::Table)]
     pub format: AnalysisFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The baseline session: an id, a unique prefix of one, a path to a trace file, or `latest`
+    #[arg(value_name = "A")]
+    pub a: String,
+
+    /// The session compared with it (the same forms)
+    #[arg(value_name = "B")]
+    pub b: String,
+
+    /// Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. 'p95>+20%',
+    /// errors>0, route-changed, 'agent=researcher:p95>+500ms' (see below)
+    #[arg(long = "fail-on", value_name = "EXPR")]
+    pub fail_on: Vec<String>,
+
+    /// Output format (JSON: the whole comparison, see docs/diff-json.md)
+    #[arg(long, value_enum, default_value_t = AnalysisFormat::Table)]
+    pub format: AnalysisFormat,
+
+    /// Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default
+    /// when the locale is not UTF-8]
+    #[arg(long)]
+    pub ascii: bool,
+}
+
+/// `diff --help` after the options: the conditions, what is compared, the exit codes.
+pub fn diff_help() -> String {
+    format!(
+        "{}\n\n\
+         Requests: event ids are made afresh in each run (UUIDs), so events are not matched \
+         one by one. Requests are compared by their route (the agents that ran, in order, and \
+         how the request ended) and, when the sessions share request ids (the first event's id \
+         normalised, req-17461596-planner -> req-17461596), by id.\n\
+         Accuracy: {}.\n\n{EXIT_CODES}",
+        crate::analysis::diff::conditions::GRAMMAR,
+        crate::analysis::QUANTILE_ERROR
+    )
 }
 
 /// Output formats of the analyses.

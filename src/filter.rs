@@ -53,7 +53,8 @@ pub struct Value {
 }
 
 impl Value {
-    fn new(text: &str, case_sensitive: bool) -> Result<Value, String> {
+    /// A value to compare fields with, a wildcard pattern when it holds `*`, `?` or `[`.
+    pub fn new(text: &str, case_sensitive: bool) -> Result<Value, String> {
         let pattern = if text.contains(['*', '?', '[']) {
             // Values are not paths: `**` means what `*` does (the glob crate would reject it
             // unless it is a whole path component).

@@ -3,11 +3,13 @@
 //! event targets `X` and names the agent as its `source_agent_id`; when a run fails, the next
 //! event goes to the error handler with the failed agent as its source.
 //!
-//! Only chains still being followed are kept, plus the slowest finished one: memory follows
-//! the number of requests in flight, not the length of the trace.
+//! Only chains still being followed are kept, plus the slowest finished one, and the routes
+//! of finished ones tallied: memory follows the number of requests in flight, not the length
+//! of the trace.
 
 use super::AgentIx;
 use super::durations::Durations;
+use super::routes::RouteTally;
 use crate::time::Timestamp;
 use std::collections::{HashMap, VecDeque};
 
@@ -75,16 +77,19 @@ pub(crate) struct Chains {
     pub latency: Durations,
     slowest_complete: Option<Chain>,
     slowest_unfinished: Option<Chain>,
+    routes: RouteTally,
 }
 
 /// What following the chains found.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct ChainsResult {
     pub completed: u64,
     pub unfinished: u64,
     pub latency: Durations,
     /// The slowest finished request, or the slowest unfinished one when none finished.
     pub slowest: Option<Chain>,
+    /// The routes the requests took.
+    pub routes: RouteTally,
 }
 
 impl Chains {
@@ -100,6 +105,7 @@ impl Chains {
             latency: Durations::new(),
             slowest_complete: None,
             slowest_unfinished: None,
+            routes: RouteTally::default(),
         }
     }
 
@@ -180,7 +186,7 @@ impl Chains {
         ids.sort_unstable();
         for id in ids.iter().take(ids.len() / 2 + 1) {
             if let Some(chain) = self.open.remove(id) {
-                self.finish_chain(chain);
+                self.finish_chain(*id, chain);
             }
         }
     }
@@ -206,7 +212,7 @@ impl Chains {
             (false, None) => {
                 if let Some(mut chain) = self.open.remove(&id) {
                     chain.complete = true;
-                    self.finish_chain(chain);
+                    self.finish_chain(id, chain);
                 }
                 return;
             }
@@ -218,7 +224,7 @@ impl Chains {
             && let Some((stale, _)) = queue.pop_front()
             && let Some(chain) = self.open.remove(&stale)
         {
-            self.finish_chain(chain);
+            self.finish_chain(stale, chain);
         }
     }
 
@@ -227,10 +233,12 @@ impl Chains {
         self.by_event.remove(event_id);
     }
 
-    fn finish_chain(&mut self, chain: Chain) {
+    /// Counts a request that ended or was cut off; `id` numbers requests in start order.
+    fn finish_chain(&mut self, id: ChainId, chain: Chain) {
         if !chain.selected || chain.hops.is_empty() {
             return;
         }
+        self.routes.request(id, &chain);
         let slot = if chain.complete {
             self.completed += 1;
             self.latency.record(chain.total_ns());
@@ -251,14 +259,15 @@ impl Chains {
     pub fn finish(mut self) -> ChainsResult {
         let mut open: Vec<(ChainId, Chain)> = self.open.drain().collect();
         open.sort_unstable_by_key(|(id, _)| *id);
-        for (_, chain) in open {
-            self.finish_chain(chain);
+        for (id, chain) in open {
+            self.finish_chain(id, chain);
         }
         ChainsResult {
             completed: self.completed,
             unfinished: self.unfinished,
             latency: self.latency,
             slowest: self.slowest_complete.or(self.slowest_unfinished),
+            routes: self.routes,
         }
     }
 }

@@ -5,13 +5,16 @@
 //! (per-agent run statistics, event latency, request chains and the critical path, errors,
 //! idle gaps, a timeline), in memory bounded by what is in flight. [`Aggregate`] merges
 //! analyses across sessions. [`SessionReport`] and [`AggregateReport`] are the serialisable
-//! reports that `trace --analyze`, `analyze` and their JSON output show.
+//! reports that `trace --analyze`, `analyze` and their JSON output show; [`diff`] compares two
+//! session reports (`agentcli diff`).
 
 mod across;
 mod chains;
+pub mod diff;
 pub mod durations;
 pub mod flow;
 pub mod report;
+pub mod routes;
 mod session;
 pub mod top;
 

@@ -3,6 +3,7 @@
 //! zone asked for. docs/analysis-json.md documents every field.
 
 use super::durations::{DurationSummary, Durations};
+use super::routes::RoutesReport;
 use super::session::{
     AgentStats, CriticalPath, Gap, Next, OpenRun, SessionAnalysis, SlowEvent, TimelineRun,
 };
@@ -44,6 +45,8 @@ pub struct SessionReport {
     pub in_progress: Vec<OpenRunReport>,
     pub pairing: PairingReport,
     pub timeline: TimelineReport,
+    /// The hand-overs between agents and the routes of the requests.
+    pub routes: RoutesReport,
 }
 
 /// The trace file the report was read from.
@@ -472,6 +475,7 @@ impl SessionReport {
                     .map(|r| timeline_run(r, zone))
                     .collect(),
             },
+            routes: a.routes.clone(),
         }
     }
 }

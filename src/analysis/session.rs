@@ -10,6 +10,7 @@
 
 use super::chains::{Chain, ChainId, Chains, Hop};
 use super::durations::Durations;
+use super::routes::RoutesReport;
 use super::top::TopN;
 use super::{AgentIx, Agents, clipped};
 use crate::model::{Hook, TraceEntry};
@@ -319,6 +320,8 @@ pub struct SessionAnalysis {
     pub in_progress: Vec<OpenRun>,
     pub timeline: Timeline,
     pub pairing: Pairing,
+    /// The routes the requests took.
+    pub routes: RoutesReport,
 }
 
 impl SessionAnalysis {
@@ -843,6 +846,7 @@ impl Analyzer {
             requests_unfinished: chains.unfinished,
             request_latency: chains.latency,
             critical_path: chains.slowest.map(|c| critical_path(c, names)),
+            routes: chains.routes.finish(names),
             errors: errors.into_iter().map(|(_, g)| g).collect(),
             errors_ungrouped: self.errors_ungrouped,
             gaps,

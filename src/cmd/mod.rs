@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod completions;
+pub mod diff;
 pub mod export;
 pub mod list;
 pub mod trace;
@@ -114,6 +115,8 @@ pub enum Outcome {
     Success,
     /// Some input was skipped as malformed (and reported).
     InputSkipped,
+    /// A `diff --fail-on` condition holds (whether or not input was skipped).
+    ConditionHeld,
 }
 
 impl Outcome {
@@ -121,6 +124,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::InputSkipped => 1,
+            Outcome::ConditionHeld => 3,
         }
     }
 }
@@ -133,15 +137,19 @@ pub fn run(
     err: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let mut report = Reporter::new(err);
+    let mut held = false;
     match &cli.command {
         Command::List(args) => list::run(args, ctx, out, &mut report)?,
         Command::Trace(args) => trace::run(args, ctx, out, &mut report)?,
         Command::Analyze(args) => analyze::run(args, ctx, out, &mut report)?,
+        Command::Diff(args) => held = diff::run(args, ctx, out, &mut report)?,
         Command::Export(args) => export::run(args, ctx, out, &mut report)?,
         Command::Completions { shell } => completions::run(*shell, out)?,
     }
     report.finish();
-    Ok(if report.had_problems() {
+    Ok(if held {
+        Outcome::ConditionHeld
+    } else if report.had_problems() {
         Outcome::InputSkipped
     } else {
         Outcome::Success

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod csv;
 pub mod debug;
+pub mod diff;
 pub mod dot;
 pub mod flow;
 pub mod json;

@@ -1,0 +1,124 @@
+//! `agentcli diff A B`: compares two sessions, each read once through the one reader and
+//! analysed by the session analysis, and says whether `--fail-on` conditions hold.
+
+use super::{Context, analyze};
+use crate::analysis::diff::conditions::FailOn;
+use crate::analysis::diff::{ConditionResult, DiffReport};
+use crate::analysis::{AnalysisOptions, FileInfo, SessionReport};
+use crate::cli::{AnalysisFormat, DiffArgs};
+use crate::error::Error;
+use crate::render::diff::{DiffStyle, write_diff};
+use crate::report::Reporter;
+use crate::session::{SessionFile, resolve};
+use crate::summary::FileStatus;
+use crate::text;
+use std::io::Write;
+
+/// `diff`'s options, validated.
+#[derive(Debug, Clone)]
+pub struct DiffOptions {
+    pub a: SessionFile,
+    pub b: SessionFile,
+    pub fail_on: Vec<FailOn>,
+    pub format: AnalysisFormat,
+    pub ascii: bool,
+}
+
+impl DiffOptions {
+    /// Checks the arguments once: the conditions parse, and both sessions exist.
+    pub fn from_args(args: &DiffArgs, ctx: &Context) -> Result<DiffOptions, Error> {
+        let fail_on = args
+            .fail_on
+            .iter()
+            .map(|c| c.parse())
+            .collect::<Result<_, _>>()?;
+        Ok(DiffOptions {
+            a: resolve(&args.a, &ctx.dir)?,
+            b: resolve(&args.b, &ctx.dir)?,
+            fail_on,
+            format: args.format,
+            ascii: args.ascii || ctx.ascii,
+        })
+    }
+}
+
+/// Only aggregates are needed: no lists of slowest events, gaps or timeline runs.
+const ANALYSIS: AnalysisOptions = AnalysisOptions {
+    top: 0,
+    timeline_runs: 0,
+};
+
+/// Reads one session and makes its report.
+fn report_of(
+    session: &SessionFile,
+    ctx: &Context,
+) -> Result<(SessionReport, analyze::FileAnalysis), Error> {
+    let file = analyze::analyze_file(&session.path, ANALYSIS, |_| true)?;
+    let info = FileInfo {
+        path: session.path.to_string_lossy().into_owned(),
+        status: FileStatus::from_shape(file.read.shape).to_string(),
+        entries_skipped: file.read.skipped,
+        ends_mid_entry: file.read.tail.is_some(),
+    };
+    let report = SessionReport::new(&session.id, info, None, &file.analysis, ctx.zone);
+    Ok((report, file))
+}
+
+/// `agentcli diff`. Returns whether a `--fail-on` condition holds.
+pub fn run(
+    args: &DiffArgs,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<bool> {
+    let opts = DiffOptions::from_args(args, ctx)?;
+    let (a, b) = rayon::join(|| report_of(&opts.a, ctx), || report_of(&opts.b, ctx));
+    let (a, a_file) = a?;
+    let (b, b_file) = b?;
+    for (session, file) in [(&opts.a, &a_file), (&opts.b, &b_file)] {
+        for p in &file.problems {
+            report.problem(p);
+        }
+        report.problems_not_shown(&session.path, file.problems_not_kept);
+    }
+    let mut diff = DiffReport::new(&a, &b);
+    diff.fail_on = opts
+        .fail_on
+        .iter()
+        .map(|c| c.evaluate(&diff))
+        .collect::<Result<_, _>>()?;
+    match opts.format {
+        AnalysisFormat::Table => {
+            let style = DiffStyle {
+                width: ctx.width,
+                color: ctx.color,
+                ascii: opts.ascii,
+            };
+            write_diff(&diff, &style, out)?;
+        }
+        AnalysisFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, &diff)?;
+            writeln!(out)?;
+        }
+    }
+    // The verdicts come after the comparison, on a terminal too.
+    out.flush()?;
+    for result in &diff.fail_on {
+        report.note(&verdict(result));
+    }
+    Ok(diff.fail_on.iter().any(|r| r.holds))
+}
+
+/// `--fail-on 'p95>+20%' holds: agent researcher: p95 from …`, one finding a line.
+fn verdict(r: &ConditionResult) -> String {
+    let condition = text::escape(&r.condition, false);
+    if !r.holds {
+        return format!("--fail-on '{condition}' does not hold");
+    }
+    let mut out = format!("--fail-on '{condition}' holds:");
+    for finding in &r.findings {
+        out.push_str("\n  ");
+        out.push_str(&text::escape(finding, false));
+    }
+    out
+}
