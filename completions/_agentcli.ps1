@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -117,6 +118,21 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'agentcli;diff' {
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', errors>0, route-changed, ''agent=researcher:p95>+500ms'' (see below)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (JSON: the whole comparison, see docs/diff-json.md)')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
+            [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
+            [CompletionResult]::new('--ascii', '--ascii', [CompletionResultType]::ParameterName, 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'agentcli;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
@@ -134,6 +150,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('trace', 'trace', [CompletionResultType]::ParameterValue, 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces')
             [CompletionResult]::new('analyze', 'analyze', [CompletionResultType]::ParameterValue, 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (bash, zsh, fish, powershell, elvish)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -148,6 +165,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;help;analyze' {
+            break
+        }
+        'agentcli;help;diff' {
             break
         }
         'agentcli;help;completions' {

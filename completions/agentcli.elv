@@ -31,6 +31,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
             cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+            cand diff 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -109,6 +110,20 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agentcli;diff'= {
+            cand --fail-on 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', errors>0, route-changed, ''agent=researcher:p95>+500ms'' (see below)'
+            cand --format 'Output format (JSON: the whole comparison, see docs/diff-json.md)'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --ascii 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agentcli;completions'= {
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
@@ -125,6 +140,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand trace 'Show a session''s trace: a timeline of its entries, every detail of each, or its agent flow'
             cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+            cand diff 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -135,6 +151,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;export'= {
         }
         &'agentcli;help;analyze'= {
+        }
+        &'agentcli;help;diff'= {
         }
         &'agentcli;help;completions'= {
         }

@@ -254,3 +254,158 @@ fn handoff(hop: &Hop, next: AgentIx) -> Handoff {
         (false, _) => Handoff::Route,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{AnalysisOptions, Analyzer};
+    use crate::read::read_file;
+    use crate::time::Timestamp;
+    use std::path::Path;
+
+    fn routes_of(fixture: &str) -> RoutesReport {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        let mut analyzer = Analyzer::new(AnalysisOptions::default());
+        read_file(&path, |p| panic!("{p}"), |e| analyzer.add(&e.entry, true))
+            .expect("fixture readable");
+        analyzer.finish().routes
+    }
+
+    /// `FROM>TO kind count`.
+    fn hops(r: &RoutesReport) -> Vec<String> {
+        r.hops
+            .iter()
+            .map(|h| {
+                let kind = serde_json::to_value(h.kind).unwrap();
+                let to = h.to.as_deref().unwrap_or("");
+                format!("{}>{to} {} {}", h.from, kind.as_str().unwrap(), h.count)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_overs_routes_and_the_condensed_route_of_a_known_session() {
+        // fixtures/analysis/README.md: req-1 fails in the summarizer and the error handler
+        // ends it; req-2 requeues and retries in the researcher.
+        let r = routes_of("fixtures/analysis/known.trace.json");
+        assert_eq!(
+            hops(&r),
+            [
+                "planner>researcher route 2",
+                "researcher>summarizer route 2",
+                "summarizer>error-handler failure 1",
+                "error-handler> end 1",
+                "researcher>researcher requeue 1",
+                "researcher>researcher retry 1",
+                "summarizer> end 1",
+            ]
+        );
+        assert_eq!(
+            r.condensed,
+            ["planner", "researcher", "summarizer", "error-handler"]
+        );
+        let routes: Vec<(Vec<&str>, RouteEnd, u64, &[String])> = r
+            .requests
+            .iter()
+            .map(|q| {
+                let agents = q.agents.iter().map(String::as_str).collect();
+                (agents, q.end, q.count, q.ids.as_slice())
+            })
+            .collect();
+        assert_eq!(
+            routes,
+            [
+                (
+                    vec!["planner", "researcher", "summarizer", "error-handler"],
+                    RouteEnd::End,
+                    1,
+                    &["req-1".to_owned()][..]
+                ),
+                (
+                    vec![
+                        "planner",
+                        "researcher",
+                        "researcher",
+                        "researcher",
+                        "summarizer"
+                    ],
+                    RouteEnd::End,
+                    1,
+                    &["req-2".to_owned()][..]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_request_cut_off_by_the_end_of_the_file_is_unfinished() {
+        let r = routes_of("fixtures/analysis/unclosed.trace.json");
+        assert_eq!(hops(&r), ["planner>researcher route 1"]);
+        assert_eq!(r.requests.len(), 1);
+        assert_eq!(r.requests[0].agents, ["planner", "researcher"]);
+        assert_eq!(r.requests[0].end, RouteEnd::Unfinished);
+        assert_eq!(r.condensed, ["planner", "researcher"]);
+    }
+
+    fn chain(agents: &[AgentIx], complete: bool, error_last: bool) -> Chain {
+        let at = Timestamp {
+            unix_nanos: 0,
+            offset_secs: 0,
+        };
+        let last = agents.len() - 1;
+        Chain {
+            root_event: "req-7-x".into(),
+            start: at,
+            end: Some(at),
+            hops: agents
+                .iter()
+                .enumerate()
+                .map(|(i, agent)| Hop {
+                    agent: *agent,
+                    event_id: "e".into(),
+                    start: Some(at),
+                    end: at,
+                    error: i == last && error_last,
+                    route: agents.get(i + 1).copied(),
+                })
+                .collect(),
+            hops_dropped: 0,
+            selected: true,
+            complete,
+        }
+    }
+
+    #[test]
+    fn distinct_routes_hops_and_ids_are_bounded_and_the_rest_counted() {
+        let mut names = Agents::default();
+        let agents: Vec<AgentIx> = (0..3).map(|i| names.intern(&format!("a{i}"))).collect();
+        let mut tally = RouteTally::default();
+        // Routes a0 a1 a0 a1 ... of every length: each distinct.
+        for n in 0..ROUTE_LIMIT as u64 + 5 {
+            let route: Vec<AgentIx> = (0..n as usize + 1).map(|i| agents[i % 2]).collect();
+            tally.request(n, &chain(&route, true, false));
+        }
+        for n in 0..10 {
+            tally.request(10_000 + n, &chain(&agents[..2], true, false));
+        }
+        let mut failed = chain(&[agents[2]], false, true);
+        tally.request(20_000, &failed);
+        failed.hops_dropped = 3;
+        tally.request(20_001, &failed);
+        let r = tally.finish(&names);
+        assert_eq!(r.requests.len(), ROUTE_LIMIT);
+        assert_eq!(r.requests_not_grouped, 7);
+        let listed: usize = r.requests.iter().map(|q| q.ids.len()).sum();
+        assert_eq!(listed, IDS_KEPT);
+        assert_eq!(
+            r.ids_not_kept,
+            ROUTE_LIMIT as u64 + 5 + 12 - 7 - IDS_KEPT as u64
+        );
+        // The most frequent route first: a0 a1, taken 11 times.
+        assert_eq!((r.requests[0].agents.len(), r.requests[0].count), (2, 11));
+        assert_eq!(r.condensed, ["a0", "a1", "a2"]);
+        let failed: Vec<&HopCount> = r.hops.iter().filter(|h| h.from == "a2").collect();
+        assert_eq!(failed.len(), 1, "a cut route adds no last hop");
+        assert_eq!((failed[0].kind, failed[0].count), (Handoff::Failed, 1));
+    }
+}

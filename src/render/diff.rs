@@ -180,10 +180,10 @@ pub fn write_diff(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io:
     routes(d, style, out)?;
     requests(d, style, out)?;
     errors(d, style, out)?;
-    writeln!(out)?;
     if d.changed {
         return Ok(());
     }
+    writeln!(out)?;
     let same = "No differences: the same figures, hand-overs, routes and errors.";
     if style.color {
         writeln!(out, "{}", same.green())

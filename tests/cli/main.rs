@@ -4,6 +4,7 @@ mod analyze;
 mod collector;
 mod common;
 mod completions;
+mod diff;
 mod export;
 mod flow;
 mod formats;

@@ -545,3 +545,109 @@ fn route_text(agents: &[String]) -> String {
         format!("\"{}\"", agents.join(" -> "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn threshold_of(expr: &str) -> (String, Metric, Op, Threshold) {
+        let parsed: FailOn = expr.parse().unwrap_or_else(|e| panic!("{expr}: {e}"));
+        match parsed.condition {
+            Condition::Threshold {
+                scope,
+                metric,
+                op,
+                value,
+            } => (scope_name(&scope), metric, op, value),
+            other => panic!("{expr}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_grammar() {
+        use Metric::*;
+        use Threshold::*;
+        let any = || "an agent".to_owned();
+        for (expr, parsed) in [
+            ("p95>+20%", (any(), P95, Op::Gt, Relative(0.2))),
+            ("errors>0", (any(), Errors, Op::Gt, Value(0.0))),
+            (
+                "agent=researcher:p95>+500ms",
+                ("agent 'researcher'".to_owned(), P95, Op::Gt, Change(500.0)),
+            ),
+            ("  P95 >= 1.5s ", (any(), P95, Op::Ge, Value(1500.0))),
+            ("p50<-10%", (any(), P50, Op::Lt, Relative(-0.1))),
+            ("max<=-250us", (any(), Max, Op::Le, Change(-0.25))),
+            ("total>2m", (any(), Total, Op::Gt, Value(120_000.0))),
+            ("error_rate>5%", (any(), ErrorRate, Op::Gt, Value(0.05))),
+            ("error-rate>+2pp", (any(), ErrorRate, Op::Gt, Change(0.02))),
+            ("runs<-1", (any(), Runs, Op::Lt, Change(-1.0))),
+            (
+                "duration>+10%",
+                ("the session".to_owned(), Duration, Op::Gt, Relative(0.1)),
+            ),
+            (
+                "requests:count<2",
+                ("requests".to_owned(), Count, Op::Lt, Value(2.0)),
+            ),
+            (
+                "events:p99>1s",
+                ("events".to_owned(), P99, Op::Gt, Value(1000.0)),
+            ),
+        ] {
+            assert_eq!(threshold_of(expr), parsed, "{expr}");
+        }
+        let keyword = |expr: &str| expr.parse::<FailOn>().unwrap().condition;
+        assert!(matches!(keyword("ROUTE-CHANGED"), Condition::RouteChanged));
+        assert!(matches!(keyword("new-errors"), Condition::NewErrors));
+        assert_eq!(keyword_text("  p95>+20% "), "p95>+20%");
+    }
+
+    fn keyword_text(expr: &str) -> String {
+        expr.parse::<FailOn>().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_change_from_nothing_is_infinite_and_a_quantile_within_its_error_is_none() {
+        let from_zero = Measure::new(Some(0.0), Some(3.0));
+        assert!(holds(&from_zero, Op::Gt, Threshold::Relative(10.0)));
+        assert!(!holds(&from_zero, Op::Lt, Threshold::Relative(0.0)));
+        let unchanged = Measure::new(Some(0.0), Some(0.0));
+        assert!(!holds(&unchanged, Op::Gt, Threshold::Relative(0.0)));
+        assert!(holds(&unchanged, Op::Ge, Threshold::Relative(0.0)));
+        // Two estimates of the same runs: 328.191 and 328.057 ms are within 0.2% + 2 µs.
+        let noise = Measure::quantile(Some(328.191), Some(328.057));
+        assert!(!noise.changed);
+        assert!(!holds(&noise, Op::Lt, Threshold::Change(0.0)));
+        assert!(
+            holds(&noise, Op::Lt, Threshold::Value(328.1)),
+            "B's value as it is"
+        );
+        let moved = Measure::quantile(Some(328.191), Some(330.0));
+        assert!(moved.changed && holds(&moved, Op::Gt, Threshold::Change(1.0)));
+        // A figure one side lacks never holds.
+        let missing = Measure::new(None, Some(9.0));
+        assert!(!holds(&missing, Op::Gt, Threshold::Change(0.0)));
+        assert!(!holds(&missing, Op::Gt, Threshold::Relative(0.0)));
+        assert!(holds(&missing, Op::Gt, Threshold::Value(5.0)));
+    }
+
+    #[test]
+    fn findings_say_what_moved() {
+        let m = Measure::new(Some(670.0), Some(1270.0));
+        assert_eq!(
+            describe("p95", Unit::Milliseconds, &m),
+            "p95 from 670ms to 1.27s (+600ms, +89.6%)"
+        );
+        let errors = Measure::new(Some(0.0), Some(1.0));
+        assert_eq!(
+            describe("errors", Unit::Count, &errors),
+            "errors from 0 to 1 (+1)"
+        );
+        let rate = Measure::new(Some(0.1), Some(0.25));
+        assert_eq!(
+            describe("error-rate", Unit::Rate, &rate),
+            "error-rate from 10.0% to 25.0% (+15.0pp, +150.0%)"
+        );
+    }
+}

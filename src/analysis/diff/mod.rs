@@ -547,7 +547,8 @@ fn agent_changes(a: &[AgentReport], b: &[AgentReport]) -> Vec<AgentChanges> {
 
 fn route_changes(a: &RoutesReport, b: &RoutesReport) -> RouteChanges {
     // Hops in order of first appearance, A's first.
-    let mut counts: Vec<((&str, Option<&str>, Handoff), u64, u64)> = Vec::new();
+    type Hop<'r> = (&'r str, Option<&'r str>, Handoff);
+    let mut counts: Vec<(Hop<'_>, u64, u64)> = Vec::new();
     let mut index = BTreeMap::new();
     for (side, hops) in [(0, &a.hops), (1, &b.hops)] {
         for h in hops {
