@@ -22,6 +22,9 @@ _agentcli() {
             agentcli,completions)
                 cmd="agentcli__subcmd__completions"
                 ;;
+            agentcli,diff)
+                cmd="agentcli__subcmd__diff"
+                ;;
             agentcli,export)
                 cmd="agentcli__subcmd__export"
                 ;;
@@ -39,6 +42,9 @@ _agentcli() {
                 ;;
             agentcli__subcmd__help,completions)
                 cmd="agentcli__subcmd__help__subcmd__completions"
+                ;;
+            agentcli__subcmd__help,diff)
+                cmd="agentcli__subcmd__help__subcmd__diff"
                 ;;
             agentcli__subcmd__help,export)
                 cmd="agentcli__subcmd__help__subcmd__export"
@@ -59,7 +65,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-h -V --dir --color --utc --local --width --help --version list trace export analyze completions help"
+            opts="-h -V --dir --color --utc --local --width --help --version list trace export analyze diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -152,6 +158,40 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentcli__subcmd__diff)
+            opts="-h -V --fail-on --format --ascii --dir --color --utc --local --width --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --fail-on)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentcli__subcmd__export)
             opts="-h -V --otlp-endpoint --since --until --header --retries --filter --redact --redact-key --service-name --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -211,7 +251,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list trace export analyze completions help"
+            opts="list trace export analyze diff completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -239,6 +279,20 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -37,6 +37,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "list" -d 'List th
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
@@ -113,6 +114,19 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l utc -d 'Sh
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on -d 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. \'p95>+20%\', errors>0, route-changed, \'agent=researcher:p95>+500ms\' (see below)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l format -d 'Output format (JSON: the whole comparison, see docs/diff-json.md)' -r -f -a "table\t''
+json\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l ascii -d 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -122,9 +136,10 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
