@@ -17,10 +17,14 @@ use std::io::Write;
 /// `diff`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct DiffOptions {
+    /// The baseline.
     pub a: SessionFile,
+    /// The session compared with it.
     pub b: SessionFile,
+    /// The conditions that make the command exit with code 3, in the order given.
     pub fail_on: Vec<FailOn>,
     pub format: AnalysisFormat,
+    /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
     pub ascii: bool,
 }
 
