@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;trace' {
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Of the entries already written, show only the last N (of those the filters select)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'With --analyze: how many slowest events and longest idle gaps to show')
             [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)')
             [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
@@ -64,6 +65,10 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading as the session is written: the entries already there, then each new one as soon as it is complete, until Ctrl-C. A session without a file yet is waited for')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading as the session is written: the entries already there, then each new one as soon as it is complete, until Ctrl-C. A session without a file yet is waited for')
+            [CompletionResult]::new('--follow-new', '--follow-new', [CompletionResultType]::ParameterName, 'Follow, and switch to each newer session as it appears in the trace directory')
+            [CompletionResult]::new('--poll', '--poll', [CompletionResultType]::ParameterName, 'With --follow: look at the file every 100 ms instead of waiting for file-system notifications (for network file systems, where notifications may not arrive)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)')

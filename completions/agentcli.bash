@@ -401,12 +401,16 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-v -h -V --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --csv-safe --dir --color --utc --local --width --help --version"
+            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --csv-safe --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -52,6 +52,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;trace'= {
+            cand --tail 'Of the entries already written, show only the last N (of those the filters select)'
             cand --top 'With --analyze: how many slowest events and longest idle gaps to show'
             cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
             cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
@@ -59,6 +60,10 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand -f 'Keep reading as the session is written: the entries already there, then each new one as soon as it is complete, until Ctrl-C. A session without a file yet is waited for'
+            cand --follow 'Keep reading as the session is written: the entries already there, then each new one as soon as it is complete, until Ctrl-C. A session without a file yet is waited for'
+            cand --follow-new 'Follow, and switch to each newer session as it appears in the trace directory'
+            cand --poll 'With --follow: look at the file every 100 ms instead of waiting for file-system notifications (for network file systems, where notifications may not arrive)'
             cand -v 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
             cand --verbose 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
             cand --debug 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'

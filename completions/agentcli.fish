@@ -55,6 +55,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l utc -d 'Show 
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l tail -d 'Of the entries already written, show only the last N (of those the filters select)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=\'research*\' (see below)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
@@ -70,6 +71,9 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'Wh
 always\t''
 never\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s f -l follow -d 'Keep reading as the session is written: the entries already there, then each new one as soon as it is complete, until Ctrl-C. A session without a file yet is waited for'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l follow-new -d 'Follow, and switch to each newer session as it appears in the trace directory'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'With --follow: look at the file every 100 ms instead of waiting for file-system notifications (for network file systems, where notifications may not arrive)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'The raw structure: each entry\'s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'

@@ -1,7 +1,7 @@
 //! The command line, as clap parses it. Commands turn these raw arguments into typed options
 //! once (`cmd::*`); nothing below them sees clap.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Exit codes, shown in `--help`.
@@ -154,16 +154,43 @@ target_agent_id, next_agent (the route), duration_ms (of a run or an event, when
 and the state with data and meta merged; --format otlp writes the session as OpenTelemetry
 spans. Exports honour --filter and --redact, and are never coloured.
 
+Following (--follow, -f): the entries already written (the last N with --tail N), then each new
+entry as soon as it is complete, in the table, --verbose, --debug, or --format jsonl|csv. A file
+that does not exist yet is waited for; a file truncated or replaced (a new run with the same
+session id) is read again from its start, said on stderr. Ctrl-C stops, completes the output and
+says on stderr how many entries were shown.
+
 Exit codes:
-  0  success, including when no entry matches the filters (said on stderr)
+  0  success, including when no entry matches the filters (said on stderr), and a follow
+     stopped with Ctrl-C
   1  the command ran, but some input was skipped as malformed (reported on stderr)
   2  usage error, unknown session, or unreadable file or directory";
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("following").args(["follow", "follow_new"]).multiple(true)))]
 pub struct TraceArgs {
     /// The session: an id, a unique prefix of one, a path to a trace file, or `latest`
-    #[arg(value_name = "SESSION")]
-    pub session: String,
+    /// [default with --follow-new: latest]
+    #[arg(value_name = "SESSION", required_unless_present = "follow_new")]
+    pub session: Option<String>,
+
+    /// Keep reading as the session is written: the entries already there, then each new one as
+    /// soon as it is complete, until Ctrl-C. A session without a file yet is waited for
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Follow, and switch to each newer session as it appears in the trace directory
+    #[arg(long)]
+    pub follow_new: bool,
+
+    /// Of the entries already written, show only the last N (of those the filters select)
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u64>,
+
+    /// With --follow: look at the file every 100 ms instead of waiting for file-system
+    /// notifications (for network file systems, where notifications may not arrive)
+    #[arg(long, requires = "following")]
+    pub poll: bool,
 
     /// Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut
     #[arg(short, long, conflicts_with_all = ["debug", "analyze"])]

@@ -55,6 +55,10 @@ impl EntryView for Exporter<'_> {
         Ok(())
     }
 
+    fn caught_up(&mut self) -> io::Result<()> {
+        self.renderer.flush()
+    }
+
     fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
         self.renderer.finish()?;
         self.renderer.flush()

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod error;
 pub mod export;
 pub mod filter;
+pub mod follow;
 pub mod model;
 pub mod otlp;
 pub mod read;

@@ -47,9 +47,21 @@ pub fn session_id(file_name: &str) -> Option<&str> {
         .filter(|id| !id.is_empty())
 }
 
+/// The id of the session a file at `path` holds, whether it exists or not: its name without
+/// its trace suffix, or without its last extension.
+pub fn id_of_path(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(OsStr::to_string_lossy)
+        .unwrap_or_default();
+    session_id(&name)
+        .map(str::to_owned)
+        .or_else(|| Some(path.file_stem()?.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| name.into_owned())
+}
+
 impl SessionFile {
-    /// The session a trace file at `path` holds (any name: its id is the name without its
-    /// trace suffix, or without its last extension).
+    /// The session a trace file at `path` holds (any name: see [`id_of_path`]).
     pub fn from_path(path: &Path) -> Result<SessionFile, Error> {
         let meta = fs::metadata(path).map_err(|e| Error::read(path, e))?;
         if meta.is_dir() {
@@ -58,16 +70,8 @@ impl SessionFile {
                 io::Error::new(io::ErrorKind::IsADirectory, "is a directory"),
             ));
         }
-        let name = path
-            .file_name()
-            .map(OsStr::to_string_lossy)
-            .unwrap_or_default();
-        let id = session_id(&name)
-            .map(str::to_owned)
-            .or_else(|| Some(path.file_stem()?.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| name.into_owned());
         Ok(SessionFile {
-            id,
+            id: id_of_path(path),
             path: path.to_path_buf(),
             size: meta.len(),
             modified: meta.modified().ok(),

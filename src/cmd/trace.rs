@@ -1,16 +1,18 @@
 //! `agentcli trace <session>`: one session's entries, read as a stream and shown in the view
 //! asked for (the timeline table by default, `--verbose`, `--debug`, `--analyze`), filtered
 //! and redacted; its agent flow (`--flow-only`, `--format mermaid|dot`); or its entries as data
-//! (`--format json|jsonl|csv|otlp`).
+//! (`--format json|jsonl|csv|otlp`). The views that show entries one by one also follow a
+//! session as it is written (`--follow`).
 
 use super::{Context, analyze};
 use crate::analysis::flow::FlowBuilder;
 use crate::cli::{AnalysisFormat, TraceArgs, TraceFormat};
-use crate::error::Error;
+use crate::error::{self, Error};
 use crate::export::Exporter;
 use crate::filter::{Condition, Filter};
+use crate::follow::{self, Ended, Follower, Plan, Restart, Stopper, Target, Update, Watching};
 use crate::model::TraceEntry;
-use crate::read::{ReadSummary, TraceReader};
+use crate::read::{LastEntries, ReadSummary, TraceReader};
 use crate::redact::Redactor;
 use crate::render::debug::DebugView;
 use crate::render::dot::write_digraph;
@@ -22,18 +24,20 @@ use crate::render::{EntryView, ExportFormat, Settings};
 use crate::report::Reporter;
 use crate::session::{self, SessionFile};
 use crate::text;
+use crate::units;
+use anyhow::Context as _;
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 /// How the session is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// The timeline table: one row per entry.
-    Table,
-    /// Every entry in full (`--verbose`).
-    Verbose,
-    /// Each entry's JSON as read, and the reader's diagnostics (`--debug`).
-    Debug,
+    /// A view that shows entries as they are read (and can follow a growing file).
+    Entries(EntryViewKind),
     /// The performance analysis (`--analyze`).
     Analyze,
     /// The agent flow (`--flow-only`); `verbose`: whole event ids and errors.
@@ -42,17 +46,40 @@ pub enum View {
     Mermaid,
     /// The agent flow as a Graphviz digraph (`--format dot`).
     Dot,
+}
+
+/// The views that show entries one by one, as they are read ([`EntryView`]s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryViewKind {
+    /// The timeline table: one row per entry.
+    Table,
+    /// Every entry in full (`--verbose`).
+    Verbose,
+    /// Each entry's JSON as read, and the reader's diagnostics (`--debug`).
+    Debug,
     /// The entries normalised, as data (`--format json|jsonl|csv|otlp`).
     Export(ExportFormat),
+}
+
+/// Where the entries come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A session file, read to its end.
+    File(SessionFile),
+    /// A session read as it is written (`--follow`, `--follow-new`).
+    Follow(Plan),
 }
 
 /// `trace`'s options, validated.
 #[derive(Debug, Clone)]
 pub struct TraceOptions {
-    pub session: SessionFile,
+    pub source: Source,
     pub view: View,
     pub filter: Filter,
     pub redactor: Redactor,
+    /// Show only the last N of the entries the filter selects (when following: of those
+    /// already written).
+    pub tail: Option<u64>,
     /// How many slowest events and longest gaps `--analyze` shows.
     pub top: usize,
     /// The `--analyze` report's format.
@@ -63,14 +90,10 @@ pub struct TraceOptions {
 
 impl TraceOptions {
     /// Checks the arguments once: the filter parses, the options go together, and the session
-    /// exists.
+    /// exists (or, when following, is one that can be waited for).
     pub fn from_args(args: &TraceArgs, ctx: &Context) -> Result<TraceOptions, Error> {
         let filter = Filter::parse_all(&args.filters, ctx.now)?;
         let redactor = Redactor::from_flags(args.redact, &args.redact_keys);
-        let usage = |what: &str, message: &str| Error::Usage {
-            what: what.to_owned(),
-            message: message.to_owned(),
-        };
         let picture = matches!(args.format, TraceFormat::Mermaid | TraceFormat::Dot);
         if picture && args.analyze {
             return Err(usage(
@@ -109,21 +132,59 @@ impl TraceOptions {
         }
         let view = match (args.format, export) {
             _ if args.analyze => View::Analyze,
-            (_, Some(format)) => View::Export(format),
+            (_, Some(format)) => View::Entries(EntryViewKind::Export(format)),
             (TraceFormat::Mermaid, _) => View::Mermaid,
             (TraceFormat::Dot, _) => View::Dot,
             _ if args.flow_only => View::Flow {
                 verbose: args.verbose,
             },
-            _ if args.debug => View::Debug,
-            _ if args.verbose => View::Verbose,
-            _ => View::Table,
+            _ if args.debug => View::Entries(EntryViewKind::Debug),
+            _ if args.verbose => View::Entries(EntryViewKind::Verbose),
+            _ => View::Entries(EntryViewKind::Table),
+        };
+        let follow = args.follow || args.follow_new;
+        let document = matches!(export, Some(ExportFormat::Json | ExportFormat::Otlp));
+        if follow && document && !args.analyze {
+            return Err(usage(
+                "--follow",
+                "--format json and otlp write one document when the session is read; follow \
+                 with --format jsonl or csv, which write each entry as it comes",
+            ));
+        }
+        // The other views read the whole session before they show anything.
+        let refused = if follow {
+            Some(("--follow", "it shows entries as they are written"))
+        } else if args.tail.is_some() {
+            Some(("--tail", "it chooses the entries shown"))
+        } else {
+            None
+        };
+        if let (false, Some((flag, what))) = (matches!(view, View::Entries(_)), refused) {
+            return Err(usage(
+                flag,
+                &format!(
+                    "{what}, and --analyze, --flow-only and --format mermaid|dot read the whole \
+                     session: use them without {flag}"
+                ),
+            ));
+        }
+        let session = args.session.as_deref().unwrap_or("latest");
+        let source = if follow {
+            let watching = if args.poll {
+                Watching::Poll
+            } else {
+                Watching::Notify
+            };
+            Source::Follow(Plan::new(session, &ctx.dir, args.follow_new, watching)?)
+        } else {
+            Source::File(session::resolve(session, &ctx.dir)?)
         };
         Ok(TraceOptions {
-            session: session::resolve(&args.session, &ctx.dir)?,
+            source,
             view,
             filter,
             redactor,
+            tail: args.tail,
             top: args.top,
             format: if args.format == TraceFormat::Json {
                 AnalysisFormat::Json
@@ -147,47 +208,98 @@ pub fn run(
         color: ctx.color,
         zone: ctx.zone,
     };
-    let id = &opts.session.id;
-    let mut view: Box<dyn EntryView> = match opts.view {
-        View::Table => Box::new(TimelineView::new(out, id, settings, &opts.redactor)),
-        View::Verbose => Box::new(VerboseView::new(out, id, settings, &opts.redactor)),
-        View::Debug => Box::new(DebugView::new(out, &opts.session, &opts.redactor)),
-        View::Analyze => {
+    match (&opts.source, opts.view) {
+        (Source::Follow(plan), View::Entries(kind)) => follow(&opts, plan, kind, ctx, out, report),
+        (Source::File(session), View::Entries(kind)) => {
+            show(&opts, session, kind, ctx, out, report)
+        }
+        (Source::File(session), View::Analyze) => {
             let analysis = analyze::SessionOptions {
                 top: opts.top,
                 format: opts.format,
                 filter: (!opts.filter.is_empty()).then(|| opts.filter.to_string()),
             };
             let select = |e: &TraceEntry<'_>| opts.filter.matches(e);
-            return analyze::session(&opts.session, &analysis, select, ctx, out, report);
+            analyze::session(session, &analysis, select, ctx, out, report)
         }
-        View::Flow { .. } | View::Mermaid | View::Dot => {
-            return run_flow(&opts, settings, out, report);
+        (Source::File(session), View::Flow { .. } | View::Mermaid | View::Dot) => {
+            run_flow(&opts, session, settings, out, report)
         }
-        View::Export(format) => Box::new(Exporter::new(
+        // Refused by `from_args`: these views read the whole session.
+        (Source::Follow(_), _) => {
+            Err(usage("--follow", "the view asked for reads the whole session").into())
+        }
+    }
+}
+
+fn usage(what: &str, message: &str) -> Error {
+    Error::Usage {
+        what: what.to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// An entry view, writing to `out`.
+fn open_view<'v>(
+    kind: EntryViewKind,
+    opts: &'v TraceOptions,
+    session: &SessionFile,
+    ctx: &Context,
+    out: &'v mut dyn Write,
+) -> Box<dyn EntryView + 'v> {
+    let id = &session.id;
+    let settings = Settings {
+        width: ctx.width,
+        color: ctx.color,
+        zone: ctx.zone,
+    };
+    let redactor = &opts.redactor;
+    match kind {
+        EntryViewKind::Table => Box::new(TimelineView::new(out, id, settings, redactor)),
+        EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, settings, redactor)),
+        EntryViewKind::Debug => Box::new(DebugView::new(out, session, redactor)),
+        EntryViewKind::Export(format) => Box::new(Exporter::new(
             format,
             id,
             ctx.zone,
             ctx.terminal,
-            &opts.redactor,
+            redactor,
             out,
         )),
-    };
-    let path = &opts.session.path;
+    }
+}
+
+/// The session file read to its end.
+fn show(
+    opts: &TraceOptions,
+    session: &SessionFile,
+    kind: EntryViewKind,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let mut view = open_view(kind, opts, session, ctx, out);
+    let path = &session.path;
     let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
     let mut unmatched = Unmatched::default();
+    let mut last = opts.tail.map(LastEntries::new);
     let mut shown = 0u64;
     while let Some(item) = reader.next_entry() {
         match item {
             Ok(read) if opts.filter.matches(&read.entry) => {
                 shown += 1;
-                view.entry(&read)?;
+                match &mut last {
+                    Some(last) => last.push(&read),
+                    None => view.entry(&read)?,
+                }
             }
             Ok(read) => {
                 if shown == 0 {
                     unmatched.remember(&read.entry);
                 }
-                view.filtered_out(&read)?;
+                if last.is_none() {
+                    view.filtered_out(&read)?;
+                }
             }
             Err(problem) => {
                 report.problem(&problem);
@@ -195,12 +307,188 @@ pub fn run(
             }
         }
     }
+    if let Some(last) = &mut last {
+        last.drain(|read| view.entry(read))?;
+    }
     let summary = reader.summary();
     view.finish(&summary)?;
     if shown == 0 {
-        report.note(&nothing_shown(&opts, &summary, &unmatched));
+        report.note(&nothing_shown(opts, session, &summary, &unmatched));
     }
     Ok(())
+}
+
+/// `--follow`: the session's entries as they are written, session after session with
+/// `--follow-new`, until Ctrl-C; then a summary on stderr.
+fn follow(
+    opts: &TraceOptions,
+    plan: &Plan,
+    kind: EntryViewKind,
+    ctx: &Context,
+    out: &mut dyn Write,
+    report: &mut Reporter,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut follower = Follower::new(plan.clone())?;
+    let mut monitor = plan.monitor();
+    if let Some(why) = monitor.unavailable() {
+        report.note(&format!(
+            "file-system notifications are unavailable ({why}): looking for changes every {} ms",
+            follow::POLL_INTERVAL.as_millis()
+        ));
+    }
+    catch_interrupt(monitor.stopper())?;
+    let mut tail = opts.tail.map(LastEntries::new);
+    let (mut shown, mut sessions) = (0u64, 0u64);
+    loop {
+        let mut on_wait = |plan: &Plan| report.note(&waiting(plan, &ctx.dir));
+        let Some(session) = follower.next_session(&mut monitor, &mut on_wait)? else {
+            break;
+        };
+        if sessions > 0 {
+            out.flush()?;
+            report.note(&format!(
+                "following newer session {} ({})",
+                text::escape(&session.id, false),
+                plan.shown(&session.path)
+            ));
+        }
+        sessions += 1;
+        let mut view = open_view(kind, opts, &session, ctx, &mut *out);
+        let mut live = Live {
+            plan,
+            view: &mut *view,
+            filter: &opts.filter,
+            tail: tail.take(),
+            shown: 0,
+        };
+        let ended = follower.follow(&mut monitor, &mut |update| live.update(update, report))?;
+        shown += live.shown;
+        if let Some(summary) = follower.summary() {
+            view.finish(&summary)?;
+        }
+        if ended != Ended::Newer {
+            break;
+        }
+    }
+    out.flush()?;
+    let elapsed = units::duration_ms(started.elapsed().as_secs_f64() * 1000.0);
+    let entries = if shown == 1 { "entry" } else { "entries" };
+    let from = if sessions > 1 {
+        format!(" from {sessions} sessions")
+    } else {
+        String::new()
+    };
+    report.note(&format!(
+        "stopped following after {elapsed}: {shown} {entries} shown{from}"
+    ));
+    Ok(())
+}
+
+/// Ctrl-C (or SIGTERM, SIGHUP) stops the follower, which completes the output and says what
+/// it showed; a second Ctrl-C ends the process at once (when stdout is blocked, say).
+fn catch_interrupt(stopper: Stopper) -> anyhow::Result<()> {
+    let stopping = AtomicBool::new(false);
+    ctrlc::set_handler(move || {
+        if stopping.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        stopper.stop();
+    })
+    .context("cannot catch Ctrl-C to stop following")
+}
+
+/// A followed session's updates on their way to the view: entries filtered, the last N of
+/// those already written held back for `--tail`, changes to the file said on stderr.
+struct Live<'a> {
+    plan: &'a Plan,
+    view: &'a mut dyn EntryView,
+    filter: &'a Filter,
+    /// The entries already written, while they are being read, with `--tail`.
+    tail: Option<LastEntries>,
+    shown: u64,
+}
+
+impl Live<'_> {
+    fn update(&mut self, update: Update<'_>, report: &mut Reporter) -> io::Result<ControlFlow<()>> {
+        match update {
+            Update::Entry(read) if self.filter.matches(&read.entry) => match &mut self.tail {
+                Some(tail) => tail.push(read),
+                None => {
+                    self.shown += 1;
+                    self.view.entry(read)?;
+                }
+            },
+            Update::Entry(read) => {
+                if self.tail.is_none() {
+                    self.view.filtered_out(read)?;
+                }
+            }
+            Update::Problem(problem) => {
+                report.problem(problem);
+                self.view.problem(problem)?;
+            }
+            Update::CaughtUp => {
+                if let Some(mut tail) = self.tail.take() {
+                    tail.drain(|read| {
+                        self.shown += 1;
+                        self.view.entry(read)
+                    })?;
+                }
+                self.view.caught_up()?;
+            }
+            Update::Restarted { path, cause } => {
+                // What was shown before is on screen before the notice.
+                self.view.caught_up()?;
+                let path = self.plan.shown(path);
+                report.note(&match cause {
+                    Restart::Truncated => format!(
+                        "{path} was truncated or rewritten (a new run?): reading it again from the start"
+                    ),
+                    Restart::Replaced => {
+                        format!("{path} was replaced: reading the new file from the start")
+                    }
+                    Restart::Recreated => {
+                        format!("{path} was written again: reading it from the start")
+                    }
+                });
+            }
+            Update::Deleted { path } => {
+                self.view.caught_up()?;
+                report.note(&format!(
+                    "{} was deleted: waiting for it to be written again",
+                    self.plan.shown(path)
+                ));
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+}
+
+/// The notice for a session that has no file yet.
+fn waiting(plan: &Plan, dir: &Path) -> String {
+    let mut note = match &plan.target {
+        Target::Latest => format!("no sessions in {} yet: waiting for one", error::shown(dir)),
+        Target::Session { paths, .. } if paths.len() == 1 => format!(
+            "{} does not exist yet: waiting for it",
+            plan.shown(&paths[0])
+        ),
+        Target::Session { id, .. } => format!(
+            "no session '{}' in {} yet: waiting for it",
+            text::escape(id, false),
+            error::shown(dir)
+        ),
+    };
+    if !plan.suggestions.is_empty() {
+        let like: Vec<_> = plan
+            .suggestions
+            .iter()
+            .map(|id| text::escape(id, false))
+            .collect();
+        note.push_str(&format!(" (did you mean {}?)", like.join(", ")));
+    }
+    note.push_str("; Ctrl-C to stop");
+    note
 }
 
 /// The agent flow views: every entry is read to follow the routing; the filter chooses the
@@ -208,11 +496,12 @@ pub fn run(
 /// need every hop), from the hops alone: see `analysis::flow` for what that costs.
 fn run_flow(
     opts: &TraceOptions,
+    session: &SessionFile,
     settings: Settings,
     out: &mut dyn Write,
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
-    let path = &opts.session.path;
+    let path = &session.path;
     let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
     let mut builder = FlowBuilder::new();
     let mut unmatched = Unmatched::default();
@@ -232,7 +521,7 @@ fn run_flow(
         }
     }
     let flow = builder.finish();
-    let id = &opts.session.id;
+    let id = &session.id;
     match opts.view {
         View::Mermaid => write_sequence_diagram(out, id, &flow)?,
         View::Dot => write_digraph(out, id, &flow)?,
@@ -247,16 +536,16 @@ fn run_flow(
         _ => {}
     }
     if shown == 0 {
-        report.note(&nothing_shown(opts, &reader.summary(), &unmatched));
+        report.note(&nothing_shown(opts, session, &reader.summary(), &unmatched));
     } else if flow.is_empty() {
-        report.note(&no_runs(opts));
+        report.note(&no_runs(opts, session));
     }
     Ok(())
 }
 
 /// The note for a flow with no hops although entries were read: no run finished or began.
-fn no_runs(opts: &TraceOptions) -> String {
-    let id = text::escape(&opts.session.id, false);
+fn no_runs(opts: &TraceOptions, session: &SessionFile) -> String {
+    let id = text::escape(&session.id, false);
     if opts.filter.is_empty() {
         format!("no agent runs in session {id}")
     } else {
@@ -292,8 +581,13 @@ impl Unmatched {
 }
 
 /// The note for a run that showed nothing: why, and what there is instead.
-fn nothing_shown(opts: &TraceOptions, summary: &ReadSummary, unmatched: &Unmatched) -> String {
-    let id = text::escape(&opts.session.id, false);
+fn nothing_shown(
+    opts: &TraceOptions,
+    session: &SessionFile,
+    summary: &ReadSummary,
+    unmatched: &Unmatched,
+) -> String {
+    let id = text::escape(&session.id, false);
     if summary.entries == 0 {
         let why = if summary.skipped > 0 {
             format!("; {} skipped as damaged", summary.skipped)

@@ -8,11 +8,13 @@
 //! error.
 
 pub mod framer;
+mod last;
 
 use crate::model::TraceEntry;
 use crate::text;
 use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
+pub use last::LastEntries;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};

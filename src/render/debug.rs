@@ -95,6 +95,11 @@ impl EntryView for DebugView<'_, '_> {
         Ok(())
     }
 
+    fn caught_up(&mut self) -> io::Result<()> {
+        self.title()?;
+        self.out.flush()
+    }
+
     fn finish(&mut self, summary: &ReadSummary) -> io::Result<()> {
         self.title()?;
         let out = &mut *self.out;

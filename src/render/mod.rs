@@ -70,7 +70,12 @@ pub trait EntryView {
         Ok(())
     }
 
-    /// The input has ended (for now): complete the output.
+    /// Every entry written so far has been passed on and more may come (a followed file):
+    /// show anything held back, and flush the output so that it is on screen now. Later
+    /// entries are shown as they come, in the same layout.
+    fn caught_up(&mut self) -> io::Result<()>;
+
+    /// The input has ended: complete the output.
     fn finish(&mut self, summary: &ReadSummary) -> io::Result<()>;
 }
 

@@ -30,7 +30,7 @@ const NAME_CAP: usize = 24;
 /// Widths kept for STATE and ERROR when rows not seen yet may need them.
 const STATE_RESERVE: usize = 40;
 const ERROR_RESERVE: usize = 30;
-/// The width the AGENT column gets when no row has been seen.
+/// The width the AGENT column keeps for rows not seen yet.
 const AGENT_RESERVE: usize = 16;
 /// At most this many columns of one value in a state summary.
 const VALUE_CAP: usize = 32;
@@ -51,7 +51,6 @@ pub struct ColumnSample {
     agent: usize,
     state: usize,
     error: usize,
-    rows: u64,
     /// Every row of the table was seen: no width needs to be kept for rows to come.
     complete: bool,
 }
@@ -67,7 +66,6 @@ impl ColumnSample {
         scratch: &mut String,
     ) {
         let escaped_width = |s: &str| text::width(&text::escape(s, false));
-        self.rows += 1;
         self.hook = self.hook.max(escaped_width(entry.hook.as_str()));
         self.agent = self.agent.max(escaped_width(entry.agent()));
         summarize_state(entry, redactor, limit, scratch);
@@ -102,9 +100,8 @@ impl TimelineLayout {
         let mut error = sample.error.max(MIN_WIDTH);
         if !sample.complete {
             hook = hook.max(HOOK_WIDTH);
-            if sample.rows == 0 {
-                agent = AGENT_RESERVE;
-            }
+            // Agents not seen yet (a live table's) may have longer names.
+            agent = agent.max(AGENT_RESERVE);
             state = state.max(STATE_RESERVE);
             error = error.max(ERROR_RESERVE);
         }
@@ -238,6 +235,11 @@ impl<'r, W: Write> TimelineTable<'r, W> {
         }
         self.line_end(lines.right);
         self.out.write_all(&self.line)
+    }
+
+    /// Sends the rows written so far on (a live table is shown as it grows).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
     }
 
     /// Ends the table with its bottom border, and hands back the writer.
@@ -544,6 +546,17 @@ impl EntryView for TimelineView<'_, '_> {
         Ok(())
     }
 
+    /// Draws the table now, on the rows seen so far, with room kept for the rows to come.
+    fn caught_up(&mut self) -> io::Result<()> {
+        if matches!(self.stage, Stage::Sampling { .. }) {
+            self.start_drawing(false)?;
+        }
+        match &mut self.stage {
+            Stage::Drawing(table) => table.flush(),
+            Stage::Sampling { .. } | Stage::Done => Ok(()),
+        }
+    }
+
     fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
         if matches!(self.stage, Stage::Sampling { ref ends, .. } if !ends.is_empty()) {
             self.start_drawing(true)?;
@@ -615,7 +628,6 @@ mod tests {
             agent: 13,
             state: 41,
             error: 39,
-            rows: 51,
             complete: true,
         };
         let wide = TimelineLayout::fit(200, &sample);
@@ -632,6 +644,13 @@ mod tests {
         let unseen = TimelineLayout::fit(120, &ColumnSample::default());
         assert_eq!(unseen.width(), 120);
         assert_eq!(unseen.hook, HOOK_WIDTH);
+        // A live table keeps room for agents it has not seen yet.
+        let first_rows = ColumnSample {
+            agent: 7,
+            complete: false,
+            ..sample
+        };
+        assert_eq!(TimelineLayout::fit(200, &first_rows).agent, AGENT_RESERVE);
     }
 
     #[test]

@@ -67,6 +67,10 @@ impl EntryView for VerboseView<'_, '_> {
         self.out.write_all(self.buf.as_bytes())
     }
 
+    fn caught_up(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
     fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
         Ok(())
     }

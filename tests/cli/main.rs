@@ -7,6 +7,7 @@ mod completions;
 mod diff;
 mod export;
 mod flow;
+mod follow;
 mod formats;
 mod list;
 mod shapes;
