@@ -449,6 +449,51 @@ fn views_that_read_the_whole_session_refuse_follow_and_tail() {
 }
 
 #[test]
+fn json_lines_and_csv_rows_are_written_as_entries_come() {
+    for format in ["jsonl", "csv"] {
+        let w = Workdir::with(&[]);
+        let path = w.path().join("live.trace.json");
+        write_in_pieces(&path, "w", 0..2, 5);
+        let mut f = Following::start(w.path(), &["trace", "-f", "live", "--format", format]);
+        let header = usize::from(format == "csv");
+        f.wait_until("the existing entries", |f| f.out.len() == header + 2);
+        write_in_pieces(&path, "w", 2..5, 6);
+        f.wait_until("the new entries", |f| f.out.len() == header + 5);
+        let (status, out, err) = f.interrupt();
+        assert_stopped_cleanly(status, &err, 5);
+        let agents: Vec<String> = if format == "jsonl" {
+            out.iter()
+                .map(|line| {
+                    let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                    assert_eq!(entry["state"]["data"]["text"], TEXT);
+                    entry["agent_id"].as_str().unwrap().to_owned()
+                })
+                .collect()
+        } else {
+            let text = out.join("\n");
+            let mut rows = csv::Reader::from_reader(text.as_bytes());
+            let column = rows
+                .headers()
+                .unwrap()
+                .iter()
+                .position(|h| h == "agent_id")
+                .unwrap();
+            rows.records()
+                .map(|r| r.unwrap()[column].to_owned())
+                .collect()
+        };
+        assert_eq!(agents, names("w", 0..5), "{format}");
+    }
+    let w = Workdir::with(&["req-17461590.trace.json"]);
+    w.run(&["trace", "req-17461590", "-f", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "follow with --format jsonl or csv",
+        ));
+}
+
+#[test]
 fn poll_needs_follow() {
     let w = Workdir::with(&["req-17461590.trace.json"]);
     w.run(&["trace", "req-17461590", "--poll"])
