@@ -153,7 +153,8 @@ impl Monitor {
     /// Whether a [`Stopper`] stopped it.
     pub fn is_stopped(&mut self) -> bool {
         if !self.stopped {
-            // A stop may be waiting behind changes nobody has asked for yet.
+            // A stop may be waiting behind changes nobody has asked for yet. Those changes are
+            // dropped: the follower looks at everything when it starts reading or waiting.
             self.stopped = self.messages.try_iter().any(|m| matches!(m, Message::Stop));
         }
         self.stopped

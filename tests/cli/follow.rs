@@ -106,10 +106,11 @@ impl Following {
 
     /// Ctrl-C: waits for the process to end and gathers the rest of its output.
     fn interrupt(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
-        let killed = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+        // The shell's own kill: no program beyond sh needed.
+        let killed = Command::new("sh")
+            .args(["-c", "kill -INT \"$1\"", "sh", &self.child.id().to_string()])
             .status()
-            .expect("kill runs");
+            .expect("sh runs");
         assert!(killed.success());
         let status = self.child.wait().unwrap();
         // The reader threads end when the pipes close.
