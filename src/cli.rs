@@ -155,10 +155,11 @@ and the state with data and meta merged; --format otlp writes the session as Ope
 spans. Exports honour --filter and --redact, and are never coloured.
 
 Following (--follow, -f): the entries already written (the last N with --tail N), then each new
-entry as soon as it is complete, in the table, --verbose, --debug, or --format jsonl|csv. A file
-that does not exist yet is waited for; a file truncated or replaced (a new run with the same
-session id) is read again from its start, said on stderr. Ctrl-C stops, completes the output and
-says on stderr how many entries were shown.
+entry as soon as it is complete, in the table, --verbose, --debug, --flow-only (each hop once
+its next agent is known), or --format jsonl|csv. A file that does not exist yet is waited for;
+a file truncated or replaced (a new run with the same session id) is read again from its start,
+said on stderr. Ctrl-C stops, completes the output and says on stderr how many entries were
+shown.
 
 Exit codes:
   0  success, including when no entry matches the filters (said on stderr), and a follow

@@ -73,6 +73,11 @@ pub struct FlowHop {
 }
 
 impl FlowHop {
+    /// Whether the hop passed the caller's filter.
+    pub fn is_shown(&self) -> bool {
+        self.shown
+    }
+
     /// Requeue or retry when the agent routed to itself.
     pub fn kind(&self) -> HopKind {
         match self.next {
@@ -238,6 +243,8 @@ pub struct FlowBuilder {
     /// with no error handler) must not take a later request's event.
     stale_before: usize,
     seq: u64,
+    /// Hops before this one were handed out as settled ([`FlowBuilder::settled`]).
+    handed_out: usize,
 }
 
 impl FlowBuilder {
@@ -320,6 +327,35 @@ impl FlowBuilder {
                 self.events.remove(&key);
             }
         }
+    }
+
+    /// The hops whose NEXT is final and that were not handed out before, in file order, as
+    /// indices for [`FlowBuilder::hop`]: a live view shows each hop once, as soon as it is
+    /// settled. A failed run's hop waits for the failure event that says where the runner sent
+    /// it, or until a later hop's event shows that none will come (and holds back the hops
+    /// after it, to keep their order). With `all` (the input has ended), every hop is settled.
+    pub fn settled(&mut self, all: bool) -> std::ops::Range<usize> {
+        let start = self.handed_out;
+        let mut end = start;
+        while end < self.hops.len() && (all || !self.awaits_failure_event(end)) {
+            end += 1;
+        }
+        self.handed_out = end;
+        start..end
+    }
+
+    /// A hop by its index (see [`FlowBuilder::settled`]).
+    pub fn hop(&self, index: usize) -> &FlowHop {
+        &self.hops[index]
+    }
+
+    /// An agent's name, as written in the trace (untrusted: escape before printing).
+    pub fn agent(&self, agent: AgentIndex) -> &str {
+        &self.agents[agent.0 as usize]
+    }
+
+    fn awaits_failure_event(&self, hop: usize) -> bool {
+        hop >= self.stale_before && self.failed.values().any(|waiting| waiting.contains(&hop))
     }
 
     /// The flow so far; runs without a result become unfinished hops.
@@ -703,6 +739,43 @@ mod tests {
         assert_eq!(edges.len(), 4);
         assert_eq!((edges[0].hops, edges[0].errors), (2, 0));
         assert_eq!((edges[1].hops, edges[1].errors), (1, 1));
+    }
+
+    #[test]
+    fn hops_are_settled_once_their_next_is_final() {
+        let lines = event("req-1-planner", "planner", "", "researcher")
+            + &failed_event("aaaaaaaa-0001", "researcher", "planner", "boom")
+            + &event("bbbbbbbb-0002", "error-handler", "researcher", "planner");
+        let mut builder = FlowBuilder::new();
+        let mut handed_out = Vec::new();
+        for (n, line) in lines.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let json = entry_json(line.trim(), n);
+            builder.push(&TraceEntry::parse(json.as_bytes()).unwrap(), true);
+            for i in builder.settled(false) {
+                let hop = builder.hop(i);
+                let next = next_of(&builder, hop);
+                handed_out.push(format!("{n}: {} -> {next}", builder.agent(hop.agent)));
+            }
+        }
+        // The failed run (its AgentError entries are lines 8 and 9) is handed out when the
+        // error handler's event (line 11) names where it went; each hop once.
+        assert_eq!(
+            handed_out,
+            [
+                "3: planner -> researcher",
+                "11: researcher -> error-handler",
+                "14: error-handler -> planner"
+            ]
+        );
+        assert!(builder.settled(true).is_empty());
+    }
+
+    fn next_of<'b>(builder: &'b FlowBuilder, hop: &FlowHop) -> &'b str {
+        match hop.next {
+            Next::Agent(agent) => builder.agent(agent),
+            Next::End => "(end)",
+            Next::Unfinished => "(unfinished)",
+        }
     }
 
     #[test]

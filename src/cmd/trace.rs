@@ -16,7 +16,7 @@ use crate::read::{LastEntries, ReadSummary, TraceReader};
 use crate::redact::Redactor;
 use crate::render::debug::DebugView;
 use crate::render::dot::write_digraph;
-use crate::render::flow::{FlowStyle, write_flow};
+use crate::render::flow::{FlowStyle, LiveFlowView, write_flow};
 use crate::render::mermaid::write_sequence_diagram;
 use crate::render::table::TimelineView;
 use crate::render::verbose::VerboseView;
@@ -59,6 +59,8 @@ pub enum EntryViewKind {
     Debug,
     /// The entries normalised, as data (`--format json|jsonl|csv|otlp`).
     Export(ExportFormat),
+    /// The agent flow hop by hop, as the session is written (`--follow --flow-only`).
+    LiveFlow { verbose: bool },
 }
 
 /// Where the entries come from.
@@ -143,6 +145,17 @@ impl TraceOptions {
             _ => View::Entries(EntryViewKind::Table),
         };
         let follow = args.follow || args.follow_new;
+        let view = match view {
+            View::Flow { verbose } if follow => View::Entries(EntryViewKind::LiveFlow { verbose }),
+            view => view,
+        };
+        if args.flow_only && args.tail.is_some() {
+            return Err(usage(
+                "--tail",
+                "the agent flow follows the routing through every entry; use --filter to \
+                 choose runs",
+            ));
+        }
         let document = matches!(export, Some(ExportFormat::Json | ExportFormat::Otlp));
         if follow && document && !args.analyze {
             return Err(usage(
@@ -163,8 +176,8 @@ impl TraceOptions {
             return Err(usage(
                 flag,
                 &format!(
-                    "{what}, and --analyze, --flow-only and --format mermaid|dot read the whole \
-                     session: use them without {flag}"
+                    "{what}, and --analyze and --format mermaid|dot read the whole session: \
+                     use them without {flag}"
                 ),
             ));
         }
@@ -258,6 +271,14 @@ fn open_view<'v>(
         EntryViewKind::Table => Box::new(TimelineView::new(out, id, settings, redactor)),
         EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, settings, redactor)),
         EntryViewKind::Debug => Box::new(DebugView::new(out, session, redactor)),
+        EntryViewKind::LiveFlow { verbose } => {
+            let style = FlowStyle {
+                settings,
+                ascii: opts.ascii,
+                verbose,
+            };
+            Box::new(LiveFlowView::new(out, id, style))
+        }
         EntryViewKind::Export(format) => Box::new(Exporter::new(
             format,
             id,

@@ -1,9 +1,12 @@
 //! The flow view as text, in the documentation's layout: the agent request flow table, the
 //! numbered sequence diagram, the condensed route, and the sequence of each request.
 
-use crate::analysis::flow::{Flow, FlowHop, HopKind, Next, normalise_event_id};
+use crate::analysis::flow::{
+    AgentIndex, Flow, FlowBuilder, FlowHop, HopKind, Next, normalise_event_id,
+};
 use crate::model::Hook;
-use crate::render::{ERROR_STYLE, Settings, hook_style};
+use crate::read::{Entry, ReadSummary};
+use crate::render::{ERROR_STYLE, EntryView, Settings, hook_style};
 use crate::text;
 use owo_colors::{OwoColorize, Style};
 use std::borrow::Cow;
@@ -24,6 +27,8 @@ pub struct FlowStyle {
 const GAP: &str = "   ";
 /// Widest an agent name is shown in the table (and, doubled, elsewhere) unless verbose.
 const NAME_COLUMNS: usize = 24;
+/// The width the live table keeps for agent names, before any is seen.
+const LIVE_NAME_COLUMNS: usize = 16;
 /// Widest a shortened event id is shown.
 const EVENT_COLUMNS: usize = 16;
 /// Narrowest the NOTE column gets, whatever the width.
@@ -85,8 +90,13 @@ impl FlowStyle {
 
 /// What NEXT says for a hop.
 pub fn next_name<'f>(flow: &'f Flow, hop: &FlowHop) -> &'f str {
+    next_label(hop, |agent| flow.agent(agent))
+}
+
+/// What NEXT says for a hop, with the agents' names from `name`.
+fn next_label<'n>(hop: &FlowHop, name: impl Fn(AgentIndex) -> &'n str) -> &'n str {
     match hop.next {
-        Next::Agent(agent) => flow.agent(agent),
+        Next::Agent(agent) => name(agent),
         Next::End => "(end)",
         Next::Unfinished => "(unfinished)",
     }
@@ -139,7 +149,16 @@ struct Row<'f> {
 }
 
 impl<'f> Row<'f> {
-    fn new(flow: &'f Flow, hop: &'f FlowHop, style: &FlowStyle) -> Row<'f> {
+    fn new(flow: &Flow, hop: &'f FlowHop, style: &FlowStyle) -> Row<'f> {
+        Row::with_names(hop, |agent| flow.agent(agent), style)
+    }
+
+    /// The row of `hop`, the agents' names from `name`.
+    fn with_names<'n>(
+        hop: &'f FlowHop,
+        name: impl Fn(AgentIndex) -> &'n str,
+        style: &FlowStyle,
+    ) -> Row<'f> {
         let name_max = if style.verbose {
             usize::MAX
         } else {
@@ -147,8 +166,8 @@ impl<'f> Row<'f> {
         };
         Row {
             time: hop.time.clock_millis(style.settings.zone),
-            agent: style.cut(flow.agent(hop.agent), name_max),
-            next: style.cut(next_name(flow, hop), name_max),
+            agent: style.cut(name(hop.agent), name_max),
+            next: style.cut(next_label(hop, &name), name_max),
             hook: &hop.hook,
             event: style.event_id(&hop.event_id),
             note: note(hop),
@@ -177,8 +196,7 @@ impl<'f> Row<'f> {
 /// Rows are made twice, once to measure the columns and once to write them, rather than
 /// held: a long session has hundreds of thousands.
 pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
-    let header = ["TIME", "AGENT", "NEXT", "HOOK", "EVENT ID", "NOTE"];
-    let mut widths = header.map(text::width);
+    let mut widths = HEADER.map(text::width);
     let mut with_note = false;
     for hop in &flow.hops {
         let row = Row::new(flow, hop, style);
@@ -195,34 +213,61 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
     };
     let widths = &widths[..5];
 
-    let bold = Style::new().bold();
     let mut line = String::new();
-    for (i, title) in header.iter().take(columns).enumerate() {
+    write_header(out, columns, widths, style, &mut line)?;
+    for hop in &flow.hops {
+        let row = Row::new(flow, hop, style);
+        write_row(out, &row, widths, note_max, style, &mut line)?;
+    }
+    Ok(())
+}
+
+/// The column titles of the table.
+const HEADER: [&str; 6] = ["TIME", "AGENT", "NEXT", "HOOK", "EVENT ID", "NOTE"];
+
+/// The header line: the first `columns` titles, over columns of `widths`.
+fn write_header(
+    out: &mut dyn Write,
+    columns: usize,
+    widths: &[usize],
+    style: &FlowStyle,
+    line: &mut String,
+) -> io::Result<()> {
+    let bold = Style::new().bold();
+    line.clear();
+    for (i, title) in HEADER.iter().take(columns).enumerate() {
         cell(
-            &mut line,
+            line,
             &style.paint(title, bold),
             text::width(title),
             widths.get(i),
         );
     }
-    writeln!(out, "{}", line.trim_end())?;
-    for hop in &flow.hops {
-        let row = Row::new(flow, hop, style);
-        line.clear();
-        for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
-            let plain = match widths.get(i) {
-                Some(&width) if text::width(plain) > width => style.cut(plain, width),
-                _ => plain.to_owned(),
-            };
-            let painted = style.paint(&plain, tone);
-            cell(&mut line, &painted, text::width(&plain), widths.get(i));
-        }
-        if let Some((note, tone)) = &row.note {
-            line.push_str(&style.paint(&style.cut(note, note_max), *tone));
-        }
-        writeln!(out, "{}", line.trim_end())?;
+    writeln!(out, "{}", line.trim_end())
+}
+
+/// One row: its cells cut to `widths`, and its NOTE to `note_max`.
+fn write_row(
+    out: &mut dyn Write,
+    row: &Row<'_>,
+    widths: &[usize],
+    note_max: usize,
+    style: &FlowStyle,
+    line: &mut String,
+) -> io::Result<()> {
+    line.clear();
+    for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
+        let plain = match widths.get(i) {
+            Some(&width) if text::width(plain) > width => style.cut(plain, width),
+            _ => plain.to_owned(),
+        };
+        let painted = style.paint(&plain, tone);
+        cell(line, &painted, text::width(&plain), widths.get(i));
     }
-    Ok(())
+    if let Some((note, tone)) = &row.note {
+        line.push_str(&style.paint(&style.cut(note, note_max), *tone));
+    }
+    writeln!(out, "{}", line.trim_end())
 }
 
 /// Narrows the AGENT and NEXT columns until a row fits in `width` with room for a NOTE;
@@ -341,6 +386,132 @@ pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io
         }
     }
     Ok(())
+}
+
+/// The flow table as the session is written (`trace --follow --flow-only`): the title and the
+/// header once, the columns as wide as names are shown (room kept for names not seen yet), then
+/// a row per hop as soon as its NEXT is final (a failed run's, once the runner has sent its
+/// failure on); at the end, the runs still unfinished, the sequence, the condensed route and
+/// the requests, as in the whole view.
+pub struct LiveFlowView<'w> {
+    out: &'w mut dyn Write,
+    session: String,
+    style: FlowStyle,
+    builder: FlowBuilder,
+    widths: [usize; 6],
+    note_max: usize,
+    started: bool,
+    line: String,
+}
+
+impl<'w> LiveFlowView<'w> {
+    pub fn new(out: &'w mut dyn Write, session: &str, style: FlowStyle) -> Self {
+        let time = "HH:MM:SS.mmm".len();
+        let hook = Hook::BeforeEventHandling.as_str().len();
+        let names = LIVE_NAME_COLUMNS;
+        let mut widths = [time, names, names, hook, EVENT_COLUMNS, 0];
+        let note_max = if style.verbose {
+            usize::MAX
+        } else {
+            fit(&mut widths, 6, style.settings.width)
+        };
+        LiveFlowView {
+            out,
+            session: session.to_owned(),
+            style,
+            builder: FlowBuilder::new(),
+            widths,
+            note_max,
+            started: false,
+            line: String::new(),
+        }
+    }
+
+    /// The title and the header, once.
+    fn start(&mut self) -> io::Result<()> {
+        if !std::mem::replace(&mut self.started, true) {
+            writeln!(
+                self.out,
+                "Agent request flow for session {}:\n",
+                text::escape(&self.session, false)
+            )?;
+            write_header(self.out, 6, &self.widths[..5], &self.style, &mut self.line)?;
+        }
+        Ok(())
+    }
+
+    /// Rows for the hops settled since the last call (all of them with `all`).
+    fn write_settled(&mut self, all: bool) -> io::Result<()> {
+        let settled = self.builder.settled(all);
+        if settled.is_empty() {
+            return Ok(());
+        }
+        self.start()?;
+        let builder = &self.builder;
+        for index in settled {
+            let hop = builder.hop(index);
+            if hop.is_shown() {
+                let row = Row::with_names(hop, |agent| builder.agent(agent), &self.style);
+                let widths = &self.widths[..5];
+                write_row(
+                    self.out,
+                    &row,
+                    widths,
+                    self.note_max,
+                    &self.style,
+                    &mut self.line,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl EntryView for LiveFlowView<'_> {
+    fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
+        self.builder.push(&read.entry, true);
+        self.write_settled(false)
+    }
+
+    fn filtered_out(&mut self, read: &Entry<'_>) -> io::Result<()> {
+        self.builder.push(&read.entry, false);
+        self.write_settled(false)
+    }
+
+    fn caught_up(&mut self) -> io::Result<()> {
+        self.start()?;
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
+        self.write_settled(true)?;
+        let flow = std::mem::take(&mut self.builder).finish();
+        let unfinished = flow.hops.iter().filter(|h| h.next == Next::Unfinished);
+        for hop in unfinished {
+            self.start()?;
+            let row = Row::new(&flow, hop, &self.style);
+            let widths = &self.widths[..5];
+            write_row(
+                self.out,
+                &row,
+                widths,
+                self.note_max,
+                &self.style,
+                &mut self.line,
+            )?;
+        }
+        if !flow.is_empty() {
+            writeln!(self.out)?;
+            write_sequence(self.out, &flow, &self.style)?;
+            writeln!(self.out)?;
+            write_condensed_route(self.out, &flow, &self.style)?;
+            if flow.groups.len() > 1 {
+                writeln!(self.out)?;
+                write_requests(self.out, &flow, &self.style)?;
+            }
+        }
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]

@@ -432,8 +432,7 @@ fn ctrl_c_while_waiting_ends_cleanly() {
 fn views_that_read_the_whole_session_refuse_follow_and_tail() {
     let w = Workdir::with(&["req-17461590.trace.json"]);
     for args in [
-        &["--follow", "--flow-only"][..],
-        &["--follow", "--analyze"],
+        &["--follow", "--analyze"][..],
         &["--follow", "--format", "mermaid"],
         &["--tail", "3", "--format", "dot"],
     ] {
@@ -492,6 +491,43 @@ fn json_lines_and_csv_rows_are_written_as_entries_come() {
         .stderr(predicates::str::contains(
             "follow with --format jsonl or csv",
         ));
+}
+
+#[test]
+fn flow_only_shows_each_hop_once_its_next_is_known() {
+    let w = Workdir::with(&[]);
+    let path = w.path().join("req-17461590.trace.json");
+    let trace = fs::read(fixtures().join("req-17461590.trace.json")).unwrap();
+    let mut f = Following::start(w.path(), &["trace", "-f", "req-17461590", "--flow-only"]);
+    f.wait_until("the waiting notice", |f| !f.err.is_empty());
+    let hops = |f: &Following| f.out.iter().filter(|l| l.starts_with("14:32:")).count();
+    // Up to the summarizer's failure: its hop waits for the error handler's event.
+    let failed = find(&trace, b"\"hook\": \"AgentError\"");
+    let handled = failed + find(&trace[failed..], b"\"target_agent_id\": \"error-handler\"");
+    fs::write(&path, &trace[..handled]).unwrap();
+    f.wait_until("the hops before the failure", |f| hops(f) == 7);
+    assert!(f.out[2].starts_with("TIME "), "{:?}", f.out);
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap()
+        .write_all(&trace[handled..])
+        .unwrap();
+    f.wait_until("every hop", |f| hops(f) == 10);
+    let failure = f.out.iter().find(|l| l.contains("AgentError")).unwrap();
+    assert!(
+        failure.contains(" summarizer ") && failure.contains(" error-handler "),
+        "{failure}"
+    );
+    let (status, out, err) = f.interrupt();
+    assert_stopped_cleanly(status, &err, 51);
+    // At the end, the rest of the flow view, as `trace --flow-only` shows it.
+    let whole = stdout_of(w.run(&["trace", "req-17461590", "--flow-only"]));
+    let from_sequence = |text: &str| text[text.find("Sequence diagram:").unwrap()..].to_owned();
+    assert_eq!(
+        from_sequence(&(out.join("\n") + "\n")),
+        from_sequence(&whole)
+    );
 }
 
 #[test]
