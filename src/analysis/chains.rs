@@ -1,22 +1,17 @@
-//! Request chains: the hops one request takes from its first agent to `(end)`, linked as the
-//! runner links them (TRACE_FORMAT.md, "Routing"): when an agent's run routes to `X`, the next
-//! event targets `X` and names the agent as its `source_agent_id`; when a run fails, the next
-//! event goes to the error handler with the failed agent as its source.
+//! Request chains as the analysis times them: the hops one request takes from its first
+//! agent to `(end)`, each with its start and end. Which request a run belongs to is decided by
+//! the linking ([`super::links`]), as for the flow view; this keeps the chains' hops and times.
 //!
 //! Only chains still being followed are kept, plus the slowest finished one, and the routes
 //! of finished ones tallied: memory follows the number of requests in flight, not the length
 //! of the trace.
 
-use super::AgentIx;
 use super::durations::Durations;
+use super::links::{RequestId, RunId};
 use super::routes::RouteTally;
+use super::{AgentIx, clipped};
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
-
-pub(crate) type ChainId = u64;
-
-/// How many chains may wait for the next hop from one agent; the oldest are given up on.
-const MAX_WAITING: usize = 16;
+use std::collections::HashMap;
 
 /// How many hops of one chain are kept for its critical path; later hops are only counted.
 const MAX_HOPS: usize = 200;
@@ -33,7 +28,7 @@ pub(crate) struct Hop {
     pub route: Option<AgentIx>,
 }
 
-/// A request: its hops so far, and what it waits for.
+/// A request: its hops so far.
 #[derive(Debug, Clone)]
 pub(crate) struct Chain {
     pub root_event: Box<str>,
@@ -46,6 +41,8 @@ pub(crate) struct Chain {
     pub selected: bool,
     /// The chain ended (its last run routed nowhere), rather than being cut off.
     pub complete: bool,
+    /// The run whose next event the chain waits for.
+    pub waiting_on: Option<RunId>,
 }
 
 impl Chain {
@@ -62,12 +59,7 @@ impl Chain {
 /// Follows every request of a session.
 #[derive(Debug)]
 pub(crate) struct Chains {
-    open: HashMap<ChainId, Chain>,
-    by_event: HashMap<Box<str>, ChainId>,
-    /// Chains whose last run routed on, by that run's agent: (chain, the agent expected next;
-    /// `None` after a failure, whose event goes to whichever agent handles errors).
-    waiting: HashMap<AgentIx, VecDeque<(ChainId, Option<AgentIx>)>>,
-    next_id: ChainId,
+    open: HashMap<RequestId, Chain>,
     limit: usize,
     /// Finished requests (selected ones).
     pub completed: u64,
@@ -96,9 +88,6 @@ impl Chains {
     pub fn new(limit: usize) -> Chains {
         Chains {
             open: HashMap::new(),
-            by_event: HashMap::new(),
-            waiting: HashMap::new(),
-            next_id: 0,
             limit,
             completed: 0,
             unfinished: 0,
@@ -109,80 +98,30 @@ impl Chains {
         }
     }
 
-    /// The chain an event belongs to: the one it was routed from (by its source agent), or a
-    /// new request when it has no source or its source's run is not in the trace.
-    pub fn for_event(
-        &mut self,
-        event_id: &str,
-        source: Option<AgentIx>,
-        target: Option<AgentIx>,
-        at: Timestamp,
-    ) -> ChainId {
-        if let Some(id) = self.by_event.get(event_id) {
-            return *id;
-        }
-        let id = source
-            .and_then(|s| self.take_waiting(s, target))
-            .unwrap_or_else(|| self.start_chain(event_id, at));
-        if self.by_event.len() >= self.limit {
-            let open = &self.open;
-            self.by_event.retain(|_, id| open.contains_key(id));
-            if self.by_event.len() >= self.limit {
-                self.by_event.clear();
-            }
-        }
-        self.by_event.insert(event_id.into(), id);
-        id
-    }
-
-    /// The chain an event from `source` to `target` continues. One runner loop handles a
-    /// session's events in turn, so at most one chain legitimately waits at a time: others
-    /// waiting are stale (their next event is not in the trace), and the most recent waiter
-    /// is the one. A chain waiting for exactly `target` goes before one that failed and waits
-    /// for whichever agent handles errors.
-    fn take_waiting(&mut self, source: AgentIx, target: Option<AgentIx>) -> Option<ChainId> {
-        let queue = self.waiting.get_mut(&source)?;
-        queue.retain(|(id, _)| self.open.contains_key(id));
-        let exact = queue
-            .iter()
-            .rposition(|(_, expected)| target.is_some() && *expected == target);
-        let at = exact.or_else(|| {
-            queue
-                .iter()
-                .rposition(|(_, expected)| expected.is_none() || target.is_none())
-        })?;
-        let (id, _) = queue.remove(at)?;
-        if queue.is_empty() {
-            self.waiting.remove(&source);
-        }
-        Some(id)
-    }
-
-    fn start_chain(&mut self, event_id: &str, at: Timestamp) -> ChainId {
+    /// Request `request` begins with event `root_event`, first seen `at`.
+    pub fn begin(&mut self, request: RequestId, root_event: &str, at: Timestamp) {
         if self.open.len() >= self.limit {
             self.drop_oldest();
         }
-        let id = self.next_id;
-        self.next_id += 1;
         self.open.insert(
-            id,
+            request,
             Chain {
-                root_event: event_id.into(),
+                root_event: clipped(root_event),
                 start: at,
                 end: None,
                 hops: Vec::new(),
                 hops_dropped: 0,
                 selected: false,
                 complete: false,
+                waiting_on: None,
             },
         );
-        id
     }
 
     /// Ends the older half of the open chains as unfinished: a trace with more requests in
     /// flight than the limit loses links, not memory.
     fn drop_oldest(&mut self) {
-        let mut ids: Vec<ChainId> = self.open.keys().copied().collect();
+        let mut ids: Vec<RequestId> = self.open.keys().copied().collect();
         ids.sort_unstable();
         for id in ids.iter().take(ids.len() / 2 + 1) {
             if let Some(chain) = self.open.remove(id) {
@@ -191,54 +130,46 @@ impl Chains {
         }
     }
 
-    /// A run of chain `id` ended: the hop is added, and the chain waits for its next hop or
-    /// ends.
-    pub fn run_ended(&mut self, id: ChainId, hop: Hop, selected: bool) {
-        self.by_event.remove(&hop.event_id);
-        let Some(chain) = self.open.get_mut(&id) else {
+    /// Run `run` of `request` ended: the hop is added, and the chain waits for its next hop
+    /// (the run failed or routed on) or ends.
+    pub fn run_ended(&mut self, request: RequestId, run: RunId, hop: Hop, selected: bool) {
+        let Some(chain) = self.open.get_mut(&request) else {
             return;
         };
         chain.selected |= selected;
         chain.end = Some(chain.end.map_or(hop.end, |e| e.max(hop.end)));
-        let (agent, error, route) = (hop.agent, hop.error, hop.route);
+        let goes_on = hop.error || hop.route.is_some();
         if chain.hops.len() < MAX_HOPS {
             chain.hops.push(hop);
         } else {
             chain.hops_dropped += 1;
         }
-        let expected = match (error, route) {
-            (true, _) => None,
-            (false, Some(route)) => Some(route),
-            (false, None) => {
-                if let Some(mut chain) = self.open.remove(&id) {
-                    chain.complete = true;
-                    self.finish_chain(id, chain);
-                }
-                return;
-            }
-        };
-        let queue = self.waiting.entry(agent).or_default();
-        queue.push_back((id, expected));
-        // Stale waiters are given up on, oldest first, so lookups stay cheap.
-        if queue.len() > MAX_WAITING
-            && let Some((stale, _)) = queue.pop_front()
-            && let Some(chain) = self.open.remove(&stale)
-        {
-            self.finish_chain(stale, chain);
+        if goes_on {
+            chain.waiting_on = Some(run);
+        } else if let Some(mut chain) = self.open.remove(&request) {
+            chain.complete = true;
+            self.finish_chain(request, chain);
         }
     }
 
-    /// An event was handled: it needs no link any more.
-    pub fn event_ended(&mut self, event_id: &str) {
-        self.by_event.remove(event_id);
+    /// Run `run` of `request` waits in vain: unless the request went on since, it is cut off.
+    pub fn given_up(&mut self, request: RequestId, run: RunId) {
+        if self
+            .open
+            .get(&request)
+            .is_some_and(|chain| chain.waiting_on == Some(run))
+            && let Some(chain) = self.open.remove(&request)
+        {
+            self.finish_chain(request, chain);
+        }
     }
 
-    /// Counts a request that ended or was cut off; `id` numbers requests in start order.
-    fn finish_chain(&mut self, id: ChainId, chain: Chain) {
+    /// Counts a request that ended or was cut off; `request` numbers requests in start order.
+    fn finish_chain(&mut self, request: RequestId, chain: Chain) {
         if !chain.selected || chain.hops.is_empty() {
             return;
         }
-        self.routes.request(id, &chain);
+        self.routes.request(request, &chain);
         let slot = if chain.complete {
             self.completed += 1;
             self.latency.record(chain.total_ns());
@@ -257,10 +188,10 @@ impl Chains {
 
     /// Ends the chains still open as unfinished, and says what was found.
     pub fn finish(mut self) -> ChainsResult {
-        let mut open: Vec<(ChainId, Chain)> = self.open.drain().collect();
+        let mut open: Vec<(RequestId, Chain)> = self.open.drain().collect();
         open.sort_unstable_by_key(|(id, _)| *id);
-        for (id, chain) in open {
-            self.finish_chain(id, chain);
+        for (request, chain) in open {
+            self.finish_chain(request, chain);
         }
         ChainsResult {
             completed: self.completed,

@@ -1,12 +1,12 @@
 //! The agent flow of a session: one hop per agent run (which agent ran, and which agent it
 //! handed the work to), the requests those hops belong to, and the condensed route.
 //!
-//! A [`FlowBuilder`] is fed the session's entries in file order and keeps no entries: only the
-//! hops, and a small record per event being handled (which agents run it, the request it
-//! belongs to), dropped when the event is handled. Memory is therefore proportional to the
-//! number of agent runs, not to the size of the file: a hop holds its time, agents, hook,
-//! event id and error. The sequence diagram and the pictures need every hop of the session,
-//! so nothing less can be kept.
+//! A [`FlowBuilder`] is fed the session's entries in file order and keeps no entries. Runs are
+//! paired by [`super::runs`] and linked to their requests by [`super::links`], as for the
+//! analysis; this keeps what the views show of every hop, because the sequence diagram and the
+//! pictures need them all. A hop is 32 bytes: its time, agents and what followed, an event
+//! number (each event's id is stored once, a UUID in 16 bytes) and a message number (each
+//! error message once). Memory is proportional to the number of runs, not to the file's size.
 //!
 //! Where a hop leads: the `route` in the run's merged state meta ([`TraceEntry::route`]), else
 //! the end. A failed run routes nowhere itself; the runner sends the failure on to the error
@@ -15,28 +15,18 @@
 //! the agent itself, which would make every event look like a requeue), and the writer's
 //! duplicate `BeforeAgentRun` and `AgentError` entries never make a second hop.
 
+use super::compact::{EventIds, Messages};
+use super::links::{Next, RequestId, RunId};
+use super::runs::{Ended, Mark, Opened, Runs, Sink, Unfinished};
+use super::{AgentIx, Agents};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
 
-/// The agent the runner sends failures to.
-pub const ERROR_HANDLER: &str = "error-handler";
-
-/// An agent of a flow: an index into the flow's agent names ([`Flow::agent`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AgentIndex(u32);
-
-/// Where a hop led.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Next {
-    /// The work was handed to this agent.
-    Agent(AgentIndex),
-    /// Nothing was routed on: the request ends here.
-    End,
-    /// The run had not finished when the trace ended (still running, or the writer crashed).
-    Unfinished,
-}
+/// No message, no event: the `u32` of a number that is absent.
+const NONE: u32 = u32::MAX;
 
 /// What kind of hand-over a hop is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,115 +39,273 @@ pub enum HopKind {
     Retry,
 }
 
+/// The entry a hop was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HopHook {
+    AfterAgentRun,
+    AgentError,
+    /// An unfinished run: its last start.
+    BeforeAgentRun,
+    /// An unfinished event whose run had not begun.
+    BeforeEventHandling,
+}
+
+/// What the numbers in hops stand for: agent names, event ids and messages, as written in the
+/// trace (untrusted: escape before printing).
+#[derive(Debug, Clone, Copy)]
+pub struct HopText<'f> {
+    agents: &'f Agents,
+    event_ids: &'f EventIds,
+    messages: &'f Messages,
+}
+
+impl<'f> HopText<'f> {
+    /// An agent's name.
+    pub fn agent(&self, agent: AgentIx) -> &'f str {
+        self.agents.name(agent)
+    }
+
+    /// The id of the hop's event.
+    pub fn event_id(&self, hop: &FlowHop) -> Cow<'f, str> {
+        self.event_ids.get(hop.event)
+    }
+
+    /// The hop's error, or its result's.
+    pub fn error(&self, hop: &FlowHop) -> Option<&'f str> {
+        self.messages.get(hop.error)
+    }
+}
+
 /// One agent run and where it led.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct FlowHop {
-    /// When the run ended (when it was last seen, for an unfinished run).
-    pub time: Timestamp,
-    pub agent: AgentIndex,
-    pub next: Next,
-    /// The hook the hop was read from: `AfterAgentRun` or `AgentError`; for an unfinished run,
-    /// the last hook seen (`BeforeAgentRun`, or `BeforeEventHandling` before the run began).
-    pub hook: Hook<'static>,
-    pub event_id: Arc<str>,
-    /// The run's error, or its result's.
-    pub error: Option<Box<str>>,
+    unix_nanos: i64,
+    offset_secs: i32,
+    /// The event's number in [`Flow`]'s event ids.
+    event: u32,
+    agent: AgentIx,
+    /// The agent `next` names, when it names one.
+    next_agent: AgentIx,
+    /// The run's error (or its result's) in [`Flow`]'s messages, or [`NONE`].
+    error: u32,
+    next: Next,
+    hook: HopHook,
     /// `next` is where the runner sent the agent's failure, not a route in its output.
-    pub failure_routed: bool,
-    /// The request the hop belongs to: an index into [`Flow::groups`].
-    pub group: usize,
-    /// Place in the file, to keep hops with equal times in file order.
-    seq: u64,
+    failure_routed: bool,
     /// Whether the hop passed the caller's filter.
     shown: bool,
 }
 
 impl FlowHop {
+    /// A hop read from the entry at `at`, unfinished until told otherwise.
+    fn new(at: Mark, agent: AgentIx, event: u64, hook: HopHook) -> FlowHop {
+        FlowHop {
+            unix_nanos: at.at.unix_nanos,
+            offset_secs: at.at.offset_secs,
+            event: small(event),
+            agent,
+            next_agent: NONE,
+            error: NONE,
+            next: Next::Unfinished,
+            hook,
+            failure_routed: false,
+            shown: at.selected,
+        }
+    }
+
+    /// When the run ended (when it was last seen, for an unfinished run).
+    pub fn time(&self) -> Timestamp {
+        Timestamp {
+            unix_nanos: self.unix_nanos,
+            offset_secs: self.offset_secs,
+        }
+    }
+
+    pub fn agent(&self) -> AgentIx {
+        self.agent
+    }
+
+    /// What followed the run. A route whose event the trace does not show is `NotSeen`, a
+    /// failure nobody took is `Failed`: the views show both as the agent, and the end.
+    pub fn next(&self) -> Next {
+        self.next
+    }
+
+    /// The agent the work was handed to, if it was handed to one.
+    pub fn hands_to(&self) -> Option<AgentIx> {
+        matches!(self.next, Next::Ran | Next::NotSeen).then_some(self.next_agent)
+    }
+
+    /// The hook the hop was read from: `AfterAgentRun` or `AgentError`; for an unfinished run,
+    /// the last hook seen (`BeforeAgentRun`, or `BeforeEventHandling` before the run began).
+    pub fn hook(&self) -> Hook<'static> {
+        match self.hook {
+            HopHook::AfterAgentRun => Hook::AfterAgentRun,
+            HopHook::AgentError => Hook::AgentError,
+            HopHook::BeforeAgentRun => Hook::BeforeAgentRun,
+            HopHook::BeforeEventHandling => Hook::BeforeEventHandling,
+        }
+    }
+
     /// Whether the hop passed the caller's filter.
     pub fn is_shown(&self) -> bool {
         self.shown
     }
 
+    /// Whether the run (or its result) had an error.
+    pub fn has_error(&self) -> bool {
+        self.error != NONE
+    }
+
+    /// The next agent is where the runner sent the agent's failure, not a route in its output.
+    pub fn failure_routed(&self) -> bool {
+        self.failure_routed
+    }
+
     /// Requeue or retry when the agent routed to itself.
     pub fn kind(&self) -> HopKind {
-        match self.next {
-            Next::Agent(next) if next == self.agent && self.error.is_some() => HopKind::Retry,
-            Next::Agent(next) if next == self.agent => HopKind::Requeue,
+        match self.hands_to() {
+            Some(next) if next == self.agent && self.has_error() => HopKind::Retry,
+            Some(next) if next == self.agent => HopKind::Requeue,
             _ => HopKind::Route,
         }
     }
 }
 
-/// The hops of one request, in time order.
-///
-/// A request is the event a user (or the application) sent, and every event that routing
-/// created from it: the runner gives those new ids (UUIDs), so they are tied to their request
-/// through `source_agent_id`. Requests are labelled with their first event's id normalised
-/// ([`normalise_event_id`]); events with the same normalised id share a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventGroup {
-    pub label: Arc<str>,
-    /// Indices into [`Flow::hops`], in time order.
-    pub hops: Vec<usize>,
-}
-
 /// A hand-over between two agents (or to the end), counted over the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowEdge {
-    pub from: AgentIndex,
-    pub to: Next,
+    pub from: AgentIx,
+    /// The agent handed to; none for the end, or an unfinished run.
+    pub to: Option<AgentIx>,
+    /// The runs had not finished when the trace ended.
+    pub unfinished: bool,
     pub hops: usize,
     /// How many of those runs failed.
     pub errors: usize,
 }
 
-/// The flow of one session: its hops in time order and its requests in order of their first
+/// The flow of one session: its hops in time order, and its requests in order of their first
 /// hop. Only hops that passed the filter given to [`FlowBuilder::push`] are here.
-#[derive(Debug, Clone, Default)]
+///
+/// A request is the event a user (or the application) sent, and every event that routing
+/// created from it: the runner gives those new ids (UUIDs), so they are tied to their request
+/// through linking. Requests are labelled with their first event's id normalised
+/// ([`normalise_event_id`]); events with the same normalised id share a request.
+#[derive(Debug)]
 pub struct Flow {
-    agents: Vec<Box<str>>,
-    pub hops: Vec<FlowHop>,
-    pub groups: Vec<EventGroup>,
+    agents: Agents,
+    /// Every hop, in the order the runs ended (unfinished ones last).
+    hops: Vec<FlowHop>,
+    /// The hops shown, in time order.
+    order: Vec<u32>,
+    event_ids: EventIds,
+    /// Each event's request (among those shown), or [`NONE`].
+    event_requests: Vec<u32>,
+    messages: Messages,
+    /// Each request's labelling event.
+    request_labels: Vec<u32>,
+    /// Each request's hops in time order: `request_hops[request_ends[r - 1]..request_ends[r]]`.
+    request_hops: Vec<u32>,
+    request_ends: Vec<u32>,
 }
 
 impl Flow {
+    /// What the numbers in the hops stand for.
+    pub fn text(&self) -> HopText<'_> {
+        HopText {
+            agents: &self.agents,
+            event_ids: &self.event_ids,
+            messages: &self.messages,
+        }
+    }
+
     /// An agent's name, as written in the trace (untrusted: escape before printing).
-    pub fn agent(&self, agent: AgentIndex) -> &str {
-        &self.agents[agent.0 as usize]
+    pub fn agent(&self, agent: AgentIx) -> &str {
+        self.agents.name(agent)
+    }
+
+    /// The hops shown, in time order.
+    pub fn hops(&self) -> impl ExactSizeIterator<Item = &FlowHop> + Clone + '_ {
+        self.order.iter().map(|&i| &self.hops[i as usize])
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.hops.is_empty()
+        self.order.is_empty()
+    }
+
+    /// The id of the hop's event (untrusted).
+    pub fn event_id(&self, hop: &FlowHop) -> Cow<'_, str> {
+        self.event_ids.get(hop.event)
+    }
+
+    /// The hop's error, or its result's (untrusted).
+    pub fn error(&self, hop: &FlowHop) -> Option<&str> {
+        self.messages.get(hop.error)
+    }
+
+    /// How many requests have hops shown.
+    pub fn requests(&self) -> usize {
+        self.request_labels.len()
+    }
+
+    /// The request a hop belongs to: a number below [`Flow::requests`].
+    pub fn request_of(&self, hop: &FlowHop) -> usize {
+        self.event_requests
+            .get(hop.event as usize)
+            .map_or(0, |&r| r as usize)
+    }
+
+    /// A request's label: its first event's id, normalised (untrusted).
+    pub fn request_label(&self, request: usize) -> String {
+        let first = self.request_labels.get(request).copied().unwrap_or(NONE);
+        normalise_event_id(&self.event_ids.get(first)).to_owned()
+    }
+
+    /// A request's hops, in time order.
+    pub fn request_hops(&self, request: usize) -> impl Iterator<Item = &FlowHop> + '_ {
+        let start = match request {
+            0 => 0,
+            r => self.request_ends.get(r - 1).map_or(0, |&e| e as usize),
+        };
+        let end = self
+            .request_ends
+            .get(request)
+            .map_or(start, |&e| e as usize);
+        self.request_hops
+            .get(start..end)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&i| self.hops.get(i as usize))
     }
 
     /// The route without repeats: every agent the requests reached, in the order they reached
     /// it, each once. Each request's hops are a chain (an agent, the agent it handed to, ...);
     /// the chains are taken request after request, and an agent already on the route is not
     /// added again.
-    pub fn condensed_route(&self) -> Vec<AgentIndex> {
-        let by_request = self
-            .groups
-            .iter()
-            .flat_map(|group| group.hops.iter().map(|&i| &self.hops[i]));
+    pub fn condensed_route(&self) -> Vec<AgentIx> {
+        let by_request = (0..self.requests()).flat_map(|r| self.request_hops(r));
         self.first_appearances(by_request)
     }
 
     /// The agents of the hops, in order of first appearance (an agent, then where it led).
-    pub fn participants(&self) -> Vec<AgentIndex> {
-        self.first_appearances(self.hops.iter())
+    pub fn participants(&self) -> Vec<AgentIx> {
+        self.first_appearances(self.hops())
     }
 
     /// Each agent of `hops` once: a hop's agent, then the agent it handed to.
-    fn first_appearances<'h>(&self, hops: impl Iterator<Item = &'h FlowHop>) -> Vec<AgentIndex> {
-        let mut seen = vec![false; self.agents.len()];
+    fn first_appearances<'h>(&self, hops: impl Iterator<Item = &'h FlowHop>) -> Vec<AgentIx> {
+        let mut seen = vec![false; self.agents.count()];
         let mut out = Vec::new();
         for hop in hops {
-            let next = match hop.next {
-                Next::Agent(next) => Some(next),
-                _ => None,
-            };
-            for agent in std::iter::once(hop.agent).chain(next) {
-                if !std::mem::replace(&mut seen[agent.0 as usize], true) {
+            for agent in std::iter::once(hop.agent).chain(hop.hands_to()) {
+                if let Some(seen) = seen.get_mut(agent as usize)
+                    && !std::mem::replace(seen, true)
+                {
                     out.push(agent);
                 }
             }
@@ -167,20 +315,22 @@ impl Flow {
 
     /// Every distinct hand-over with its counts, in order of first appearance.
     pub fn edges(&self) -> Vec<FlowEdge> {
-        let mut index: HashMap<(AgentIndex, Next), usize> = HashMap::new();
+        let mut index: HashMap<(AgentIx, Option<AgentIx>, bool), usize> = HashMap::new();
         let mut edges: Vec<FlowEdge> = Vec::new();
-        for hop in &self.hops {
-            let i = *index.entry((hop.agent, hop.next)).or_insert_with(|| {
+        for hop in self.hops() {
+            let (to, unfinished) = (hop.hands_to(), hop.next == Next::Unfinished);
+            let i = *index.entry((hop.agent, to, unfinished)).or_insert_with(|| {
                 edges.push(FlowEdge {
                     from: hop.agent,
-                    to: hop.next,
+                    to,
+                    unfinished,
                     hops: 0,
                     errors: 0,
                 });
                 edges.len() - 1
             });
             edges[i].hops += 1;
-            edges[i].errors += usize::from(hop.error.is_some());
+            edges[i].errors += usize::from(hop.has_error());
         }
         edges
     }
@@ -200,144 +350,65 @@ pub fn normalise_event_id(id: &str) -> &str {
     id
 }
 
-/// An agent run that has begun (or been queued) and has no result yet.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    time: Timestamp,
-    seq: u64,
-    shown: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum RunState {
-    Running(Pending),
-    /// Finished: the index of its hop.
-    Done(usize),
-}
-
-#[derive(Debug)]
-struct EventState {
-    group: usize,
-    /// The target of `BeforeEventHandling`, until a run of the event begins.
-    queued: Option<(AgentIndex, Pending)>,
-    /// Usually one; several when an orchestrator runs agents side by side for one event.
-    runs: Vec<(AgentIndex, RunState)>,
-}
-
 /// Builds a [`Flow`] from a session's entries, fed in file order. See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FlowBuilder {
-    agents: Vec<Box<str>>,
-    agent_index: HashMap<Box<str>, AgentIndex>,
-    hops: Vec<FlowHop>,
-    events: HashMap<Arc<str>, EventState>,
-    group_labels: Vec<Arc<str>>,
-    group_index: HashMap<Arc<str>, usize>,
-    /// Hops routed to an agent whose event has not been seen yet, oldest first.
-    routed: HashMap<(AgentIndex, AgentIndex), VecDeque<usize>>,
-    /// Failed hops whose failure event has not been seen yet, oldest first, by agent.
-    failed: HashMap<AgentIndex, VecDeque<usize>>,
-    /// Hops before this one wait in vain. The runner handles a session's events in the order
-    /// they were queued, so once the event of a hop has come, the events of every earlier hop
-    /// have come too: a hop still waiting then (its event lost, or never sent, like a failure
-    /// with no error handler) must not take a later request's event.
-    stale_before: usize,
-    seq: u64,
+    runs: Runs,
+    hops: HopRecorder,
     /// Hops before this one were handed out as settled ([`FlowBuilder::settled`]).
     handed_out: usize,
 }
 
+/// What the flow keeps as pairing reports runs and events.
+#[derive(Debug, Default)]
+struct HopRecorder {
+    /// Hop `i` is run `i`; unfinished runs come after the last run that ended.
+    hops: Vec<FlowHop>,
+    /// For each unfinished hop: its place in the file, as (runs ended before it, entry).
+    unfinished: Vec<(RunId, u64)>,
+    event_ids: EventIds,
+    /// Each event's request label (a number in `labels`).
+    event_labels: Vec<u32>,
+    /// Each request's label.
+    request_labels: Vec<u32>,
+    /// Labels by text, and the event whose id gave each.
+    labels: HashMap<Box<str>, u32>,
+    label_events: Vec<u32>,
+    messages: Messages,
+}
+
+impl Default for FlowBuilder {
+    fn default() -> Self {
+        FlowBuilder::new()
+    }
+}
+
 impl FlowBuilder {
     pub fn new() -> FlowBuilder {
-        FlowBuilder::default()
+        FlowBuilder {
+            runs: Runs::new(Agents::all()),
+            hops: HopRecorder::default(),
+            handed_out: 0,
+        }
     }
 
     /// Takes the next entry. `shown` says whether the entry passed the user's filter: a hop
     /// is shown when the entry it is read from was; every entry is still used to follow
     /// the routing.
     pub fn push(&mut self, entry: &TraceEntry<'_>, shown: bool) {
-        self.seq += 1;
-        let hook = match entry.hook {
-            Hook::BeforeEventHandling => Hook::BeforeEventHandling,
-            Hook::BeforeAgentRun => Hook::BeforeAgentRun,
-            Hook::AfterAgentRun => Hook::AfterAgentRun,
-            Hook::AgentError => Hook::AgentError,
-            Hook::AfterEventHandling => Hook::AfterEventHandling,
-            _ => return,
-        };
-        let pending = Pending {
-            time: entry.timestamp,
-            seq: self.seq,
-            shown,
-        };
-        let key = self.open_event(entry);
-        match hook {
-            Hook::BeforeEventHandling => {
-                let target = self.agent_of(entry, true);
-                if let (Some(agent), Some(state)) = (target, self.events.get_mut(&key)) {
-                    state.queued = Some((agent, pending));
-                }
-            }
-            Hook::BeforeAgentRun => {
-                let Some(agent) = self.agent_of(entry, false) else {
-                    return;
-                };
-                let Some(state) = self.events.get_mut(&key) else {
-                    return;
-                };
-                state.queued = None;
-                match state.runs.iter_mut().find(|(a, _)| *a == agent) {
-                    // The runner's and the orchestrator's entries for one run, or a new run
-                    // of an agent that finished: either way the latest start counts.
-                    Some((_, run)) => *run = RunState::Running(pending),
-                    None => state.runs.push((agent, RunState::Running(pending))),
-                }
-            }
-            Hook::AfterAgentRun | Hook::AgentError => {
-                let Some(agent) = self.agent_of(entry, false) else {
-                    return;
-                };
-                let Some(state) = self.events.get_mut(&key) else {
-                    return;
-                };
-                state.queued = None;
-                let group = state.group;
-                let run = state.runs.iter().position(|(a, _)| *a == agent);
-                if let Some(i) = run
-                    && let RunState::Done(hop) = state.runs[i].1
-                {
-                    // A second report of a finished run (the writer's duplicate AgentError).
-                    let hop = &mut self.hops[hop];
-                    if hop.error.is_none() {
-                        hop.error = entry.error_message().map(Box::from);
-                    }
-                    hop.shown |= shown;
-                    return;
-                }
-                let hop = self.add_hop(entry, &key, agent, hook, group, pending);
-                if let Some(state) = self.events.get_mut(&key) {
-                    match run {
-                        Some(i) => state.runs[i].1 = RunState::Done(hop),
-                        None => state.runs.push((agent, RunState::Done(hop))),
-                    }
-                }
-            }
-            // The event is handled: its runs are over, with a result or without one.
-            _ => {
-                self.events.remove(&key);
-            }
-        }
+        self.runs.add(entry, shown, &mut self.hops);
     }
 
-    /// The hops whose NEXT is final and that were not handed out before, in file order, as
-    /// indices for [`FlowBuilder::hop`]: a live view shows each hop once, as soon as it is
-    /// settled. A failed run's hop waits for the failure event that says where the runner sent
-    /// it, or until a later hop's event shows that none will come (and holds back the hops
-    /// after it, to keep their order). With `all` (the input has ended), every hop is settled.
-    pub fn settled(&mut self, all: bool) -> std::ops::Range<usize> {
+    /// The hops whose NEXT is final and that were not handed out before, in the order their
+    /// runs ended, as indices for [`FlowBuilder::hop`]: a live view shows each hop once, as
+    /// soon as it is settled. A failed run's hop waits for the failure event that says where
+    /// the runner sent it, or until a later run's event shows that none will come (and holds
+    /// back the hops after it, to keep their order). With `all` (the input has ended), every
+    /// hop is settled.
+    pub fn settled(&mut self, all: bool) -> Range<usize> {
         let start = self.handed_out;
         let mut end = start;
-        while end < self.hops.len() && (all || !self.awaits_failure_event(end)) {
+        while end < self.hops.hops.len() && (all || !self.runs.awaits_failure_event(end as RunId)) {
             end += 1;
         }
         self.handed_out = end;
@@ -346,213 +417,208 @@ impl FlowBuilder {
 
     /// A hop by its index (see [`FlowBuilder::settled`]).
     pub fn hop(&self, index: usize) -> &FlowHop {
-        &self.hops[index]
+        &self.hops.hops[index]
     }
 
-    /// An agent's name, as written in the trace (untrusted: escape before printing).
-    pub fn agent(&self, agent: AgentIndex) -> &str {
-        &self.agents[agent.0 as usize]
-    }
-
-    fn awaits_failure_event(&self, hop: usize) -> bool {
-        hop >= self.stale_before && self.failed.values().any(|waiting| waiting.contains(&hop))
+    /// What the numbers in the hops stand for, so far.
+    pub fn text(&self) -> HopText<'_> {
+        HopText {
+            agents: self.runs.agents_seen(),
+            event_ids: &self.hops.event_ids,
+            messages: &self.hops.messages,
+        }
     }
 
     /// The flow so far; runs without a result become unfinished hops.
-    pub fn finish(mut self) -> Flow {
-        let mut unfinished = Vec::new();
-        for (key, state) in &self.events {
-            if let Some((agent, pending)) = state.queued {
-                unfinished.push((pending, agent, Hook::BeforeEventHandling, key, state.group));
-            }
-            for (agent, run) in &state.runs {
-                if let RunState::Running(pending) = *run {
-                    unfinished.push((pending, *agent, Hook::BeforeAgentRun, key, state.group));
-                }
-            }
-        }
-        unfinished.sort_by_key(|(pending, ..)| pending.seq);
-        for (pending, agent, hook, key, group) in unfinished {
-            self.hops.push(FlowHop {
-                time: pending.time,
-                agent,
-                next: Next::Unfinished,
-                hook,
-                event_id: key.clone(),
-                error: None,
-                failure_routed: false,
-                group,
-                seq: pending.seq,
-                shown: pending.shown,
-            });
-        }
+    pub fn finish(self) -> Flow {
+        let FlowBuilder { runs, mut hops, .. } = self;
+        let agents = runs.finish(&mut hops);
+        hops.into_flow(agents)
+    }
+}
 
-        // In place: a second list of hops would double the peak memory.
-        let mut hops = self.hops;
-        hops.retain(|h| h.shown);
-        hops.shrink_to_fit();
-        // `seq` is unique, so an unstable sort keeps file order among equal times.
-        hops.sort_unstable_by_key(|h| (h.time, h.seq));
-        let mut renumbered: Vec<Option<usize>> = vec![None; self.group_labels.len()];
-        let mut groups: Vec<EventGroup> = Vec::new();
-        for (i, hop) in hops.iter_mut().enumerate() {
-            let group = *renumbered[hop.group].get_or_insert_with(|| {
-                groups.push(EventGroup {
-                    label: self.group_labels[hop.group].clone(),
-                    hops: Vec::new(),
-                });
-                groups.len() - 1
-            });
-            hop.group = group;
-            groups[group].hops.push(i);
+/// A count as the flow stores it.
+fn small(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(NONE)
+}
+
+impl Sink for HopRecorder {
+    fn event_opened(&mut self, event: &Opened<'_>) {
+        let label = match event.link {
+            Some(link) => {
+                if let Some(hop) = self.hops.get_mut(link.run as usize) {
+                    hop.next = Next::Ran;
+                    if link.failure {
+                        hop.next_agent = link.to;
+                        hop.failure_routed = true;
+                    }
+                }
+                self.label_of(link.request)
+            }
+            None => {
+                let label = self.label(event.id, event.no);
+                self.request_labels.push(label);
+                label
+            }
+        };
+        self.event_ids.push(event.id);
+        self.event_labels.push(label);
+    }
+
+    fn run_ended(&mut self, run: &Ended<'_>) {
+        let hook = if run.entry.hook == Hook::AgentError {
+            HopHook::AgentError
+        } else {
+            HopHook::AfterAgentRun
+        };
+        let mut hop = FlowHop::new(run.at, run.agent, run.event, hook);
+        (hop.next, hop.next_agent) = match run.route {
+            Some(route) => (Next::NotSeen, route),
+            None if run.failed => (Next::Failed, NONE),
+            None => (Next::End, NONE),
+        };
+        if let Some(error) = run.error {
+            hop.error = self.messages.intern(error);
+        }
+        self.hops.push(hop);
+    }
+
+    fn run_ended_again(&mut self, run: RunId, entry: &TraceEntry<'_>, at: Mark) {
+        // A second report of a finished run (the writer's duplicate AgentError).
+        let error = entry.error_message();
+        let Some(hop) = self.hops.get_mut(run as usize) else {
+            return;
+        };
+        if hop.error == NONE
+            && let Some(error) = error
+        {
+            hop.error = self.messages.intern(error);
+        }
+        hop.shown |= at.selected;
+    }
+
+    fn unfinished(&mut self, u: &Unfinished<'_>) {
+        let hook = if u.began {
+            HopHook::BeforeAgentRun
+        } else {
+            HopHook::BeforeEventHandling
+        };
+        self.hops
+            .push(FlowHop::new(u.since, u.agent, u.event, hook));
+        self.unfinished.push((u.since.runs_before, u.since.seq));
+    }
+}
+
+impl HopRecorder {
+    /// The label of a request.
+    fn label_of(&self, request: RequestId) -> u32 {
+        self.request_labels
+            .get(request as usize)
+            .copied()
+            .unwrap_or(NONE)
+    }
+
+    /// The label of a new request whose first event is `id` (number `event`): the request id
+    /// in it, shared by every request whose first event has the same one.
+    fn label(&mut self, id: &str, event: u64) -> u32 {
+        let text = normalise_event_id(id);
+        if let Some(&label) = self.labels.get(text) {
+            return label;
+        }
+        let label = small(self.label_events.len() as u64);
+        self.labels.insert(text.into(), label);
+        self.label_events.push(small(event));
+        label
+    }
+
+    fn into_flow(self, agents: Agents) -> Flow {
+        let HopRecorder {
+            hops,
+            unfinished,
+            mut event_ids,
+            event_labels,
+            labels,
+            label_events,
+            messages,
+            ..
+        } = self;
+        drop(labels);
+        event_ids.shrink_to_fit();
+        // Time order, and file order among equal times: a hop's place in the file is its end
+        // entry's, and runs are numbered in that order; an unfinished hop's is its last start,
+        // which came after `runs_before` runs had ended.
+        let ended = hops.len() - unfinished.len();
+        let place = |i: usize| match i.checked_sub(ended) {
+            None => (2 * i as u64 + 1, 0),
+            Some(u) => unfinished
+                .get(u)
+                .map_or((u64::MAX, 0), |&(runs_before, seq)| (2 * runs_before, seq)),
+        };
+        let mut order: Vec<u32> = (0..hops.len())
+            .filter(|&i| hops[i].shown)
+            .map(|i| small(i as u64))
+            .collect();
+        order.sort_unstable_by_key(|&i| (hops[i as usize].unix_nanos, place(i as usize)));
+
+        // Requests are numbered in order of their first hop shown.
+        let mut renumbered = vec![NONE; label_events.len()];
+        let mut request_labels = Vec::new();
+        let mut counts: Vec<u32> = Vec::new();
+        for &i in &order {
+            let hop = &hops[i as usize];
+            let label = event_labels
+                .get(hop.event as usize)
+                .copied()
+                .unwrap_or(NONE);
+            let Some(slot) = renumbered.get_mut(label as usize) else {
+                continue;
+            };
+            if *slot == NONE {
+                *slot = small(request_labels.len() as u64);
+                request_labels.push(label_events[label as usize]);
+                counts.push(0);
+            }
+            counts[*slot as usize] += 1;
+        }
+        let event_requests: Vec<u32> = event_labels
+            .iter()
+            .map(|&l| renumbered.get(l as usize).copied().unwrap_or(NONE))
+            .collect();
+        drop(event_labels);
+        let mut request_ends = counts;
+        let mut total = 0;
+        for end in &mut request_ends {
+            total += *end;
+            *end = total;
+        }
+        let mut next_slot: Vec<u32> = std::iter::once(0)
+            .chain(request_ends.iter().copied())
+            .take(request_ends.len())
+            .collect();
+        let mut request_hops = vec![0u32; order.len()];
+        for &i in &order {
+            let hop = &hops[i as usize];
+            let request = event_requests
+                .get(hop.event as usize)
+                .copied()
+                .unwrap_or(NONE);
+            if let Some(slot) = next_slot.get_mut(request as usize) {
+                request_hops[*slot as usize] = i;
+                *slot += 1;
+            }
         }
         Flow {
-            agents: self.agents,
+            agents,
             hops,
-            groups,
+            order,
+            event_ids,
+            event_requests,
+            messages,
+            request_labels,
+            request_hops,
+            request_ends,
         }
     }
-
-    fn intern(&mut self, name: &str) -> AgentIndex {
-        if let Some(&agent) = self.agent_index.get(name) {
-            return agent;
-        }
-        let agent = AgentIndex(self.agents.len() as u32);
-        self.agents.push(name.into());
-        self.agent_index.insert(name.into(), agent);
-        agent
-    }
-
-    /// The agent an entry is about: the one that ran, else the event's target (or, with
-    /// `target_first`, the other way round: `BeforeEventHandling` names no agent that ran).
-    fn agent_of(&mut self, entry: &TraceEntry<'_>, target_first: bool) -> Option<AgentIndex> {
-        let (first, second) = if target_first {
-            (&entry.target_agent_id, &entry.agent_id)
-        } else {
-            (&entry.agent_id, &entry.target_agent_id)
-        };
-        let name = [first, second].into_iter().find(|n| !n.is_empty())?;
-        Some(self.intern(name))
-    }
-
-    /// The key of the entry's event, creating its record (and finding its request) when the
-    /// event is new. An event's record is dropped when it is handled, so an application that
-    /// gives one id to several events gets several events.
-    fn open_event(&mut self, entry: &TraceEntry<'_>) -> Arc<str> {
-        if let Some((key, _)) = self.events.get_key_value(&*entry.event_id) {
-            return key.clone();
-        }
-        let group = self.request_of(entry);
-        let key: Arc<str> = Arc::from(&*entry.event_id);
-        self.events.insert(
-            key.clone(),
-            EventState {
-                group,
-                queued: None,
-                runs: Vec::new(),
-            },
-        );
-        key
-    }
-
-    /// The request a new event belongs to: that of the hop that created it (found through
-    /// `source_agent_id`), else the one labelled with its normalised id.
-    fn request_of(&mut self, entry: &TraceEntry<'_>) -> usize {
-        let source = &*entry.source_agent_id;
-        let target = [&entry.target_agent_id, &entry.agent_id]
-            .into_iter()
-            .find(|n| !n.is_empty());
-        if let (Some(&from), Some(target)) = (self.agent_index.get(source), target) {
-            let routed = match self.agent_index.get(&**target) {
-                Some(&to) => self.routed.get_mut(&(from, to)),
-                None => None,
-            };
-            if let Some(hop) = routed.and_then(|waiting| take_oldest(waiting, self.stale_before)) {
-                self.stale_before = hop;
-                return self.hops[hop].group;
-            }
-            let failed = self.failed.get(&from);
-            if failed.is_some_and(|waiting| waiting.iter().any(|&h| h >= self.stale_before))
-                && is_failure_event(entry, source, target)
-            {
-                let to = self.intern(target);
-                let waiting = self.failed.get_mut(&from);
-                if let Some(hop) = waiting.and_then(|w| take_oldest(w, self.stale_before)) {
-                    self.stale_before = hop;
-                    let hop = &mut self.hops[hop];
-                    hop.next = Next::Agent(to);
-                    hop.failure_routed = true;
-                    return hop.group;
-                }
-            }
-        }
-        let label = normalise_event_id(&entry.event_id);
-        if let Some(&group) = self.group_index.get(label) {
-            return group;
-        }
-        let group = self.group_labels.len();
-        let label: Arc<str> = label.into();
-        self.group_labels.push(label.clone());
-        self.group_index.insert(label, group);
-        group
-    }
-
-    fn add_hop(
-        &mut self,
-        entry: &TraceEntry<'_>,
-        key: &Arc<str>,
-        agent: AgentIndex,
-        hook: Hook<'static>,
-        group: usize,
-        pending: Pending,
-    ) -> usize {
-        let error: Option<Box<str>> = entry.error_message().map(Box::from);
-        let next = match entry.route() {
-            Some(route) => Next::Agent(self.intern(&route)),
-            None => Next::End,
-        };
-        let index = self.hops.len();
-        // A failed run's next agent is where the runner sends the failure; a route in its
-        // state is only kept if no failure event follows.
-        let awaits_failure_event =
-            hook == Hook::AgentError || (error.is_some() && next == Next::End);
-        if awaits_failure_event {
-            self.failed.entry(agent).or_default().push_back(index);
-        } else if let Next::Agent(to) = next {
-            self.routed.entry((agent, to)).or_default().push_back(index);
-        }
-        self.hops.push(FlowHop {
-            time: pending.time,
-            agent,
-            next,
-            hook,
-            event_id: key.clone(),
-            error,
-            failure_routed: false,
-            group,
-            seq: pending.seq,
-            shown: pending.shown,
-        });
-        index
-    }
-}
-
-/// The oldest hop still waiting for its event, dropping those older than `stale_before`.
-fn take_oldest(waiting: &mut VecDeque<usize>, stale_before: usize) -> Option<usize> {
-    while let Some(hop) = waiting.pop_front() {
-        if hop >= stale_before {
-            return Some(hop);
-        }
-    }
-    None
-}
-
-/// Whether a new event is the runner's report of `source`'s failure: sent to the error
-/// handler, or marked as a failure in its state.
-fn is_failure_event(entry: &TraceEntry<'_>, source: &str, target: &str) -> bool {
-    target == ERROR_HANDLER
-        || entry.meta("failed_agent_id").as_deref() == Some(source)
-        || entry.meta("status").as_deref() == Some("failure")
 }
 
 #[cfg(test)]
@@ -657,23 +723,41 @@ mod tests {
 
     /// Each hop as `agent -> next [kind] (group)`.
     fn hops(flow: &Flow) -> Vec<String> {
-        flow.hops
-            .iter()
+        flow.hops()
             .map(|h| {
-                let next = match h.next {
-                    Next::Agent(a) => flow.agent(a).to_owned(),
-                    Next::End => "(end)".into(),
-                    Next::Unfinished => "(unfinished)".into(),
+                let next = match (h.next(), h.hands_to()) {
+                    (_, Some(a)) => flow.agent(a).to_owned(),
+                    (Next::Unfinished, _) => "(unfinished)".into(),
+                    _ => "(end)".into(),
                 };
                 let kind = match h.kind() {
                     HopKind::Route => "",
                     HopKind::Requeue => " [requeue]",
                     HopKind::Retry => " [retry]",
                 };
-                let error = if h.failure_routed { " [failure]" } else { "" };
-                let label = &flow.groups[h.group].label;
-                format!("{} -> {next}{kind}{error} ({label})", flow.agent(h.agent))
+                let error = if h.failure_routed() { " [failure]" } else { "" };
+                let label = flow.request_label(flow.request_of(h));
+                format!("{} -> {next}{kind}{error} ({label})", flow.agent(h.agent()))
             })
+            .collect()
+    }
+
+    /// Hop `i` in time order.
+    fn hop(flow: &Flow, i: usize) -> &FlowHop {
+        flow.hops().nth(i).unwrap()
+    }
+
+    /// The labels of the requests, in order.
+    fn labels(flow: &Flow) -> Vec<String> {
+        (0..flow.requests())
+            .map(|r| flow.request_label(r))
+            .collect()
+    }
+
+    /// A request's hops, by their place in time order.
+    fn places(flow: &Flow, request: usize) -> Vec<usize> {
+        flow.request_hops(request)
+            .map(|h| flow.hops().position(|o| std::ptr::eq(o, h)).unwrap())
             .collect()
     }
 
@@ -706,9 +790,9 @@ mod tests {
             ]
         );
         assert_eq!(route(&flow), ["planner", "summarizer"]);
-        assert_eq!(flow.hops[0].hook, Hook::AfterAgentRun);
+        assert_eq!(hop(&flow, 0).hook(), Hook::AfterAgentRun);
         assert_eq!(
-            &*flow.hops[1].event_id,
+            flow.event_id(hop(&flow, 1)),
             "1f78e6e6-beb2-4c3a-9d1e-000000000001"
         );
     }
@@ -731,10 +815,10 @@ mod tests {
                 "researcher -> (end) (req-1)",
             ]
         );
-        assert_eq!(flow.hops[1].hook, Hook::AgentError);
-        assert_eq!(flow.hops[1].error.as_deref(), Some("boom"));
+        assert_eq!(hop(&flow, 1).hook(), Hook::AgentError);
+        assert_eq!(flow.error(hop(&flow, 1)), Some("boom"));
         assert_eq!(route(&flow), ["planner", "researcher", "error-handler"]);
-        assert_eq!(flow.groups.len(), 1);
+        assert_eq!(flow.requests(), 1);
         let edges = flow.edges();
         assert_eq!(edges.len(), 4);
         assert_eq!((edges[0].hops, edges[0].errors), (2, 0));
@@ -753,8 +837,9 @@ mod tests {
             builder.push(&TraceEntry::parse(json.as_bytes()).unwrap(), true);
             for i in builder.settled(false) {
                 let hop = builder.hop(i);
-                let next = next_of(&builder, hop);
-                handed_out.push(format!("{n}: {} -> {next}", builder.agent(hop.agent)));
+                let text = builder.text();
+                let next = hop.hands_to().map_or("(end)", |a| text.agent(a));
+                handed_out.push(format!("{n}: {} -> {next}", text.agent(hop.agent())));
             }
         }
         // The failed run (its AgentError entries are lines 8 and 9) is handed out when the
@@ -770,21 +855,14 @@ mod tests {
         assert!(builder.settled(true).is_empty());
     }
 
-    fn next_of<'b>(builder: &'b FlowBuilder, hop: &FlowHop) -> &'b str {
-        match hop.next {
-            Next::Agent(agent) => builder.agent(agent),
-            Next::End => "(end)",
-            Next::Unfinished => "(unfinished)",
-        }
-    }
-
     #[test]
     fn a_failure_nobody_handled_ends_the_route() {
         let lines = event("req-1-planner", "planner", "", "researcher")
             + &failed_event("aaaaaaaa-0001", "researcher", "planner", "boom");
         let flow = flow_of(&lines, all);
-        assert_eq!(flow.hops[1].next, Next::End);
-        assert_eq!(flow.hops[1].error.as_deref(), Some("boom"));
+        assert_eq!(hop(&flow, 1).next(), Next::Failed);
+        assert_eq!(hop(&flow, 1).hands_to(), None);
+        assert_eq!(flow.error(hop(&flow, 1)), Some("boom"));
     }
 
     #[test]
@@ -836,9 +914,8 @@ mod tests {
                 "researcher -> (end) (req-1)",
             ]
         );
-        let labels: Vec<&str> = flow.groups.iter().map(|g| &*g.label).collect();
-        assert_eq!(labels, ["req-2", "req-1"]);
-        assert_eq!(flow.groups[0].hops, [0, 2]);
+        assert_eq!(labels(&flow), ["req-2", "req-1"]);
+        assert_eq!(places(&flow, 0), [0, 2]);
         assert_eq!(route(&flow), ["planner", "writer", "researcher"]);
     }
 
@@ -866,8 +943,8 @@ mod tests {
                 "idle -> (unfinished) (bbbbbbbb)",
             ]
         );
-        assert_eq!(flow.hops[1].hook, Hook::BeforeAgentRun);
-        assert_eq!(flow.hops[2].hook, Hook::BeforeEventHandling);
+        assert_eq!(hop(&flow, 1).hook(), Hook::BeforeAgentRun);
+        assert_eq!(hop(&flow, 2).hook(), Hook::BeforeEventHandling);
         // A request that reached an agent, even one still waiting for it, is on the route.
         assert_eq!(route(&flow), ["planner", "researcher", "idle"]);
     }
@@ -910,8 +987,8 @@ mod tests {
         let lines = event("job", "a", "", "") + &event("job", "a", "", "");
         let flow = flow_of(&lines, all);
         assert_eq!(hops(&flow), ["a -> (end) (job)", "a -> (end) (job)"]);
-        assert_eq!(flow.groups.len(), 1);
-        assert_eq!(flow.groups[0].hops, [0, 1]);
+        assert_eq!(flow.requests(), 1);
+        assert_eq!(places(&flow, 0), [0, 1]);
     }
 
     #[test]
@@ -925,12 +1002,12 @@ mod tests {
             ["researcher -> error-handler [failure] (req-1)"]
         );
         assert_eq!(route(&flow), ["researcher", "error-handler"]);
-        assert_eq!(flow.groups.len(), 1);
-        assert_eq!(flow.groups[0].hops, [0]);
+        assert_eq!(flow.requests(), 1);
+        assert_eq!(places(&flow, 0), [0]);
         let flow = flow_of(&lines, |e| e.error_message().is_some());
-        assert_eq!(flow.hops.len(), 1);
+        assert_eq!(flow.len(), 1);
         let flow = flow_of(&lines, |_| false);
-        assert!(flow.is_empty() && flow.groups.is_empty());
+        assert!(flow.is_empty() && flow.requests() == 0);
         assert!(flow.condensed_route().is_empty());
     }
 

@@ -1,25 +1,33 @@
-//! Analyses of traces, with no I/O: entries in, results out. [`flow`] follows who handed each
-//! request to whom (`trace --flow-only`, `--format mermaid|dot`); the rest is performance.
+//! Analyses of traces, with no I/O: entries in, results out.
 //!
-//! [`Analyzer`] takes one session's entries in file order and produces a [`SessionAnalysis`]
-//! (per-agent run statistics, event latency, request chains and the critical path, errors,
-//! idle gaps, a timeline), in memory bounded by what is in flight. [`Aggregate`] merges
-//! analyses across sessions. [`SessionReport`] and [`AggregateReport`] are the serialisable
-//! reports that `trace --analyze`, `analyze` and their JSON output show; [`diff`] compares two
-//! session reports (`agentcli diff`).
+//! Two modules decide what every view is built on: [`runs`] pairs a session's entries into
+//! agent runs and events (the writer's duplicates counted once), and [`links`] links each new
+//! event to the run it continues (a route, or a failure sent to the error handler), so every
+//! run belongs to a request and every hop knows its [`Next`]. On top of them, [`flow`] keeps
+//! every hop for the flow view (`trace --flow-only`, `--format mermaid|dot`), and the rest is
+//! performance: [`Analyzer`] takes one session's entries in file order and produces a
+//! [`SessionAnalysis`] (per-agent run statistics, event latency, request chains and the
+//! critical path, errors, idle gaps, a timeline), in memory bounded by what is in flight.
+//! [`Aggregate`] merges analyses across sessions. [`SessionReport`] and [`AggregateReport`]
+//! are the serialisable reports that `trace --analyze`, `analyze` and their JSON output show;
+//! [`diff`] compares two session reports (`agentcli diff`).
 
 mod across;
 mod chains;
+mod compact;
 pub mod diff;
 pub mod durations;
 pub mod flow;
+pub(crate) mod links;
 pub mod report;
 pub mod routes;
+pub(crate) mod runs;
 mod session;
 pub mod top;
 
 pub use across::{Aggregate, AggregateReport, SessionRow};
 pub use durations::{BUCKET_LABELS, Buckets, DurationSummary, Durations, QUANTILE_ERROR};
+pub use links::{ERROR_HANDLER, Next};
 pub use report::{
     AgentReport, Bottleneck, CriticalPathReport, ErrorGroupReport, ErrorsReport, EventsReport,
     FileInfo, GapReport, GapsReport, HopReport, OpenRunReport, PairingReport, RequestsReport,
@@ -28,35 +36,57 @@ pub use report::{
 };
 pub use session::{
     AgentStats, AnalysisOptions, Analyzer, CriticalPath, DurationSources, ErrorGroup, EventStats,
-    Gap, Next, OpenRun, Pairing, PathHop, SessionAnalysis, SlowEvent, Timeline, TimelineRun,
+    Gap, OpenRun, Pairing, PathHop, SessionAnalysis, SlowEvent, Timeline, TimelineRun,
 };
 
 use std::collections::HashMap;
 
-/// An agent, by its place in the session's [`Agents`].
-pub(crate) type AgentIx = u32;
+/// An agent, by its place in the session's [`Agents`] (the order agents were first met).
+pub type AgentIx = u32;
 
-/// Distinct agents told apart; past this, the rest are counted together (a trace with more
-/// agent ids than this is not a trace of agents).
+/// Distinct agents an analysis tells apart; past this, the rest are counted together (a
+/// trace with more agent ids than this is not a trace of agents).
 const AGENT_LIMIT: usize = 1000;
 
-/// The name under which agents past [`AGENT_LIMIT`] are counted.
+/// The name under which agents past the analysis's limit are counted.
 pub const OTHER_AGENTS: &str = "(other agents)";
 
 /// Agent names, each given a small number once.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Agents {
-    names: Vec<String>,
-    index: HashMap<String, AgentIx>,
+    names: Vec<Box<str>>,
+    index: HashMap<Box<str>, AgentIx>,
+    /// Names are clipped and agents past [`AGENT_LIMIT`] counted as [`OTHER_AGENTS`]: for
+    /// aggregates, whose memory must not follow the input. The flow view keeps every name
+    /// whole, as it shows them.
+    bounded: bool,
 }
 
 impl Agents {
+    /// Every agent told apart, names whole.
+    pub fn all() -> Agents {
+        Agents {
+            names: Vec::new(),
+            index: HashMap::new(),
+            bounded: false,
+        }
+    }
+
+    /// At most [`AGENT_LIMIT`] agents told apart, names clipped: for aggregates.
+    pub fn bounded() -> Agents {
+        Agents {
+            bounded: true,
+            ..Agents::all()
+        }
+    }
+
+    /// The agent's number, given now if the name is new.
     pub fn intern(&mut self, name: &str) -> AgentIx {
-        let name = &*clipped(name);
+        let name = if self.bounded { clip(name) } else { name };
         if let Some(ix) = self.index.get(name) {
             return *ix;
         }
-        let name = if self.names.len() >= AGENT_LIMIT {
+        let name = if self.bounded && self.names.len() >= AGENT_LIMIT {
             OTHER_AGENTS
         } else {
             name
@@ -64,31 +94,48 @@ impl Agents {
         if let Some(ix) = self.index.get(name) {
             return *ix;
         }
-        let ix = self.names.len() as AgentIx;
-        self.names.push(name.to_owned());
-        self.index.insert(name.to_owned(), ix);
+        let ix = AgentIx::try_from(self.names.len()).unwrap_or(AgentIx::MAX);
+        self.names.push(name.into());
+        self.index.insert(name.into(), ix);
         ix
     }
 
+    /// The agent's number, if it has one.
+    pub fn get(&self, name: &str) -> Option<AgentIx> {
+        let name = if self.bounded { clip(name) } else { name };
+        self.index.get(name).copied()
+    }
+
+    /// An agent's name, as written in the trace (untrusted: escape before printing).
     pub fn name(&self, ix: AgentIx) -> &str {
-        self.names.get(ix as usize).map_or("", String::as_str)
+        self.names.get(ix as usize).map_or("", |n| &**n)
+    }
+
+    /// How many agents have a number.
+    pub fn count(&self) -> usize {
+        self.names.len()
     }
 }
 
 /// Longest identifier or message kept, in bytes.
 const TEXT_LIMIT: usize = 512;
 
-/// An identifier or message kept for later, cut to a bounded length on a character boundary
-/// (trace text is untrusted: one id must not hold megabytes).
-pub(crate) fn clipped(s: &str) -> Box<str> {
+/// `s` cut to a bounded length on a character boundary (trace text is untrusted: one id must
+/// not hold megabytes).
+pub(crate) fn clip(s: &str) -> &str {
     if s.len() <= TEXT_LIMIT {
-        return s.into();
+        return s;
     }
     let mut end = TEXT_LIMIT;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].into()
+    &s[..end]
+}
+
+/// An identifier or message kept for later, [`clip`]ped.
+pub(crate) fn clipped(s: &str) -> Box<str> {
+    clip(s).into()
 }
 
 #[cfg(test)]

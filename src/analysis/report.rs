@@ -3,9 +3,10 @@
 //! zone asked for. docs/analysis-json.md documents every field.
 
 use super::durations::{DurationSummary, Durations};
+use super::links::Next;
 use super::routes::RoutesReport;
 use super::session::{
-    AgentStats, CriticalPath, Gap, Next, OpenRun, SessionAnalysis, SlowEvent, TimelineRun,
+    AgentStats, CriticalPath, Gap, OpenRun, SessionAnalysis, SlowEvent, TimelineRun,
 };
 use crate::time::{DisplayZone, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -195,17 +196,8 @@ pub struct HopReport {
     /// What followed: `ran` (`next_agent` ran next), `end` (routed nowhere), `not_seen`
     /// (routed to `next_agent`, whose run the trace does not hold), `failed` (no error
     /// handler followed).
-    pub next: NextKind,
+    pub next: Next,
     pub next_agent: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NextKind {
-    Ran,
-    End,
-    NotSeen,
-    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -500,23 +492,15 @@ fn critical_path(p: &CriticalPath, zone: DisplayZone) -> CriticalPathReport {
         hops: p
             .hops
             .iter()
-            .map(|h| {
-                let (next, next_agent) = match &h.next {
-                    Next::Agent(a) => (NextKind::Ran, Some(a.clone())),
-                    Next::End => (NextKind::End, None),
-                    Next::NotSeen(a) => (NextKind::NotSeen, Some(a.clone())),
-                    Next::Failed => (NextKind::Failed, None),
-                };
-                HopReport {
-                    agent: h.agent.clone(),
-                    event_id: h.event_id.clone(),
-                    started: h.started.map(|t| t.in_zone(zone)),
-                    wait_ms: h.wait_ns.map(ms),
-                    run_ms: h.run_ns.map(ms),
-                    error: h.error,
-                    next,
-                    next_agent,
-                }
+            .map(|h| HopReport {
+                agent: h.agent.clone(),
+                event_id: h.event_id.clone(),
+                started: h.started.map(|t| t.in_zone(zone)),
+                wait_ms: h.wait_ns.map(ms),
+                run_ms: h.run_ns.map(ms),
+                error: h.error,
+                next: h.next,
+                next_agent: h.next_agent.clone(),
             })
             .collect(),
         hops_not_shown: p.hops_not_shown,

@@ -372,12 +372,13 @@ mod tests {
             hops_dropped: 0,
             selected: true,
             complete,
+            waiting_on: None,
         }
     }
 
     #[test]
     fn distinct_routes_hops_and_ids_are_bounded_and_the_rest_counted() {
-        let mut names = Agents::default();
+        let mut names = Agents::bounded();
         let agents: Vec<AgentIx> = (0..3).map(|i| names.intern(&format!("a{i}"))).collect();
         let mut tally = RouteTally::default();
         // Routes a0 a1 a0 a1 ... of every length: each distinct.

@@ -1,27 +1,20 @@
 //! The analysis of one session: entries go in one at a time, in file order; aggregates come
-//! out. Runs are paired, events timed, requests followed, errors grouped and idle gaps found
-//! as the entries pass, so memory follows what is in flight (open runs and events, chains
-//! waiting for their next hop) and the bounded lists a report shows, never the file's size.
-//!
-//! Pairing rules (TRACE_FORMAT.md): a run is its last `BeforeAgentRun` to the first
-//! `AfterAgentRun` or `AgentError` of the same event and agent. The writer's duplicate
-//! `BeforeAgentRun` moves the start; its second `AgentError` is a duplicate end, counted and
-//! ignored. A start never ended is in progress (or abandoned, when its event was handled).
+//! out. Runs are paired ([`super::runs`]: the writer's duplicates counted once), events timed,
+//! requests followed (linked by [`super::links`]), errors grouped and idle gaps found as the
+//! entries pass, so memory follows what is in flight (open events, chains waiting for their
+//! next hop) and the bounded lists a report shows, never the file's size.
 
-use super::chains::{Chain, ChainId, Chains, Hop};
+use super::chains::{Chain, Chains, Hop};
 use super::durations::Durations;
+use super::links::{Next, RequestId, RunId};
 use super::routes::RoutesReport;
+use super::runs::{Ended, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Unfinished};
 use super::top::TopN;
 use super::{AgentIx, Agents, clipped};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::hash::Hash;
+use std::collections::{BTreeMap, HashMap};
 
-/// How many runs, events or chains may be open at once before the oldest are given up on.
-const OPEN_LIMIT: usize = 1 << 16;
-/// How many recently ended runs are remembered to recognise duplicate ends.
-const RECENT_LIMIT: usize = 4096;
 /// Distinct error messages kept; further messages are counted as ungrouped.
 const ERROR_GROUP_LIMIT: usize = 1000;
 /// Runs still in progress listed by name; the rest are counted.
@@ -272,21 +265,11 @@ pub struct PathHop {
     pub wait_ns: Option<u64>,
     pub run_ns: Option<u64>,
     pub error: bool,
-    /// What came next: an agent, `(end)`, or what the trace does not show.
+    /// What came next: the next hop's agent (`Ran`), `End`, a route the trace does not follow
+    /// (`NotSeen`), or a failure no error handler took (`Failed`).
     pub next: Next,
-}
-
-/// What followed a hop.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Next {
-    /// The next hop's agent.
-    Agent(String),
-    /// The run routed nowhere: the request ended.
-    End,
-    /// The run routed to this agent, but the trace ends before its run.
-    NotSeen(String),
-    /// The run failed, and no error handler's run follows in the trace.
-    Failed,
+    /// The agent `next` names (`…` when the hops past those kept are not shown).
+    pub next_agent: Option<String>,
 }
 
 /// Everything the analysis of one session found. Aggregates merge across sessions
@@ -346,11 +329,13 @@ impl SessionAnalysis {
 
 /// Feeds on a session's entries and produces its [`SessionAnalysis`].
 pub struct Analyzer {
-    agents: Agents,
+    runs: Runs,
+    tally: Tally,
+}
+
+/// What the analysis counts as pairing reports runs and events.
+struct Tally {
     stats: Vec<AgentStats>,
-    runs: Open<(Box<str>, AgentIx), OpenRunState>,
-    ended: Recent<(Box<str>, AgentIx)>,
-    events: Open<Box<str>, OpenEvent>,
     event_stats: EventStats,
     slowest_events: TopN<SlowEventState>,
     chains: Chains,
@@ -364,23 +349,7 @@ pub struct Analyzer {
     latest: Option<(Timestamp, bool)>,
     entries: u64,
     pairing: Pairing,
-}
-
-#[derive(Debug, Clone)]
-struct OpenRunState {
-    start: Timestamp,
-    chain: ChainId,
-    selected: bool,
-}
-
-#[derive(Debug, Clone)]
-struct OpenEvent {
-    start: Timestamp,
-    /// Its start entry was selected.
-    selected: bool,
-    agent: Option<AgentIx>,
-    route: Option<AgentIx>,
-    error: bool,
+    in_progress: Vec<OpenRunState>,
 }
 
 #[derive(Debug, Clone)]
@@ -402,6 +371,14 @@ struct ErrorState {
     order: u64,
 }
 
+/// A run in progress when the trace ends.
+#[derive(Debug, Clone)]
+struct OpenRunState {
+    agent: AgentIx,
+    event_id: Box<str>,
+    started: Timestamp,
+}
+
 /// A run as it ends, before it is recorded.
 struct EndedRun {
     agent: AgentIx,
@@ -417,23 +394,23 @@ struct EndedRun {
 impl Analyzer {
     pub fn new(opts: AnalysisOptions) -> Analyzer {
         Analyzer {
-            agents: Agents::default(),
-            stats: Vec::new(),
-            runs: Open::new(OPEN_LIMIT),
-            ended: Recent::new(RECENT_LIMIT),
-            events: Open::new(OPEN_LIMIT),
-            event_stats: EventStats::default(),
-            slowest_events: TopN::new(opts.top),
-            chains: Chains::new(OPEN_LIMIT),
-            errors: HashMap::new(),
-            errors_ungrouped: 0,
-            gaps: GapTracker::new(opts.top),
-            timeline: TimelineKeeper::new(opts.timeline_runs),
-            first: None,
-            last: None,
-            latest: None,
-            entries: 0,
-            pairing: Pairing::default(),
+            runs: Runs::new(Agents::bounded()),
+            tally: Tally {
+                stats: Vec::new(),
+                event_stats: EventStats::default(),
+                slowest_events: TopN::new(opts.top),
+                chains: Chains::new(OPEN_LIMIT),
+                errors: HashMap::new(),
+                errors_ungrouped: 0,
+                gaps: GapTracker::new(opts.top),
+                timeline: TimelineKeeper::new(opts.timeline_runs),
+                first: None,
+                last: None,
+                latest: None,
+                entries: 0,
+                pairing: Pairing::default(),
+                in_progress: Vec::new(),
+            },
         }
     }
 
@@ -441,152 +418,172 @@ impl Analyzer {
     /// filter: a run, event, gap or error is counted when the entry that completes it is
     /// selected, and pairing always sees every entry.
     pub fn add(&mut self, e: &TraceEntry<'_>, selected: bool) {
+        let t = &mut self.tally;
         let at = e.timestamp;
-        if self.latest.is_none() {
-            self.gaps.begin(at);
+        if t.latest.is_none() {
+            t.gaps.begin(at);
         }
-        self.latest = Some((at, selected));
+        t.latest = Some((at, selected));
         if selected {
-            self.entries += 1;
-            self.first = Some(self.first.map_or(at, |f| f.min(at)));
-            self.last = Some(self.last.map_or(at, |l| l.max(at)));
+            t.entries += 1;
+            t.first = Some(t.first.map_or(at, |f| f.min(at)));
+            t.last = Some(t.last.map_or(at, |l| l.max(at)));
         }
         match e.hook {
-            Hook::BeforeEventHandling => self.event_started(e, selected),
-            Hook::BeforeAgentRun => self.run_started(e, selected),
-            Hook::AfterAgentRun | Hook::AgentError => self.run_ended(e, selected),
-            Hook::AfterEventHandling => self.event_handled(e, selected),
+            Hook::BeforeEventHandling
+            | Hook::BeforeAgentRun
+            | Hook::AfterAgentRun
+            | Hook::AgentError
+            | Hook::AfterEventHandling => self.runs.add(e, selected, &mut self.tally),
             // A sampling logger's entry: one whole run, with its duration.
-            _ if e.duration_ns.is_some() && !e.agent_id.is_empty() => self.sampled_run(e, selected),
+            _ if e.duration_ns.is_some() && !e.agent_id.is_empty() && selected => {
+                let agent = self.runs.agents().intern(&e.agent_id);
+                self.tally.sampled_run(agent, e);
+            }
             _ => {}
         }
     }
 
-    fn agent(&mut self, name: &str) -> AgentIx {
-        let ix = self.agents.intern(name);
-        if self.stats.len() <= ix as usize {
-            self.stats.resize_with(ix as usize + 1, AgentStats::default);
-        }
-        ix
+    /// Ends the analysis: what is still open is counted as in progress.
+    pub fn finish(self) -> SessionAnalysis {
+        let Analyzer { runs, mut tally } = self;
+        let agents = runs.finish(&mut tally);
+        tally.into_analysis(&agents)
     }
+}
 
-    fn optional_agent(&mut self, name: &str) -> Option<AgentIx> {
-        (!name.is_empty()).then(|| self.agent(name))
-    }
-
-    fn event_started(&mut self, e: &TraceEntry<'_>, selected: bool) {
-        let event_id = clipped(&e.event_id);
-        let source = self.optional_agent(&e.source_agent_id);
-        let target = self.optional_agent(&e.target_agent_id);
-        self.chains
-            .for_event(&event_id, source, target, e.timestamp);
-        if let Some(open) = self.events.get_mut(&event_id) {
-            self.pairing.duplicate_event_starts += u64::from(selected);
-            open.start = e.timestamp;
-            open.selected = selected;
-            return;
-        }
-        // Events given up on to bound memory are neither handled nor in progress: they are
-        // dropped, which only a trace with tens of thousands of events in flight sees.
-        let _given_up = self.events.insert(
-            event_id,
-            OpenEvent {
-                start: e.timestamp,
-                selected,
-                agent: None,
-                route: None,
-                error: false,
-            },
-        );
-    }
-
-    fn run_started(&mut self, e: &TraceEntry<'_>, selected: bool) {
-        let agent = self.agent(&e.agent_id);
-        let key = (clipped(&e.event_id), agent);
-        if let Some(open) = self.runs.get_mut(&key) {
-            self.pairing.duplicate_starts += u64::from(selected);
-            open.start = e.timestamp;
-            open.selected = selected;
-            return;
-        }
-        let source = self.optional_agent(&e.source_agent_id);
-        let chain = self
-            .chains
-            .for_event(&key.0, source, Some(agent), e.timestamp);
-        self.gaps.run_started(e.timestamp, agent, selected);
-        let evicted = self.runs.insert(
-            key,
-            OpenRunState {
-                start: e.timestamp,
-                chain,
-                selected,
-            },
-        );
-        for ((_, agent), given_up) in evicted {
-            self.abandon(agent, given_up.selected);
+impl Sink for Tally {
+    fn event_opened(&mut self, event: &Opened<'_>) {
+        if event.link.is_none() {
+            self.chains.begin(event.request, event.id, event.at.at);
         }
     }
 
-    /// A run started and will never end (its event was handled, or it was given up on);
-    /// counted when `selected`.
-    fn abandon(&mut self, agent: AgentIx, selected: bool) {
-        self.stats[agent as usize].abandoned += u64::from(selected);
+    fn event_started(&mut self, at: Mark, again: bool) {
+        self.pairing.duplicate_event_starts += u64::from(again && at.selected);
+    }
+
+    fn run_started(&mut self, agent: AgentIx, at: Mark, again: bool) {
+        if again {
+            self.pairing.duplicate_starts += u64::from(at.selected);
+        } else {
+            self.gaps.run_started(at.at, agent, at.selected);
+        }
+    }
+
+    fn run_ended(&mut self, run: &Ended<'_>) {
+        let e = run.entry;
+        let error = run
+            .error
+            .map(clipped)
+            .or_else(|| (e.hook == Hook::AgentError).then(|| "(no message)".into()));
+        let start = run.started.map(|s| s.at);
+        if let Some(start) = start {
+            self.gaps.run_ended(run.at.at, run.agent);
+            let hop = Hop {
+                agent: run.agent,
+                event_id: run.event_id.into(),
+                start: Some(start),
+                end: run.at.at,
+                error: error.is_some(),
+                route: run.route,
+            };
+            self.chains
+                .run_ended(run.request, run.run, hop, run.at.selected);
+        }
+        if run.at.selected {
+            self.record_run(EndedRun {
+                agent: run.agent,
+                event_id: run.event_id.into(),
+                start,
+                end: run.at.at,
+                measured_ns: start.map(|s| run.at.at.unix_nanos.saturating_sub(s.unix_nanos)),
+                reported_ms: e.reported_duration_ms(),
+                error,
+                route: run.route,
+            });
+        }
+    }
+
+    fn run_ended_again(&mut self, _run: RunId, _entry: &TraceEntry<'_>, at: Mark) {
+        self.pairing.duplicate_ends += u64::from(at.selected);
+    }
+
+    fn run_abandoned(&mut self, agent: AgentIx, started: Mark, handled: Option<Mark>) {
+        let selected = handled.map_or(started.selected, |h| h.selected);
+        self.stats(agent).abandoned += u64::from(selected);
         self.gaps.run_gone();
     }
 
-    fn run_ended(&mut self, e: &TraceEntry<'_>, selected: bool) {
-        let agent = self.agent(&e.agent_id);
-        let key = (clipped(&e.event_id), agent);
-        let open = self.runs.remove(&key);
-        if open.is_none() && self.ended.contains(&key) {
-            self.pairing.duplicate_ends += u64::from(selected);
+    fn event_handled(&mut self, event: &Handled<'_>) {
+        if !event.at.selected {
             return;
         }
-        let error = e
-            .error_message()
-            .map(clipped)
-            .or_else(|| (e.hook == Hook::AgentError).then(|| "(no message)".into()));
-        let route = e.route().map(|r| self.agent(&r));
-        let ended = EndedRun {
-            agent,
-            event_id: key.0.clone(),
-            start: open.as_ref().map(|o| o.start),
-            end: e.timestamp,
-            measured_ns: open
-                .as_ref()
-                .map(|o| e.timestamp.unix_nanos.saturating_sub(o.start.unix_nanos)),
-            reported_ms: e.reported_duration_ms(),
-            error,
-            route,
+        let Some(started) = event.started else {
+            self.event_stats.without_start += 1;
+            return;
         };
-        if let Some(open) = &open {
-            self.gaps.run_ended(e.timestamp, agent);
-            let hop = Hop {
-                agent,
-                event_id: key.0.clone(),
-                start: Some(open.start),
-                end: e.timestamp,
-                error: ended.error.is_some(),
-                route,
-            };
-            self.chains.run_ended(open.chain, hop, selected);
+        let Some(latency_ns) = nanos_between(started.at, event.at.at) else {
+            return;
+        };
+        self.event_stats.handled += 1;
+        self.event_stats.latency.record(latency_ns);
+        self.slowest_events.push(
+            latency_ns,
+            SlowEventState {
+                event_id: event.event_id.into(),
+                agent: event.outcome.agent.or(event.handler),
+                route: event.outcome.route,
+                error: event.outcome.failed,
+                started: started.at,
+                latency_ns,
+            },
+        );
+    }
+
+    fn wait_given_up(&mut self, run: RunId, request: RequestId) {
+        self.chains.given_up(request, run);
+    }
+
+    fn unfinished(&mut self, u: &Unfinished<'_>) {
+        if !u.began || !u.since.selected {
+            return;
         }
-        if let Some(event) = self.events.get_mut(&key.0) {
-            event.agent = Some(agent);
-            event.route = route;
-            event.error |= ended.error.is_some();
+        self.stats(u.agent).in_progress += 1;
+        if self.in_progress.len() < IN_PROGRESS_LISTED {
+            self.in_progress.push(OpenRunState {
+                agent: u.agent,
+                event_id: u.event_id.into(),
+                started: u.since.at,
+            });
         }
-        self.ended.insert(key);
-        if selected {
-            self.record_run(ended);
+        if let Some((last, _)) = self.latest {
+            self.timeline.push(TimelineState {
+                agent: u.agent,
+                event_id: u.event_id.into(),
+                start: u.since.at,
+                end: last.max(u.since.at),
+                error: false,
+                in_progress: true,
+            });
         }
     }
 
-    fn sampled_run(&mut self, e: &TraceEntry<'_>, selected: bool) {
-        if !selected {
-            return;
+    fn event_unfinished(&mut self, started: Option<Mark>) {
+        self.event_stats.in_progress += u64::from(started.is_some_and(|s| s.selected));
+    }
+}
+
+impl Tally {
+    fn stats(&mut self, agent: AgentIx) -> &mut AgentStats {
+        let ix = agent as usize;
+        if self.stats.len() <= ix {
+            self.stats.resize_with(ix + 1, AgentStats::default);
         }
-        let agent = self.agent(&e.agent_id);
+        &mut self.stats[ix]
+    }
+
+    fn sampled_run(&mut self, agent: AgentIx, e: &TraceEntry<'_>) {
         let reported_ms = e.reported_duration_ms();
         let error = e.error_message().map(clipped);
         let start = reported_ms
@@ -605,7 +602,7 @@ impl Analyzer {
     }
 
     fn record_run(&mut self, run: EndedRun) {
-        let stats = &mut self.stats[run.agent as usize];
+        let stats = self.stats(run.agent);
         stats.runs += 1;
         let duration_ns = match (run.measured_ns, run.reported_ms) {
             (Some(measured), _) if measured < 0 => {
@@ -689,81 +686,11 @@ impl Analyzer {
         group.last = group.last.max(at);
     }
 
-    fn event_handled(&mut self, e: &TraceEntry<'_>, selected: bool) {
-        let event_id = clipped(&e.event_id);
-        self.chains.event_ended(&event_id);
-        let handler = self.optional_agent(&e.agent_id);
-        // A run of this event that never ended will not end now.
-        if let Some(agent) = handler
-            && self.runs.remove(&(event_id.clone(), agent)).is_some()
-        {
-            self.abandon(agent, selected);
-        }
-        let open = self.events.remove(&event_id);
-        if !selected {
-            return;
-        }
-        let Some(open) = open else {
-            self.event_stats.without_start += 1;
-            return;
-        };
-        let Some(latency_ns) = nanos_between(open.start, e.timestamp) else {
-            return;
-        };
-        self.event_stats.handled += 1;
-        self.event_stats.latency.record(latency_ns);
-        self.slowest_events.push(
-            latency_ns,
-            SlowEventState {
-                event_id,
-                agent: open.agent.or(handler),
-                route: open.route,
-                error: open.error,
-                started: open.start,
-                latency_ns,
-            },
-        );
-    }
-
-    /// Ends the analysis: what is still open is counted as in progress.
-    pub fn finish(mut self) -> SessionAnalysis {
-        let latest = self.latest;
-        let open_runs = self.runs.drain();
-        let mut in_progress = Vec::new();
-        for ((event_id, agent), open) in open_runs {
-            if !open.selected {
-                continue;
-            }
-            self.stats[agent as usize].in_progress += 1;
-            if in_progress.len() < IN_PROGRESS_LISTED {
-                in_progress.push(OpenRun {
-                    agent: self.agents.name(agent).to_owned(),
-                    event_id: event_id.to_string(),
-                    started: open.start,
-                });
-            }
-            if let Some((last, _)) = latest {
-                self.timeline.push(TimelineState {
-                    agent,
-                    event_id,
-                    start: open.start,
-                    end: last.max(open.start),
-                    error: false,
-                    in_progress: true,
-                });
-            }
-        }
-        self.event_stats.in_progress = self
-            .events
-            .drain()
-            .iter()
-            .filter(|(_, open)| open.selected)
-            .count() as u64;
-        if let Some((last, selected)) = latest {
+    /// The analysis, once pairing has reported everything; `names` names the agents.
+    fn into_analysis(mut self, names: &Agents) -> SessionAnalysis {
+        if let Some((last, selected)) = self.latest {
             self.gaps.end(last, selected);
         }
-
-        let names = &self.agents;
         let agent_name = |ix: AgentIx| names.name(ix).to_owned();
         let agents = self
             .stats
@@ -852,7 +779,15 @@ impl Analyzer {
             gaps,
             gap_count,
             idle_ns,
-            in_progress,
+            in_progress: self
+                .in_progress
+                .into_iter()
+                .map(|r| OpenRun {
+                    agent: agent_name(r.agent),
+                    event_id: r.event_id.into(),
+                    started: r.started,
+                })
+                .collect(),
             timeline,
             pairing: self.pairing,
         }
@@ -865,13 +800,14 @@ fn critical_path(chain: Chain, names: &Agents) -> CriticalPath {
     let mut previous_end = chain.start;
     let last = chain.hops.len().saturating_sub(1);
     for (i, hop) in chain.hops.iter().enumerate() {
-        let next = match chain.hops.get(i + 1) {
-            Some(following) => Next::Agent(names.name(following.agent).to_owned()),
-            None if i == last && chain.hops_dropped > 0 => Next::NotSeen("…".to_owned()),
-            None if hop.error => Next::Failed,
+        let name = |agent: AgentIx| Some(names.name(agent).to_owned());
+        let (next, next_agent) = match chain.hops.get(i + 1) {
+            Some(following) => (Next::Ran, name(following.agent)),
+            None if i == last && chain.hops_dropped > 0 => (Next::NotSeen, Some("…".to_owned())),
+            None if hop.error => (Next::Failed, None),
             None => match hop.route {
-                Some(route) if !chain.complete => Next::NotSeen(names.name(route).to_owned()),
-                _ => Next::End,
+                Some(route) if !chain.complete => (Next::NotSeen, name(route)),
+                _ => (Next::End, None),
             },
         };
         hops.push(PathHop {
@@ -882,6 +818,7 @@ fn critical_path(chain: Chain, names: &Agents) -> CriticalPath {
             run_ns: hop.start.and_then(|s| nanos_between(s, hop.end)),
             error: hop.error,
             next,
+            next_agent,
         });
         previous_end = hop.end;
     }
@@ -907,97 +844,6 @@ fn shifted(at: Timestamp, ns: u64) -> Timestamp {
             .unix_nanos
             .saturating_sub(i64::try_from(ns).unwrap_or(i64::MAX)),
         offset_secs: at.offset_secs,
-    }
-}
-
-/// Things started and not yet ended, in start order, at most `limit` of them: past that the
-/// older half is given up on, so a trace whose ends are missing cannot exhaust memory.
-struct Open<K, V> {
-    map: HashMap<K, (u64, V)>,
-    next: u64,
-    limit: usize,
-}
-
-impl<K: Hash + Eq + Clone, V> Open<K, V> {
-    fn new(limit: usize) -> Self {
-        Open {
-            map: HashMap::new(),
-            next: 0,
-            limit,
-        }
-    }
-
-    /// Inserts, and returns what was given up on to make room.
-    fn insert(&mut self, key: K, value: V) -> Vec<(K, V)> {
-        let mut evicted = Vec::new();
-        if self.map.len() >= self.limit {
-            let mut order: Vec<u64> = self.map.values().map(|(n, _)| *n).collect();
-            let middle = order.len() / 2;
-            let (_, cut, _) = order.select_nth_unstable(middle);
-            let cut = *cut;
-            let old: Vec<K> = self
-                .map
-                .iter()
-                .filter(|(_, (n, _))| *n <= cut)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in old {
-                if let Some((_, v)) = self.map.remove(&k) {
-                    evicted.push((k, v));
-                }
-            }
-        }
-        self.map.insert(key, (self.next, value));
-        self.next += 1;
-        evicted
-    }
-
-    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        self.map.get_mut(key).map(|(_, v)| v)
-    }
-
-    fn remove(&mut self, key: &K) -> Option<V> {
-        self.map.remove(key).map(|(_, v)| v)
-    }
-
-    /// Everything left, in start order.
-    fn drain(&mut self) -> Vec<(K, V)> {
-        let mut all: Vec<(u64, K, V)> = self.map.drain().map(|(k, (n, v))| (n, k, v)).collect();
-        all.sort_unstable_by_key(|(n, _, _)| *n);
-        all.into_iter().map(|(_, k, v)| (k, v)).collect()
-    }
-}
-
-/// The last `limit` keys seen, to recognise a duplicate end.
-struct Recent<K> {
-    order: VecDeque<K>,
-    set: HashSet<K>,
-    limit: usize,
-}
-
-impl<K: Hash + Eq + Clone> Recent<K> {
-    fn new(limit: usize) -> Self {
-        Recent {
-            order: VecDeque::new(),
-            set: HashSet::new(),
-            limit,
-        }
-    }
-
-    fn insert(&mut self, key: K) {
-        if !self.set.insert(key.clone()) {
-            return;
-        }
-        self.order.push_back(key);
-        if self.order.len() > self.limit
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-    }
-
-    fn contains(&self, key: &K) -> bool {
-        self.set.contains(key)
     }
 }
 

@@ -205,7 +205,7 @@ fn every_figure_of_a_session_known_by_construction() {
     assert_eq!(path.root_event, "req-2-planner");
     assert!(path.complete);
     assert!(close(path.total_ms, 2845.0));
-    let hops: Vec<(&str, f64, f64, bool, NextKind, Option<&str>)> = path
+    let hops: Vec<(&str, f64, f64, bool, Next, Option<&str>)> = path
         .hops
         .iter()
         .map(|h| {
@@ -219,43 +219,28 @@ fn every_figure_of_a_session_known_by_construction() {
             )
         })
         .collect();
-    use report::NextKind;
     assert_eq!(
         hops,
         [
-            (
-                "planner",
-                15.0,
-                200.0,
-                false,
-                NextKind::Ran,
-                Some("researcher")
-            ),
+            ("planner", 15.0, 200.0, false, Next::Ran, Some("researcher")),
             (
                 "researcher",
                 30.0,
                 500.0,
                 false,
-                NextKind::Ran,
+                Next::Ran,
                 Some("researcher")
             ),
-            (
-                "researcher",
-                30.0,
-                5.0,
-                true,
-                NextKind::Ran,
-                Some("researcher")
-            ),
+            ("researcher", 30.0, 5.0, true, Next::Ran, Some("researcher")),
             (
                 "researcher",
                 25.0,
                 2000.0,
                 false,
-                NextKind::Ran,
+                Next::Ran,
                 Some("summarizer")
             ),
-            ("summarizer", 30.0, 10.0, false, NextKind::End, None),
+            ("summarizer", 30.0, 10.0, false, Next::End, None),
         ]
     );
 
@@ -384,7 +369,7 @@ fn an_unclosed_file_reports_the_run_in_progress() {
     let path = r.critical_path.as_ref().unwrap();
     assert!(!path.complete);
     assert_eq!(path.hops.len(), 1);
-    assert_eq!(path.hops[0].next, report::NextKind::NotSeen);
+    assert_eq!(path.hops[0].next, Next::NotSeen);
     assert_eq!(path.hops[0].next_agent.as_deref(), Some("researcher"));
     let last = r.timeline.runs.last().unwrap();
     assert!(last.in_progress);
@@ -592,4 +577,30 @@ fn a_failure_without_an_error_handler_does_not_capture_later_requests() {
     let latency = &r.requests.latency;
     assert!(within_bound(latency.p50_ms, 151.0), "{latency:?}");
     assert!(within_bound(latency.max_ms, 601.0), "{latency:?}");
+}
+
+/// Failure events are taken in the order the runner queued them: a request queued before a
+/// failure's event (req r2 here) runs first, so when two runs of one agent have failed, the
+/// first failure event is the first failure's. (The analysis once took the most recent
+/// failure, which swapped these two requests' error handlers, and disagreed with the flow.)
+#[test]
+fn failure_events_continue_the_failures_in_the_order_they_happened() {
+    let mut lines = Vec::new();
+    lines.extend(hop("r1", "planner", "", 0, 10, "", true));
+    lines.extend(hop("r2", "planner", "", 100, 10, "", true));
+    lines.extend(hop("f1", ERROR_HANDLER, "planner", 200, 5, "", false));
+    lines.extend(hop("f2", ERROR_HANDLER, "planner", 300, 500, "", false));
+    let r = analyse_lines(&lines);
+    assert_eq!((r.requests.completed, r.requests.unfinished), (2, 0));
+    let path = r.critical_path.unwrap();
+    let events: Vec<&str> = path.hops.iter().map(|h| h.event_id.as_str()).collect();
+    assert_eq!((path.root_event.as_str(), events), ("r2", vec!["r2", "f2"]));
+    assert_eq!(
+        (path.hops[0].next, path.hops[0].next_agent.as_deref()),
+        (Next::Ran, Some(ERROR_HANDLER))
+    );
+    // r1: 0 to 206 ms; r2: 100 to 801 ms.
+    let latency = &r.requests.latency;
+    assert!(within_bound(latency.min_ms, 206.0), "{latency:?}");
+    assert!(within_bound(latency.max_ms, 701.0), "{latency:?}");
 }

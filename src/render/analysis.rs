@@ -5,7 +5,7 @@
 use super::boxed_table;
 use super::waterfall;
 use crate::analysis::{
-    AgentReport, AggregateReport, BUCKET_LABELS, ErrorsReport, SessionReport, report::NextKind,
+    AgentReport, AggregateReport, BUCKET_LABELS, ErrorsReport, Next, SessionReport,
 };
 use crate::text;
 use crate::time::{DisplayZone, Timestamp};
@@ -220,10 +220,11 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
         for (i, h) in p.hops.iter().enumerate() {
             let next_agent = h.next_agent.as_deref().map_or(String::new(), safe);
             let next = match h.next {
-                NextKind::Ran => next_agent,
-                NextKind::End => "(end)".to_owned(),
-                NextKind::NotSeen => format!("{next_agent} (not in the trace)"),
-                NextKind::Failed => "(failed)".to_owned(),
+                Next::Ran => next_agent,
+                Next::End => "(end)".to_owned(),
+                Next::NotSeen => format!("{next_agent} (not in the trace)"),
+                Next::Failed => "(failed)".to_owned(),
+                Next::Unfinished => "(unfinished)".to_owned(),
             };
             let agent = if h.error {
                 format!("{} ✗", safe(&h.agent))

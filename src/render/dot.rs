@@ -1,7 +1,8 @@
 //! The flow as a Graphviz digraph: agents as nodes, each hand-over an edge labelled with how
 //! many hops took it and how many of those runs failed (`... --format dot | dot -Tsvg`).
 
-use crate::analysis::flow::{AgentIndex, Flow, FlowEdge, Next};
+use crate::analysis::AgentIx;
+use crate::analysis::flow::{Flow, FlowEdge};
 use crate::text;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -21,7 +22,7 @@ pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Res
     )?;
     writeln!(out, "    rankdir=LR;")?;
     writeln!(out, "    node [shape=box, style=rounded];")?;
-    let mut ids: HashMap<AgentIndex, String> = HashMap::new();
+    let mut ids: HashMap<AgentIx, String> = HashMap::new();
     for (i, agent) in flow.participants().into_iter().enumerate() {
         let id = format!("a{}", i + 1);
         writeln!(
@@ -32,27 +33,27 @@ pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Res
         ids.insert(agent, id);
     }
     let edges = flow.edges();
-    if edges.iter().any(|e| e.to == Next::End) {
+    if edges.iter().any(|e| e.to.is_none() && !e.unfinished) {
         writeln!(out, "    end_ [label=\"(end)\", shape=plaintext];")?;
     }
-    if edges.iter().any(|e| e.to == Next::Unfinished) {
+    if edges.iter().any(|e| e.unfinished) {
         writeln!(
             out,
             "    unfinished_ [label=\"(unfinished)\", shape=plaintext, fontcolor=gray40];"
         )?;
     }
-    let id = |agent: AgentIndex| ids.get(&agent).map_or("a0", String::as_str);
+    let id = |agent: AgentIx| ids.get(&agent).map_or("a0", String::as_str);
     for edge in &edges {
         let to = match edge.to {
-            Next::Agent(agent) => id(agent),
-            Next::End => "end_",
-            Next::Unfinished => "unfinished_",
+            Some(agent) => id(agent),
+            None if edge.unfinished => "unfinished_",
+            None => "end_",
         };
         let mut attributes = format!("label=\"{}\"", edge_label(edge));
         if edge.errors > 0 {
             attributes.push_str(", color=red, fontcolor=red");
         }
-        if edge.to == Next::Unfinished {
+        if edge.unfinished {
             attributes.push_str(", style=dashed");
         }
         writeln!(out, "    {} -> {to} [{attributes}];", id(edge.from))?;
@@ -66,7 +67,7 @@ fn edge_label(edge: &FlowEdge) -> String {
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let ok = edge.hops - edge.errors;
-    let lines = if edge.to == Next::Agent(edge.from) {
+    let lines = if edge.to == Some(edge.from) {
         [
             (ok > 0).then(|| plural(ok, "requeue", "requeues")),
             (edge.errors > 0).then(|| plural(edge.errors, "retry", "retries")),

@@ -1,9 +1,8 @@
 //! The flow view as text, in the documentation's layout: the agent request flow table, the
 //! numbered sequence diagram, the condensed route, and the sequence of each request.
 
-use crate::analysis::flow::{
-    AgentIndex, Flow, FlowBuilder, FlowHop, HopKind, Next, normalise_event_id,
-};
+use crate::analysis::Next;
+use crate::analysis::flow::{Flow, FlowBuilder, FlowHop, HopKind, HopText, normalise_event_id};
 use crate::model::Hook;
 use crate::read::{Entry, ReadSummary};
 use crate::render::{ERROR_STYLE, EntryView, Settings, hook_style};
@@ -88,16 +87,12 @@ impl FlowStyle {
     }
 }
 
-/// What NEXT says for a hop.
-pub fn next_name<'f>(flow: &'f Flow, hop: &FlowHop) -> &'f str {
-    next_label(hop, |agent| flow.agent(agent))
-}
-
-/// What NEXT says for a hop, with the agents' names from `name`.
-fn next_label<'n>(hop: &FlowHop, name: impl Fn(AgentIndex) -> &'n str) -> &'n str {
-    match hop.next {
-        Next::Agent(agent) => name(agent),
-        Next::End => "(end)",
+/// What NEXT says for a hop: the agent it handed to (whether or not the trace shows that
+/// agent taking the work), `(end)` (also after a failure nobody took), or `(unfinished)`.
+pub fn next_name<'f>(text: HopText<'f>, hop: &FlowHop) -> &'f str {
+    match hop.next() {
+        Next::Ran | Next::NotSeen => hop.hands_to().map_or("", |agent| text.agent(agent)),
+        Next::End | Next::Failed => "(end)",
         Next::Unfinished => "(unfinished)",
     }
 }
@@ -107,7 +102,7 @@ pub fn mark(hop: &FlowHop) -> Option<&'static str> {
     match hop.kind() {
         HopKind::Requeue => Some("requeue"),
         HopKind::Retry => Some("retry"),
-        HopKind::Route if hop.error.is_some() => Some("error"),
+        HopKind::Route if hop.has_error() => Some("error"),
         HopKind::Route => None,
     }
 }
@@ -130,7 +125,7 @@ pub fn write_flow(
     writeln!(out)?;
     write_condensed_route(out, flow, style)?;
     // One request's sequence is the sequence diagram again: only several are worth a section.
-    if flow.groups.len() > 1 {
+    if flow.requests() > 1 {
         writeln!(out)?;
         write_requests(out, flow, style)?;
     }
@@ -138,44 +133,36 @@ pub fn write_flow(
 }
 
 /// One row of the table, made safe and cut.
-struct Row<'f> {
+struct Row {
     time: String,
     agent: String,
     next: String,
-    hook: &'f Hook<'static>,
+    hook: Hook<'static>,
     event: String,
     note: Option<(String, Style)>,
     next_style: Style,
 }
 
-impl<'f> Row<'f> {
-    fn new(flow: &Flow, hop: &'f FlowHop, style: &FlowStyle) -> Row<'f> {
-        Row::with_names(hop, |agent| flow.agent(agent), style)
-    }
-
-    /// The row of `hop`, the agents' names from `name`.
-    fn with_names<'n>(
-        hop: &'f FlowHop,
-        name: impl Fn(AgentIndex) -> &'n str,
-        style: &FlowStyle,
-    ) -> Row<'f> {
+impl Row {
+    /// The row of `hop`, its names and texts from `text`.
+    fn new(text: HopText<'_>, hop: &FlowHop, style: &FlowStyle) -> Row {
         let name_max = if style.verbose {
             usize::MAX
         } else {
             NAME_COLUMNS
         };
         Row {
-            time: hop.time.clock_millis(style.settings.zone),
-            agent: style.cut(name(hop.agent), name_max),
-            next: style.cut(next_label(hop, &name), name_max),
-            hook: &hop.hook,
-            event: style.event_id(&hop.event_id),
-            note: note(hop),
-            next_style: match hop.next {
-                _ if hop.failure_routed => ERROR_STYLE,
-                Next::End => Style::new().dimmed(),
+            time: hop.time().clock_millis(style.settings.zone),
+            agent: style.cut(text.agent(hop.agent()), name_max),
+            next: style.cut(next_name(text, hop), name_max),
+            hook: hop.hook(),
+            event: style.event_id(&text.event_id(hop)),
+            note: note(text, hop),
+            next_style: match hop.next() {
+                _ if hop.failure_routed() => ERROR_STYLE,
+                Next::End | Next::Failed => Style::new().dimmed(),
                 Next::Unfinished => Style::new().yellow(),
-                Next::Agent(_) => Style::new(),
+                Next::Ran | Next::NotSeen => Style::new(),
             },
         }
     }
@@ -186,7 +173,7 @@ impl<'f> Row<'f> {
             (&self.time, Style::new()),
             (&self.agent, Style::new()),
             (&self.next, self.next_style),
-            (self.hook.as_str(), hook_style(self.hook)),
+            (self.hook.as_str(), hook_style(&self.hook)),
             (&self.event, Style::new()),
         ]
     }
@@ -198,8 +185,8 @@ impl<'f> Row<'f> {
 pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     let mut widths = HEADER.map(text::width);
     let mut with_note = false;
-    for hop in &flow.hops {
-        let row = Row::new(flow, hop, style);
+    for hop in flow.hops() {
+        let row = Row::new(flow.text(), hop, style);
         for (width, (plain, _)) in widths.iter_mut().zip(row.cells()) {
             *width = (*width).max(text::width(plain));
         }
@@ -215,8 +202,8 @@ pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::R
 
     let mut line = String::new();
     write_header(out, columns, widths, style, &mut line)?;
-    for hop in &flow.hops {
-        let row = Row::new(flow, hop, style);
+    for hop in flow.hops() {
+        let row = Row::new(flow.text(), hop, style);
         write_row(out, &row, widths, note_max, style, &mut line)?;
     }
     Ok(())
@@ -249,7 +236,7 @@ fn write_header(
 /// One row: its cells cut to `widths`, and its NOTE to `note_max`.
 fn write_row(
     out: &mut dyn Write,
-    row: &Row<'_>,
+    row: &Row,
     widths: &[usize],
     note_max: usize,
     style: &FlowStyle,
@@ -295,8 +282,8 @@ fn cell(line: &mut String, painted: &str, plain_width: usize, width: Option<&usi
 }
 
 /// The NOTE of a hop: what happened besides the hand-over.
-fn note(hop: &FlowHop) -> Option<(String, Style)> {
-    let error = hop.error.as_deref();
+fn note(text: HopText<'_>, hop: &FlowHop) -> Option<(String, Style)> {
+    let error = text.error(hop);
     match (hop.kind(), error) {
         (HopKind::Retry, Some(e)) => Some((format!("retry: {e}"), Style::new().yellow())),
         (HopKind::Requeue, _) => Some(("requeue".to_owned(), Style::new().yellow())),
@@ -314,9 +301,9 @@ fn sequence_line(flow: &Flow, hop: &FlowHop, style: &FlowStyle) -> String {
     };
     let mut line = format!(
         "{} {} {}",
-        style.cut(flow.agent(hop.agent), max),
+        style.cut(flow.agent(hop.agent()), max),
         style.arrow(),
-        style.cut(next_name(flow, hop), max)
+        style.cut(next_name(flow.text(), hop), max)
     );
     if let Some(mark) = mark(hop) {
         let tone = if mark == "error" {
@@ -338,7 +325,7 @@ fn title(out: &mut dyn Write, title: &str) -> io::Result<()> {
 /// `Sequence diagram:` and every hop, numbered.
 pub fn write_sequence(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     title(out, "Sequence diagram:")?;
-    for (n, hop) in flow.hops.iter().enumerate() {
+    for (n, hop) in flow.hops().enumerate() {
         writeln!(out, "{}. {}", n + 1, sequence_line(flow, hop, style))?;
     }
     Ok(())
@@ -370,19 +357,20 @@ pub fn write_condensed_route(
 /// `Per-event sequences:`: each request's hops, requests in order of their first hop.
 pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     title(out, "Per-event sequences:")?;
-    for group in &flow.groups {
-        let label = if group.label.is_empty() {
+    for request in 0..flow.requests() {
+        let label = flow.request_label(request);
+        let label = if label.is_empty() {
             "(no event id)".to_owned()
         } else {
-            style.cut(&group.label, 2 * NAME_COLUMNS)
+            style.cut(&label, 2 * NAME_COLUMNS)
         };
-        let first = group.hops.first().map(|&i| &flow.hops[i]);
+        let first = flow.request_hops(request).next();
         let time = first.map_or(String::new(), |hop| {
-            hop.time.clock_millis(style.settings.zone)
+            hop.time().clock_millis(style.settings.zone)
         });
         writeln!(out, "\n[{label}] {time}")?;
-        for &i in &group.hops {
-            writeln!(out, "  {}", sequence_line(flow, &flow.hops[i], style))?;
+        for hop in flow.request_hops(request) {
+            writeln!(out, "  {}", sequence_line(flow, hop, style))?;
         }
     }
     Ok(())
@@ -451,7 +439,7 @@ impl<'w> LiveFlowView<'w> {
         for index in settled {
             let hop = builder.hop(index);
             if hop.is_shown() {
-                let row = Row::with_names(hop, |agent| builder.agent(agent), &self.style);
+                let row = Row::new(builder.text(), hop, &self.style);
                 let widths = &self.widths[..5];
                 write_row(
                     self.out,
@@ -486,10 +474,10 @@ impl EntryView for LiveFlowView<'_> {
     fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
         self.write_settled(true)?;
         let flow = std::mem::take(&mut self.builder).finish();
-        let unfinished = flow.hops.iter().filter(|h| h.next == Next::Unfinished);
+        let unfinished = flow.hops().filter(|h| h.next() == Next::Unfinished);
         for hop in unfinished {
             self.start()?;
-            let row = Row::new(&flow, hop, &self.style);
+            let row = Row::new(flow.text(), hop, &self.style);
             let widths = &self.widths[..5];
             write_row(
                 self.out,
@@ -505,7 +493,7 @@ impl EntryView for LiveFlowView<'_> {
             write_sequence(self.out, &flow, &self.style)?;
             writeln!(self.out)?;
             write_condensed_route(self.out, &flow, &self.style)?;
-            if flow.groups.len() > 1 {
+            if flow.requests() > 1 {
                 writeln!(self.out)?;
                 write_requests(self.out, &flow, &self.style)?;
             }

@@ -3,7 +3,8 @@
 //! appearance, each hop one message (a failure sent to the error handler dashed), errors and
 //! ends of requests as notes.
 
-use crate::analysis::flow::{AgentIndex, Flow, HopKind, Next};
+use crate::analysis::flow::{Flow, HopKind};
+use crate::analysis::{AgentIx, Next};
 use crate::text;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -21,7 +22,7 @@ pub fn write_sequence_diagram(out: &mut dyn Write, session: &str, flow: &Flow) -
         "    %% agent flow of session {}",
         mermaid_text(session, LABEL_COLUMNS)
     )?;
-    let mut ids: HashMap<AgentIndex, usize> = HashMap::new();
+    let mut ids: HashMap<AgentIx, usize> = HashMap::new();
     for (i, agent) in flow.participants().into_iter().enumerate() {
         ids.insert(agent, i + 1);
         writeln!(
@@ -31,39 +32,39 @@ pub fn write_sequence_diagram(out: &mut dyn Write, session: &str, flow: &Flow) -
             mermaid_text(flow.agent(agent), LABEL_COLUMNS)
         )?;
     }
-    let id = |agent: AgentIndex| ids.get(&agent).copied().unwrap_or(0);
-    for hop in &flow.hops {
-        let from = id(hop.agent);
-        let group = &flow.groups[hop.group].label;
-        let request = if group.is_empty() {
+    let id = |agent: AgentIx| ids.get(&agent).copied().unwrap_or(0);
+    for hop in flow.hops() {
+        let from = id(hop.agent());
+        let label = flow.request_label(flow.request_of(hop));
+        let request = if label.is_empty() {
             "(no event id)".to_owned()
         } else {
-            mermaid_text(group, LABEL_COLUMNS)
+            mermaid_text(&label, LABEL_COLUMNS)
         };
-        if let Some(error) = &hop.error {
+        if let Some(error) = flow.error(hop) {
             writeln!(
                 out,
                 "    Note over A{from}: error: {}",
                 mermaid_text(error, ERROR_COLUMNS)
             )?;
         }
-        match hop.next {
-            Next::Agent(next) => {
+        match (hop.next(), hop.hands_to()) {
+            (Next::Ran | Next::NotSeen, Some(next)) => {
                 let (arrow, label) = match hop.kind() {
                     HopKind::Requeue => ("->>", format!("requeue ({request})")),
                     HopKind::Retry => ("->>", format!("retry ({request})")),
-                    HopKind::Route if hop.failure_routed => {
+                    HopKind::Route if hop.failure_routed() => {
                         ("-->>", format!("failure ({request})"))
                     }
                     HopKind::Route => ("->>", request),
                 };
                 writeln!(out, "    A{from}{arrow}A{}: {label}", id(next))?;
             }
-            Next::End => writeln!(out, "    Note right of A{from}: end of {request}")?,
-            Next::Unfinished => writeln!(
+            (Next::Unfinished, _) => writeln!(
                 out,
                 "    Note right of A{from}: unfinished when the trace ends ({request})"
             )?,
+            _ => writeln!(out, "    Note right of A{from}: end of {request}")?,
         }
     }
     Ok(())
