@@ -604,3 +604,34 @@ fn failure_events_continue_the_failures_in_the_order_they_happened() {
     assert!(within_bound(latency.min_ms, 206.0), "{latency:?}");
     assert!(within_bound(latency.max_ms, 701.0), "{latency:?}");
 }
+
+/// One event's runs pair as the flow view pairs them: a run entry that names no agent is the
+/// event's target's, and when the event is handled, every run of it still open is abandoned
+/// (not only the handling agent's: the analysis once left the others in progress).
+#[test]
+fn an_events_runs_pair_by_agent_and_end_with_the_event() {
+    let t = |ms: i64| 1_746_180_000_000 + ms;
+    let lines: Vec<String> = [
+        format!(r#"{{"timestamp":{},"event_id":"e","hook":"BeforeEventHandling","target_agent_id":"lead"}}"#, t(0)),
+        format!(r#"{{"timestamp":{},"event_id":"e","hook":"BeforeAgentRun","target_agent_id":"lead"}}"#, t(1)),
+        format!(r#"{{"timestamp":{},"event_id":"e","hook":"AfterAgentRun","target_agent_id":"lead"}}"#, t(11)),
+        format!(r#"{{"timestamp":{},"event_id":"e","agent_id":"helper","hook":"BeforeAgentRun"}}"#, t(12)),
+        format!(r#"{{"timestamp":{},"event_id":"e","agent_id":"writer","hook":"BeforeAgentRun"}}"#, t(13)),
+        format!(r#"{{"timestamp":{},"event_id":"e","agent_id":"writer","hook":"AfterEventHandling"}}"#, t(20)),
+    ]
+    .into();
+    let r = analyse_lines(&lines);
+    let names: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(names, ["helper", "lead", "writer"]);
+    let lead = agent(&r, "lead");
+    assert_eq!((lead.runs, lead.without_start), (1, 0));
+    assert!(within_bound(lead.durations.max_ms, 10.0), "{lead:?}");
+    assert_eq!(
+        (agent(&r, "helper").abandoned, agent(&r, "writer").abandoned),
+        (1, 1)
+    );
+    assert_eq!(
+        (r.pairing.runs_abandoned, r.pairing.runs_in_progress),
+        (2, 0)
+    );
+}
