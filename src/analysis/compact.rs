@@ -1,9 +1,11 @@
 //! Compact storage for what the flow view keeps for a whole session: event ids packed in one
-//! buffer (a UUID in 16 bytes), and messages kept once each. A long session has hundreds of
+//! buffer (a UUID in 16 bytes), and messages kept once each (indexed by number only, with
+//! hashbrown's `HashTable`, so that a text is not held twice). A long session has hundreds of
 //! thousands of hops; this is what keeps them within a few tens of bytes each.
 
+use hashbrown::HashTable;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 /// How an id is stored: its text, or the 16 bytes of a lowercase UUID.
 const TEXT: u8 = 0;
@@ -100,18 +102,29 @@ fn uuid_text(raw: &[u8]) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct Messages {
     texts: Vec<Box<str>>,
-    index: HashMap<Box<str>, u32>,
+    /// Message numbers by text (the text is in `texts`, so each is held once).
+    index: HashTable<u32>,
+    hasher: RandomState,
 }
 
 impl Messages {
     /// The message's number, given now if it is new.
     pub fn intern(&mut self, message: &str) -> u32 {
-        if let Some(&n) = self.index.get(message) {
+        let Messages {
+            texts,
+            index,
+            hasher,
+        } = self;
+        let text = |n: &u32| texts.get(*n as usize).map_or("", |t| &**t);
+        let hash = hasher.hash_one(message);
+        if let Some(&n) = index.find(hash, |n| text(n) == message) {
             return n;
         }
-        let n = u32::try_from(self.texts.len()).unwrap_or(u32::MAX);
-        self.texts.push(message.into());
-        self.index.insert(message.into(), n);
+        let n = u32::try_from(texts.len()).unwrap_or(u32::MAX);
+        texts.push(message.into());
+        index.insert_unique(hash, n, |n| {
+            hasher.hash_one(texts.get(*n as usize).map_or("", |t| &**t))
+        });
         n
     }
 

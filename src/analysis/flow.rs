@@ -21,8 +21,10 @@ use super::runs::{Ended, Mark, Opened, Runs, Sink, Unfinished};
 use super::{AgentIx, Agents};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
+use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::ops::Range;
 
 /// No message, no event: the `u32` of a number that is absent.
@@ -371,9 +373,12 @@ struct HopRecorder {
     event_labels: Vec<u32>,
     /// Each request's label.
     request_labels: Vec<u32>,
-    /// Labels by text, and the event whose id gave each.
-    labels: HashMap<Box<str>, u32>,
+    /// Each label's event: its id, normalised, is the label's text.
     label_events: Vec<u32>,
+    /// Labels by text, holding only their numbers (the text is in `event_ids`): a session has
+    /// a label per request, and a hundred thousand boxed strings would outweigh the hops.
+    labels: HashTable<u32>,
+    hasher: RandomState,
     messages: Messages,
 }
 
@@ -444,6 +449,7 @@ fn small(n: u64) -> u32 {
 
 impl Sink for HopRecorder {
     fn event_opened(&mut self, event: &Opened<'_>) {
+        self.event_ids.push(event.id);
         let label = match event.link {
             Some(link) => {
                 if let Some(hop) = self.hops.get_mut(link.run as usize) {
@@ -461,7 +467,6 @@ impl Sink for HopRecorder {
                 label
             }
         };
-        self.event_ids.push(event.id);
         self.event_labels.push(label);
     }
 
@@ -518,16 +523,31 @@ impl HopRecorder {
             .unwrap_or(NONE)
     }
 
-    /// The label of a new request whose first event is `id` (number `event`): the request id
-    /// in it, shared by every request whose first event has the same one.
+    /// The label of a new request whose first event is `id` (number `event`, already in
+    /// `event_ids`): the request id in it, shared by every request whose first event has the
+    /// same one.
     fn label(&mut self, id: &str, event: u64) -> u32 {
         let text = normalise_event_id(id);
-        if let Some(&label) = self.labels.get(text) {
+        let HopRecorder {
+            event_ids,
+            label_events,
+            labels,
+            hasher,
+            ..
+        } = self;
+        let id_of = |label: &u32, label_events: &[u32]| {
+            event_ids.get(label_events.get(*label as usize).copied().unwrap_or(NONE))
+        };
+        let hash = hasher.hash_one(text);
+        let same = |label: &u32| normalise_event_id(&id_of(label, label_events)) == text;
+        if let Some(&label) = labels.find(hash, same) {
             return label;
         }
-        let label = small(self.label_events.len() as u64);
-        self.labels.insert(text.into(), label);
-        self.label_events.push(small(event));
+        let label = small(label_events.len() as u64);
+        label_events.push(small(event));
+        labels.insert_unique(hash, label, |label| {
+            hasher.hash_one(normalise_event_id(&id_of(label, label_events)))
+        });
         label
     }
 
@@ -580,11 +600,11 @@ impl HopRecorder {
             }
             counts[*slot as usize] += 1;
         }
-        let event_requests: Vec<u32> = event_labels
-            .iter()
-            .map(|&l| renumbered.get(l as usize).copied().unwrap_or(NONE))
-            .collect();
-        drop(event_labels);
+        // Each event's label becomes its request, in place.
+        let mut event_requests = event_labels;
+        for label in &mut event_requests {
+            *label = renumbered.get(*label as usize).copied().unwrap_or(NONE);
+        }
         let mut request_ends = counts;
         let mut total = 0;
         for end in &mut request_ends {
