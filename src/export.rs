@@ -2,6 +2,8 @@
 //! schema"), whatever writer produced it, shared by the JSON, JSON Lines, CSV and OTLP exports;
 //! and the clock that gives entries their durations as a file streams past.
 
+use crate::analysis::Agents;
+use crate::analysis::runs::{Ended, Handled, Runs, Sink};
 use crate::model::{Hook, TraceEntry};
 use crate::read::{Entry, ReadSummary};
 use crate::redact::Redactor;
@@ -10,7 +12,6 @@ use crate::time::{DisplayZone, Timestamp};
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 /// An export being written, as a view of the session: every entry read goes in (the filtered
@@ -243,97 +244,68 @@ impl Serialize for StateMap<'_> {
     }
 }
 
-/// How many events the clock keeps open at most; past that, the oldest half are forgotten
-/// (a file cut off in thousands of places still streams in bounded memory).
-const MAX_OPEN_EVENTS: usize = 1 << 16;
-
-/// Measures durations as entries stream past, by the pairing rules `trace --analyze` uses: an
-/// agent run lasts from its last `BeforeAgentRun` to its first `AfterAgentRun` or `AgentError`
-/// (same event and agent), an event from `BeforeEventHandling` to `AfterEventHandling`. Where
-/// the file holds no start, a duration the writer stated (a sampling logger's `duration`, the
-/// agent's own measure in its result, an export's `duration_ms`) is taken as it is. Memory holds
-/// open events only.
-#[derive(Debug, Default)]
+/// Measures durations as entries stream past, by the one pairing of runs and events
+/// (`analysis::runs`, as `trace --analyze` and the flow view pair them): an agent run lasts from
+/// its last `BeforeAgentRun` to its first `AfterAgentRun` or `AgentError` (same event and
+/// agent), an event from `BeforeEventHandling` to `AfterEventHandling`. Where the file holds no
+/// start, a duration the writer stated (a sampling logger's `duration`, the agent's own measure
+/// in its result, an export's `duration_ms`) is taken as it is. Memory holds open events only.
+#[derive(Debug)]
 pub struct Clock {
-    open: HashMap<String, OpenEvent>,
-    opened: u64,
+    runs: Runs,
+    measured: Measured,
 }
 
-#[derive(Debug)]
-struct OpenEvent {
-    started: Option<Timestamp>,
-    /// Agents running in this event, and when their last `BeforeAgentRun` was.
-    runs: Vec<(String, Timestamp)>,
-    /// When it was opened, in entries: the oldest are forgotten first.
-    order: u64,
+/// What pairing measured for the entry just taken: `Some` when it ended a run or an event whose
+/// start was seen (`None` inside when the start is later than the end: clock skew).
+#[derive(Debug, Default)]
+struct Measured(Option<Option<f64>>);
+
+impl Measured {
+    fn between(&mut self, start: Timestamp, end: Timestamp) {
+        self.0 = Some(Some(start.millis_until(end)).filter(|ms| *ms >= 0.0));
+    }
+}
+
+impl Sink for Measured {
+    fn run_ended(&mut self, run: &Ended<'_>) {
+        if let Some(started) = run.started {
+            self.between(started.at, run.at.at);
+        }
+    }
+
+    fn event_handled(&mut self, event: &Handled<'_>) {
+        if let Some(started) = event.started {
+            self.between(started.at, event.at.at);
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::new()
+    }
 }
 
 impl Clock {
     pub fn new() -> Clock {
-        Clock::default()
+        Clock {
+            runs: Runs::new(Agents::bounded()),
+            measured: Measured::default(),
+        }
     }
 
     /// Takes in the next entry of the file; returns its duration, when it ends a run or an event
     /// whose start was seen, or when the writer stated one.
     pub fn duration_ms(&mut self, e: &TraceEntry<'_>) -> Option<f64> {
-        let start = match e.hook {
-            Hook::BeforeEventHandling => {
-                self.event(&e.event_id).started = Some(e.timestamp);
-                None
-            }
-            Hook::BeforeAgentRun => {
-                let runs = &mut self.event(&e.event_id).runs;
-                match runs.iter_mut().find(|(agent, _)| *agent == *e.agent_id) {
-                    Some(run) => run.1 = e.timestamp,
-                    None => runs.push((e.agent_id.to_string(), e.timestamp)),
-                }
-                None
-            }
-            // A run ends at its first end: the writer's second AgentError for the same failure
-            // finds no start, and ends nothing.
-            Hook::AfterAgentRun | Hook::AgentError => {
-                self.open.get_mut(&*e.event_id).and_then(|event| {
-                    let at = event.runs.iter().position(|(a, _)| *a == *e.agent_id)?;
-                    Some(event.runs.swap_remove(at).1)
-                })
-            }
-            Hook::AfterEventHandling => self.open.remove(&*e.event_id).and_then(|ev| ev.started),
-            _ => None,
-        };
-        match start {
-            // As `trace --analyze` times runs: from the entries' own times; a start later than
-            // its end (clock skew) gives no duration.
-            Some(start) => Some(start.millis_until(e.timestamp)).filter(|ms| *ms >= 0.0),
-            None => e.reported_duration_ms(),
-        }
-    }
-
-    fn event(&mut self, id: &str) -> &mut OpenEvent {
-        if !self.open.contains_key(id) {
-            if self.open.len() >= MAX_OPEN_EVENTS {
-                self.forget_oldest_half();
-            }
-            self.opened += 1;
-            self.open.insert(
-                id.to_owned(),
-                OpenEvent {
-                    started: None,
-                    runs: Vec::new(),
-                    order: self.opened,
-                },
-            );
-        }
-        self.open
-            .get_mut(id)
-            .expect("the event was inserted just above")
-    }
-
-    fn forget_oldest_half(&mut self) {
-        let mut orders: Vec<u64> = self.open.values().map(|ev| ev.order).collect();
-        let middle = orders.len() / 2;
-        let (_, median, _) = orders.select_nth_unstable(middle);
-        let median = *median;
-        self.open.retain(|_, ev| ev.order >= median);
+        self.measured = Measured::default();
+        self.runs.add(e, true, &mut self.measured);
+        // As `trace --analyze` times runs: from the entries' own times; a start later than its
+        // end (clock skew) gives no duration.
+        self.measured
+            .0
+            .take()
+            .unwrap_or_else(|| e.reported_duration_ms())
     }
 }
 
@@ -363,7 +335,6 @@ mod tests {
             durations,
             [None, None, None, Some(100.5), None, Some(200.0), None]
         );
-        assert!(clock.open.is_empty());
     }
 
     #[test]
@@ -385,17 +356,23 @@ mod tests {
     #[test]
     fn open_events_are_bounded() {
         let mut clock = Clock::new();
-        for i in 0..MAX_OPEN_EVENTS + 10 {
-            let line = format!(
-                r#"{{"timestamp":"2025-05-02T10:00:00Z","event_id":"e{i}","hook":"BeforeEventHandling"}}"#
-            );
-            clock.duration_ms(&entry(&line));
+        let limit = crate::analysis::runs::OPEN_LIMIT;
+        let at = |event: usize, second: u32, hook: &str| {
+            format!(
+                r#"{{"timestamp":"2025-05-02T10:00:{second:02}Z","event_id":"e{event}","hook":"{hook}"}}"#
+            )
+        };
+        for i in 0..limit + 10 {
+            clock.duration_ms(&entry(&at(i, 0, "BeforeEventHandling")));
         }
-        assert!(clock.open.len() <= MAX_OPEN_EVENTS);
-        assert!(
-            clock
-                .open
-                .contains_key(&format!("e{}", MAX_OPEN_EVENTS + 9))
+        // The oldest were forgotten to make room; the newest are still open.
+        assert_eq!(
+            clock.duration_ms(&entry(&at(0, 1, "AfterEventHandling"))),
+            None
+        );
+        assert_eq!(
+            clock.duration_ms(&entry(&at(limit + 9, 1, "AfterEventHandling"))),
+            Some(1000.0)
         );
     }
 

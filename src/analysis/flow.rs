@@ -375,6 +375,8 @@ struct HopRecorder {
     request_labels: Vec<u32>,
     /// Each label's event: its id, normalised, is the label's text.
     label_events: Vec<u32>,
+    /// The unnamed agent (`""`), once met.
+    unnamed: Option<AgentIx>,
     /// Labels by text, holding only their numbers (the text is in `event_ids`): a session has
     /// a label per request, and a hundred thousand boxed strings would outweigh the hops.
     labels: HashTable<u32>,
@@ -477,6 +479,7 @@ impl Sink for HopRecorder {
             HopHook::AfterAgentRun
         };
         let mut hop = FlowHop::new(run.at, run.agent, run.event, hook);
+        hop.shown &= self.named(run.agent, run.agent_name);
         (hop.next, hop.next_agent) = match run.route {
             Some(route) => (Next::NotSeen, route),
             None if run.failed => (Next::Failed, NONE),
@@ -499,7 +502,7 @@ impl Sink for HopRecorder {
         {
             hop.error = self.messages.intern(error);
         }
-        hop.shown |= at.selected;
+        hop.shown |= at.selected && Some(hop.agent) != self.unnamed;
     }
 
     fn unfinished(&mut self, u: &Unfinished<'_>) {
@@ -508,13 +511,23 @@ impl Sink for HopRecorder {
         } else {
             HopHook::BeforeEventHandling
         };
-        self.hops
-            .push(FlowHop::new(u.since, u.agent, u.event, hook));
+        let mut hop = FlowHop::new(u.since, u.agent, u.event, hook);
+        hop.shown &= self.named(u.agent, u.agent_name);
+        self.hops.push(hop);
         self.unfinished.push((u.since.runs_before, u.since.seq));
     }
 }
 
 impl HopRecorder {
+    /// Whether `agent` has a name: a run of no named agent is no hand-over between agents,
+    /// and the flow leaves it out.
+    fn named(&mut self, agent: AgentIx, name: &str) -> bool {
+        if name.is_empty() {
+            self.unnamed = Some(agent);
+        }
+        !name.is_empty()
+    }
+
     /// The label of a request.
     fn label_of(&self, request: RequestId) -> u32 {
         self.request_labels
@@ -1000,6 +1013,14 @@ mod tests {
                 "writer -> (end) (req-5)",
             ]
         );
+    }
+
+    #[test]
+    fn runs_of_no_named_agent_are_no_hops() {
+        let lines = "BeforeAgentRun e1 -\nAgentError e1 - err=boom\nAgentError e1 - err=boom\n\
+                     BeforeAgentRun e2 -\nAfterAgentRun e3 a";
+        let flow = flow_of(lines, all);
+        assert_eq!(hops(&flow), ["a -> (end) (e3)"]);
     }
 
     #[test]

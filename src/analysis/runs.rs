@@ -8,7 +8,8 @@
 //! - A run is an agent's last `BeforeAgentRun` of an event to its first `AfterAgentRun` or
 //!   `AgentError` of that event. The writer's second `BeforeAgentRun` moves the start; its
 //!   second `AgentError` is a report of a run already ended. A run's agent is its entry's
-//!   `agent_id`, else the event's target; an entry that names neither is no run's.
+//!   `agent_id`, else the event's target; an entry that names neither is a run of an unnamed
+//!   agent (`""`: counted, as everything is, though the flow view leaves it out).
 //! - A run started and not ended is abandoned when its event is handled, and unfinished when
 //!   the input ends.
 //! - Each new event is linked ([`super::links`]) to the run it continues, or begins a
@@ -59,6 +60,8 @@ pub(crate) struct Opened<'e> {
 pub(crate) struct Ended<'e> {
     pub run: RunId,
     pub agent: AgentIx,
+    /// The agent's name (`""` for an unnamed agent).
+    pub agent_name: &'e str,
     pub event: EventNo,
     /// The event's id, [`clip`]ped.
     pub event_id: &'e str,
@@ -105,6 +108,8 @@ pub(crate) struct Handled<'e> {
 #[derive(Debug)]
 pub(crate) struct Unfinished<'e> {
     pub agent: AgentIx,
+    /// The agent's name (`""` for an unnamed agent).
+    pub agent_name: &'e str,
     pub event: EventNo,
     /// The event's id, [`clip`]ped.
     pub event_id: &'e str,
@@ -234,6 +239,7 @@ impl Runs {
             for (agent, since, began) in queued.into_iter().chain(runs) {
                 unfinished.push(Unfinished {
                     agent,
+                    agent_name: self.agents.name(agent),
                     event: record.no,
                     event_id: id,
                     since,
@@ -248,15 +254,22 @@ impl Runs {
         self.agents
     }
 
-    /// The agent an entry is about: its `agent_id`, else the event's target (or, with
-    /// `target_first`, the other way round: `BeforeEventHandling` names no agent that ran).
-    fn agent_of(&mut self, e: &TraceEntry<'_>, target_first: bool) -> Option<AgentIx> {
-        let (first, second) = if target_first {
-            (&e.target_agent_id, &e.agent_id)
-        } else {
-            (&e.agent_id, &e.target_agent_id)
-        };
-        let name = [first, second].into_iter().find(|n| !n.is_empty())?;
+    /// The agent of a run entry: its `agent_id`, else the event's target, else the unnamed
+    /// agent.
+    fn run_agent(&mut self, e: &TraceEntry<'_>) -> AgentIx {
+        let name = [&e.agent_id, &e.target_agent_id]
+            .into_iter()
+            .find(|n| !n.is_empty())
+            .map_or("", |n| &**n);
+        self.agents.intern(name)
+    }
+
+    /// The agent an event is for: the target of its `BeforeEventHandling`, else its
+    /// `agent_id`.
+    fn target_agent(&mut self, e: &TraceEntry<'_>) -> Option<AgentIx> {
+        let name = [&e.target_agent_id, &e.agent_id]
+            .into_iter()
+            .find(|n| !n.is_empty())?;
         Some(self.agents.intern(name))
     }
 
@@ -320,7 +333,7 @@ impl Runs {
     }
 
     fn event_started(&mut self, e: &TraceEntry<'_>, at: Mark, sink: &mut impl Sink) {
-        let target = self.agent_of(e, true);
+        let target = self.target_agent(e);
         let Some(record) = self.open(e, at, sink) else {
             return;
         };
@@ -332,9 +345,7 @@ impl Runs {
     }
 
     fn run_started(&mut self, e: &TraceEntry<'_>, at: Mark, sink: &mut impl Sink) {
-        let Some(agent) = self.agent_of(e, false) else {
-            return;
-        };
+        let agent = self.run_agent(e);
         let Some(record) = self.open(e, at, sink) else {
             return;
         };
@@ -359,9 +370,7 @@ impl Runs {
     }
 
     fn run_ended(&mut self, e: &TraceEntry<'_>, at: Mark, sink: &mut impl Sink) {
-        let Some(agent) = self.agent_of(e, false) else {
-            return;
-        };
+        let agent = self.run_agent(e);
         let route = e.route().map(|r| self.agents.intern(&r));
         let run = self.runs_ended;
         let Some(record) = self.open(e, at, sink) else {
@@ -393,6 +402,7 @@ impl Runs {
         sink.run_ended(&Ended {
             run,
             agent,
+            agent_name: self.agents.name(agent),
             event,
             event_id: clip(&e.event_id),
             request,
