@@ -12,8 +12,9 @@
 //! the end. A failed run routes nowhere itself; the runner sends the failure on to the error
 //! handler as a new event whose `source_agent_id` is the failed agent, and that event gives
 //! the hop its next agent. `AfterEventHandling` entries add no hop (their `target_agent_id` is
-//! the agent itself, which would make every event look like a requeue), and the writer's
-//! duplicate `BeforeAgentRun` and `AgentError` entries never make a second hop.
+//! the agent itself, which would make every event look like a requeue), the writer's
+//! duplicate `BeforeAgentRun` and `AgentError` entries never make a second hop, and a run of no
+//! named agent is no hand-over between agents.
 
 use super::compact::{EventIds, Messages};
 use super::links::{Next, RequestId, RunId};
@@ -97,6 +98,9 @@ pub struct FlowHop {
     /// Whether the hop passed the caller's filter.
     shown: bool,
 }
+
+// What keeps a long session's flow small (see the module docs).
+const _: () = assert!(std::mem::size_of::<FlowHop>() == 32);
 
 impl FlowHop {
     /// A hop read from the entry at `at`, unfinished until told otherwise.
@@ -430,7 +434,7 @@ impl FlowBuilder {
     /// What the numbers in the hops stand for, so far.
     pub fn text(&self) -> HopText<'_> {
         HopText {
-            agents: self.runs.agents_seen(),
+            agents: self.runs.agents(),
             event_ids: &self.hops.event_ids,
             messages: &self.hops.messages,
         }

@@ -188,13 +188,14 @@ impl Runs {
         }
     }
 
-    /// The agents met so far, to name more of them.
-    pub fn agents(&mut self) -> &mut Agents {
-        &mut self.agents
+    /// An agent's number, given now if it is new (for entries that pair with nothing, like a
+    /// sampling logger's).
+    pub fn intern(&mut self, name: &str) -> AgentIx {
+        self.agents.intern(name)
     }
 
     /// The agents met so far.
-    pub fn agents_seen(&self) -> &Agents {
+    pub fn agents(&self) -> &Agents {
         &self.agents
     }
 

@@ -437,7 +437,7 @@ impl Analyzer {
             | Hook::AfterEventHandling => self.runs.add(e, selected, &mut self.tally),
             // A sampling logger's entry: one whole run, with its duration.
             _ if e.duration_ns.is_some() && !e.agent_id.is_empty() && selected => {
-                let agent = self.runs.agents().intern(&e.agent_id);
+                let agent = self.runs.intern(&e.agent_id);
                 self.tally.sampled_run(agent, e);
             }
             _ => {}
