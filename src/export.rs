@@ -290,7 +290,7 @@ impl Default for Clock {
 impl Clock {
     pub fn new() -> Clock {
         Clock {
-            runs: Runs::new(Agents::bounded()),
+            runs: Runs::without_linking(Agents::bounded()),
             measured: Measured::default(),
         }
     }

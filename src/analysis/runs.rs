@@ -168,6 +168,9 @@ pub(crate) struct Runs {
     agents: Agents,
     events: Open<Box<str>, EventRecord>,
     links: Links,
+    /// Whether new events are linked to their requests (and runs' routes read): the exports'
+    /// clock needs only the pairing.
+    linking: bool,
     runs_ended: RunId,
     events_seen: EventNo,
     requests: RequestId,
@@ -175,16 +178,25 @@ pub(crate) struct Runs {
 }
 
 impl Runs {
-    /// Pairing that names agents in `agents`.
+    /// Pairing that names agents in `agents`, and links every new event to its request.
     pub fn new(agents: Agents) -> Runs {
         Runs {
             agents,
             events: Open::new(OPEN_LIMIT),
             links: Links::new(WAITING_LIMIT),
+            linking: true,
             runs_ended: 0,
             events_seen: 0,
             requests: 0,
             seq: 0,
+        }
+    }
+
+    /// Pairing alone: every event begins a request of its own, and runs have no route.
+    pub fn without_linking(agents: Agents) -> Runs {
+        Runs {
+            linking: false,
+            ..Runs::new(agents)
         }
     }
 
@@ -285,7 +297,7 @@ impl Runs {
         if self.events.get_mut(key).is_none() {
             let no = self.events_seen;
             self.events_seen += 1;
-            let link = self.link(e);
+            let link = if self.linking { self.link(e) } else { None };
             let request = match link {
                 Some(link) => link.request,
                 None => {
@@ -372,7 +384,11 @@ impl Runs {
 
     fn run_ended(&mut self, e: &TraceEntry<'_>, at: Mark, sink: &mut impl Sink) {
         let agent = self.run_agent(e);
-        let route = e.route().map(|r| self.agents.intern(&r));
+        let route = if self.linking {
+            e.route().map(|r| self.agents.intern(&r))
+        } else {
+            None
+        };
         let run = self.runs_ended;
         let Some(record) = self.open(e, at, sink) else {
             return;
@@ -416,6 +432,9 @@ impl Runs {
         });
         // The event that continues the run: the runner's failure event after an AgentError
         // (or an error with nowhere to go), else the event its route queued.
+        if !self.linking {
+            return;
+        }
         if e.hook == Hook::AgentError || (failed && route.is_none()) {
             self.links.wait(run, request, agent, None);
         } else if let Some(route) = route {
