@@ -635,3 +635,34 @@ fn an_events_runs_pair_by_agent_and_end_with_the_event() {
         (2, 0)
     );
 }
+
+/// A request whose run waits in vain (a failure no error handler took) is cut off as soon as a
+/// later request's event shows it, so the route ids listed are those of the first requests, in
+/// the order they started (the analysis once finished such a request only after 16 more runs of
+/// its agent had waited, and listed a later request in its place).
+#[test]
+fn the_route_ids_listed_are_the_first_requests() {
+    let mut lines = Vec::new();
+    for k in 0..1001 {
+        let t = 10 * k;
+        let (event, next) = (format!("r{k}"), format!("r{k}b"));
+        if k == 999 {
+            lines.extend(hop(&event, "planner", "", t, 1, "", true));
+            continue;
+        }
+        lines.extend(hop(&event, "planner", "", t, 1, "researcher", false));
+        lines.extend(hop(&next, "researcher", "planner", t + 4, 1, "", false));
+    }
+    let r = analyse_lines(&lines);
+    assert_eq!((r.requests.completed, r.requests.unfinished), (1000, 1));
+    let mut listed: Vec<&str> = r
+        .routes
+        .requests
+        .iter()
+        .flat_map(|q| q.ids.iter().map(String::as_str))
+        .collect();
+    listed.sort_by_key(|id| id[1..].parse::<u32>().unwrap_or(u32::MAX));
+    let first: Vec<String> = (0..1000).map(|k| format!("r{k}")).collect();
+    assert_eq!(listed, first);
+    assert_eq!(r.routes.ids_not_kept, 1);
+}
