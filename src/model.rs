@@ -153,10 +153,48 @@ impl<'de: 'a, 'a> Deserialize<'de> for Hook<'a> {
     }
 }
 
+/// How much of an entry to parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parse {
+    /// Everything, state data included.
+    #[default]
+    Full,
+    /// All but the state's `data` (in `state` and in `agent_result.output_state`), which is
+    /// skipped unread and left `None`: for commands that need hooks, agents, times, errors and
+    /// routes but not the data (most of a trace's bytes). Meta is read.
+    Light,
+}
+
 impl<'a> TraceEntry<'a> {
     /// Parses one entry from the bytes of one JSON object.
     pub fn parse(bytes: &'a [u8]) -> Result<TraceEntry<'a>, serde_json::Error> {
-        let mut entry: TraceEntry<'a> = serde_json::from_slice(bytes)?;
+        Self::parse_with(bytes, Parse::Full)
+    }
+
+    /// Parses one entry, as much of it as `parse` says. Entries as writers write them take a
+    /// fast path (`read::scan`); anything else, and every error, is serde_json's.
+    pub fn parse_with(bytes: &'a [u8], parse: Parse) -> Result<TraceEntry<'a>, serde_json::Error> {
+        let mut entry = match crate::read::scan::parse(bytes, parse) {
+            Some(entry) => entry,
+            None => {
+                let mut entry = Self::parse_with_serde(bytes)?;
+                if parse == Parse::Light {
+                    for state in [
+                        entry.state.as_mut(),
+                        entry
+                            .agent_result
+                            .as_mut()
+                            .and_then(|r| r.output_state.as_mut()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    {
+                        state.data = None;
+                    }
+                }
+                entry
+            }
+        };
         if entry.hook == Hook::Missing {
             entry.hook = Hook::from_kind(&entry.kind);
         }
@@ -171,6 +209,11 @@ impl<'a> TraceEntry<'a> {
         } else {
             &self.agent_id
         }
+    }
+
+    /// The whole entry by serde_json's derive: the reference the fast path agrees with.
+    pub(crate) fn parse_with_serde(bytes: &'a [u8]) -> Result<TraceEntry<'a>, serde_json::Error> {
+        serde_json::from_slice(bytes)
     }
 
     /// The entry's error: its own `error`, else its agent result's.

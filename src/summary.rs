@@ -2,7 +2,7 @@
 //! open), read in microseconds from the ends of the file; and a summary of the whole file
 //! (entries, events, agents, span, errors), read in one streaming pass.
 
-use crate::model::Hook;
+use crate::model::{Hook, Parse};
 use crate::read::framer::Shape;
 use crate::read::{Problem, TraceReader};
 use crate::report::SHOWN_PER_FILE;
@@ -68,7 +68,9 @@ const HEAD_CHUNK: usize = 8 * 1024;
 /// Reads the first entry's time from the head of the file and the closing `]` from its end.
 /// A compressed file has to be read whole to see its end.
 pub fn read_head(path: &Path) -> io::Result<Head> {
-    let mut reader = TraceReader::open(path)?.with_chunk_size(HEAD_CHUNK);
+    let mut reader = TraceReader::open(path)?
+        .with_chunk_size(HEAD_CHUNK)
+        .with_parse(Parse::Light);
     let mut started = None;
     let mut problem = None;
     while let Some(item) = reader.next_entry() {
@@ -145,7 +147,7 @@ impl Summary {
 
 /// Reads a whole file and summarises it.
 pub fn summarize(path: &Path) -> io::Result<Summary> {
-    let mut reader = TraceReader::open(path)?;
+    let mut reader = TraceReader::open(path)?.with_parse(Parse::Light);
     let mut events = HashSet::new();
     let mut failed_runs = HashSet::new();
     let mut summary = Summary {

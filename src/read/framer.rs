@@ -20,10 +20,16 @@
 use memchr::memmem;
 use std::io::{self, Read};
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// The largest entry the framer buffers. A larger one is skipped (and reported) without being
 /// held in memory, so one runaway entry cannot exhaust memory.
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024 * 1024;
+
+/// The searchers for a pretty-printed object's closing line and for the opening line of the next
+/// one, built once: building one costs more than searching an entry.
+static CLOSING: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n}"));
+static OPENING: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(b"\n{"));
 
 /// A place in the input: 1-based line, and 1-based column counted in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -102,7 +108,10 @@ enum Step {
 /// The incremental framer. See the module documentation.
 #[derive(Debug)]
 pub struct Framer {
+    /// The input held: `buf[..filled]`. The rest is spare room kept between reads, so that
+    /// reading into it does not clear it again each time.
     buf: Vec<u8>,
+    filled: usize,
     /// Bytes before this index are done with and may be dropped.
     consumed: usize,
     /// The next byte to examine.
@@ -140,6 +149,7 @@ impl Framer {
     pub fn new() -> Self {
         Framer {
             buf: Vec::new(),
+            filled: 0,
             consumed: 0,
             scan: 0,
             mode: Mode::Between,
@@ -171,34 +181,40 @@ impl Framer {
 
     /// How many bytes have been fed in all.
     pub fn bytes_fed(&self) -> u64 {
-        self.offset + self.buf.len() as u64
+        self.offset + self.filled as u64
     }
 
     /// How many bytes are held for the object still open (what a caller's memory bound is).
     pub fn pending(&self) -> usize {
-        self.buf.len() - self.consumed
+        self.filled - self.consumed
     }
 
     /// Feeds a chunk of input.
     pub fn push(&mut self, chunk: &[u8]) {
         self.compact();
-        self.buf.extend_from_slice(chunk);
+        let end = self.filled + chunk.len();
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        self.buf[self.filled..end].copy_from_slice(chunk);
+        self.filled = end;
     }
 
     /// Reads up to `max` bytes from `source` straight into the buffer; returns the bytes read
     /// (0 at the end of the source).
     pub fn fill_from(&mut self, source: &mut dyn Read, max: usize) -> io::Result<usize> {
         self.compact();
-        let old_len = self.buf.len();
-        self.buf.resize(old_len + max, 0);
+        let end = self.filled + max;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
         let result = loop {
-            match source.read(&mut self.buf[old_len..]) {
+            match source.read(&mut self.buf[self.filled..end]) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
         };
-        let read = *result.as_ref().unwrap_or(&0);
-        self.buf.truncate(old_len + read);
+        self.filled += *result.as_ref().unwrap_or(&0);
         result
     }
 
@@ -214,7 +230,8 @@ impl Framer {
         }
         self.count_lines_to(self.consumed);
         let n = self.consumed;
-        self.buf.drain(..n);
+        self.buf.copy_within(n..self.filled, 0);
+        self.filled -= n;
         self.offset += n as u64;
         self.scan -= n;
         self.counted -= n;
@@ -272,7 +289,7 @@ impl Framer {
 
     /// Between objects: skips framing bytes; starts an object or reports garbage.
     fn scan_between(&mut self) -> Step {
-        let len = self.buf.len();
+        let len = self.filled;
         while self.scan < len {
             let b = self.buf[self.scan];
             match b {
@@ -337,14 +354,14 @@ impl Framer {
 
     /// Skips to the end of a garbage line.
     fn skip_garbage_line(&mut self) -> Step {
-        match memchr::memchr(b'\n', &self.buf[self.scan..]) {
+        match memchr::memchr(b'\n', &self.buf[self.scan..self.filled]) {
             Some(k) => {
                 self.scan += k + 1;
                 self.mode = Mode::Between;
                 Step::Continue
             }
             None => {
-                self.scan = self.buf.len();
+                self.scan = self.filled;
                 self.consumed = self.scan;
                 Step::NeedMore
             }
@@ -367,7 +384,7 @@ impl Framer {
     /// braces. Waits for the few bytes that decide it, so the choice never depends on how the
     /// input was cut into chunks.
     fn decide_object_mode(&mut self) -> Step {
-        let rest = &self.buf[self.frame_start + 1..];
+        let rest = &self.buf[self.frame_start + 1..self.filled];
         let rest = rest.strip_prefix(b"\r").unwrap_or(rest);
         let pretty = match rest {
             [b'\n', b' ' | b'\t', ..] => true,
@@ -389,16 +406,16 @@ impl Framer {
     fn scan_pretty(&mut self) -> Step {
         // Resume one byte early: the two-byte patterns may straddle the previous buffer's end.
         let from = self.scan.max(self.frame_start + 1) - 1;
-        let hay = &self.buf[from..];
-        let end = memmem::find(hay, b"\n}").map(|k| from + k);
-        let cut_search_end = end.unwrap_or(self.buf.len());
-        if let Some(k) = memmem::find(&self.buf[from..cut_search_end], b"\n{") {
+        let hay = &self.buf[from..self.filled];
+        let end = CLOSING.find(hay).map(|k| from + k);
+        let cut_search_end = end.unwrap_or(self.filled);
+        if let Some(k) = OPENING.find(&self.buf[from..cut_search_end]) {
             return Step::Event(self.cut_at(from + k + 1));
         }
         match end {
             Some(e) => Step::Event(self.finish_object(e + 2)),
             None => {
-                self.scan = self.buf.len();
+                self.scan = self.filled;
                 Step::NeedMore
             }
         }
@@ -406,7 +423,7 @@ impl Framer {
 
     /// Compact mode: counts braces outside strings.
     fn scan_compact(&mut self) -> Step {
-        let len = self.buf.len();
+        let len = self.filled;
         while self.scan < len {
             if self.in_string {
                 if self.escaped {
@@ -414,7 +431,7 @@ impl Framer {
                     self.scan += 1;
                     continue;
                 }
-                let Some(k) = memchr::memchr3(b'"', b'\\', b'\n', &self.buf[self.scan..]) else {
+                let Some(k) = memchr::memchr3(b'"', b'\\', b'\n', &self.buf[self.scan..len]) else {
                     self.scan = len;
                     break;
                 };
@@ -431,7 +448,7 @@ impl Framer {
                     _ => return Step::Event(self.cut_at(i)),
                 }
             } else {
-                let Some(k) = memchr::memchr3(b'{', b'}', b'"', &self.buf[self.scan..]) else {
+                let Some(k) = memchr::memchr3(b'{', b'}', b'"', &self.buf[self.scan..len]) else {
                     self.scan = len;
                     break;
                 };
@@ -513,7 +530,7 @@ impl Framer {
             Mode::Undecided | Mode::Pretty | Mode::Compact => Some(Tail {
                 at: self.frame_at,
                 index: self.index,
-                len: self.discarded + (self.buf.len() - self.frame_start),
+                len: self.discarded + (self.filled - self.frame_start),
             }),
             Mode::Between | Mode::Garbage => None,
         }

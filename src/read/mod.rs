@@ -9,8 +9,9 @@
 
 pub mod framer;
 mod last;
+pub(crate) mod scan;
 
-use crate::model::TraceEntry;
+use crate::model::{Parse, TraceEntry};
 use crate::text;
 use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
@@ -82,6 +83,7 @@ pub struct TraceReader {
     compressed: bool,
     framer: Framer,
     chunk: usize,
+    parse: Parse,
     /// The source failed or is not a trace: read no further.
     stopped: bool,
     entries: u64,
@@ -117,6 +119,7 @@ impl TraceReader {
             compressed,
             framer: Framer::new(),
             chunk: DEFAULT_CHUNK,
+            parse: Parse::Full,
             stopped: false,
             entries: 0,
             skipped: 0,
@@ -127,6 +130,12 @@ impl TraceReader {
     /// Takes at most `bytes` from the source at a time (small for reading just a file's head).
     pub fn with_chunk_size(mut self, bytes: usize) -> Self {
         self.chunk = bytes.max(1);
+        self
+    }
+
+    /// Parses entries only as deeply as `parse` says (`Parse::Light`: state data left unread).
+    pub fn with_parse(mut self, parse: Parse) -> Self {
+        self.parse = parse;
         self
     }
 
@@ -143,7 +152,7 @@ impl TraceReader {
                 match event {
                     FrameEvent::Entry { range, at, index } => {
                         let bytes = self.framer.bytes(range);
-                        return Some(match TraceEntry::parse(bytes) {
+                        return Some(match TraceEntry::parse_with(bytes, self.parse) {
                             Ok(entry) => {
                                 self.entries += 1;
                                 Ok(Entry {
