@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The benchmark suite: generates traces (100 MB and 1 GB single sessions, a directory of 10,000
+# sessions, the small fixtures), times every agentcli command that exists with hyperfine in one
+# run, with `wc -l` (the read limit) and the nearest jq equivalents as baselines, measures peak
+# memory with /usr/bin/time -v, and writes bench/RESULTS.md.
+#
+#   bench/run.sh                 # data in $BENCH_DIR (default /tmp/agentcli-bench)
+#   BENCH_DIR=/mnt/fast bench/run.sh
+#
+# Commands are enabled by what `agentcli --help` shows: a command that lands is benchmarked by
+# the next run without a change here (see `cases` below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH_DIR=${BENCH_DIR:-/tmp/agentcli-bench}
+SEED=${SEED:-1}
+# Smaller inputs for trying the script out (the report's labels stay the same).
+MID_SIZE=${MID_SIZE:-100MB} BIG_SIZE=${BIG_SIZE:-1GB} SESSIONS=${SESSIONS:-10000}
+RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
+started=$(date +%s)
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------------
+missing=()
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+command -v jq >/dev/null || missing+=(jq)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+say "building (release)"
+cargo build --release --quiet --bin agentcli --example generate
+BIN=$ROOT/target/release/agentcli
+GEN=$ROOT/target/release/examples/generate
+
+# --- data --------------------------------------------------------------------------------------
+ONE=$BENCH_DIR/100mb GIG=$BENCH_DIR/1gb DIR=$BENCH_DIR/sessions SMALL=$BENCH_DIR/small
+OUT=$BENCH_DIR/results
+rm -rf "$ONE" "$GIG" "$DIR" "$SMALL" "$OUT"
+mkdir -p "$ONE" "$GIG" "$DIR" "$SMALL" "$OUT"
+say "generating traces in $BENCH_DIR (seed $SEED)"
+# Single sessions are closed with `]` so that jq, which cannot read an unclosed file, can be
+# compared on them; agentcli reads both alike.
+"$GEN" --seed "$SEED" --size "$MID_SIZE" --ending closed --out "$ONE/req-100mb.trace.json"
+"$GEN" --seed "$SEED" --size "$BIG_SIZE" --ending closed --out "$GIG/req-1gb.trace.json"
+"$GEN" --seed "$SEED" --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
+cp fixtures/req-20000001.trace.json "$SMALL/"
+find "$DIR" -name '*.trace.json' | sort | head -n "$JQ_SAMPLE_FILES" >"$BENCH_DIR/jq-sample.txt"
+
+# --- which commands exist ------------------------------------------------------------------------
+has_command() { "$BIN" "$1" --help >/dev/null 2>&1; }
+has_flag() { "$BIN" "$1" --help 2>/dev/null | grep -q -- "$2"; }
+has_format() { "$BIN" "$1" --help 2>/dev/null | grep -A3 -- '--format' | grep -q "$2"; }
+
+# Each case: input, label, the agentcli command, its nearest jq equivalent ('' for none).
+C_INPUT=() C_LABEL=() C_CMD=() C_JQ=()
+add() { C_INPUT+=("$1") C_LABEL+=("$2") C_CMD+=("$3") C_JQ+=("$4"); }
+
+# jq reads one file per process (a stream of several unclosed arrays is not JSON), and jq's
+# start-up alone takes ~20 ms: on the directory it runs on a sample of the files, and its time
+# is scaled to all of them. It needs a whole, closed array: the directory's files are mostly
+# unclosed (as real ones are), so the jq equivalent closes each first, as a user would have to.
+JQ_SAMPLE=$BENCH_DIR/jq-sample.txt
+JQ_SAMPLE_FILES=${JQ_SAMPLE_FILES:-1000}
+each_file_jq() {
+    echo "xargs -d '\\n' -a '$JQ_SAMPLE' -n 100 -P 2 sh -c 'for f; do { cat \"\$f\"; echo ]; } | jq -c \"$1\" 2>/dev/null; done' _ >/dev/null"
+}
+
+cases() {
+    local f
+    # The directory.
+    add sessions "list" "'$BIN' --dir '$DIR' list >/dev/null" \
+        "xargs -d '\\n' -a '$JQ_SAMPLE' -n 1 -P 2 jq -cn --stream 'first(inputs | select(length == 2 and .[0][1] == \"timestamp\")) | .[1]' >/dev/null"
+    add sessions "list --verbose" "'$BIN' --dir '$DIR' list --verbose >/dev/null" \
+        "$(each_file_jq '[length, ([.[].event_id] | unique | length), ([.[].agent_id] | unique)]')"
+    if has_command analyze; then
+        add sessions "analyze" "'$BIN' --dir '$DIR' analyze >/dev/null" \
+            "$(each_file_jq '[.[] | select(.hook == \\\"AfterAgentRun\\\" or .hook == \\\"AgentError\\\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})')"
+    fi
+    # Start-up and a small session.
+    add small "list --verbose (small)" "'$BIN' --dir '$SMALL' list --verbose" \
+        "jq '[length, ([.[].event_id] | unique | length)]' '$SMALL/req-20000001.trace.json'"
+    if has_command trace; then
+        add small "trace (small)" "'$BIN' --dir '$SMALL' trace req-20000001" \
+            "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.error // \"\")] | @tsv' '$SMALL/req-20000001.trace.json'"
+    fi
+    # The single sessions.
+    for input in 100mb 1gb; do
+        if [ "$input" = 100mb ]; then d=$ONE; else d=$GIG; fi
+        f="$d/req-$input.trace.json"
+        add "$input" "list --verbose" "'$BIN' --dir '$d' list --verbose >/dev/null" \
+            "jq '[length, ([.[].event_id] | unique | length), ([.[].agent_id] | unique)]' '$f' >/dev/null"
+        if has_command trace; then
+            add "$input" "trace" "'$BIN' --dir '$d' trace req-$input >/dev/null" \
+                "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.agent_result.output_state.meta.route // \"\"), (.error // \"\")] | @tsv' '$f' >/dev/null"
+        fi
+        if has_flag trace --flow-only; then
+            add "$input" "trace --flow-only" "'$BIN' --dir '$d' trace --flow-only req-$input >/dev/null" \
+                "jq -r '.[] | select(.hook == \"AfterAgentRun\") | [.event_id, .agent_id, (.agent_result.output_state.meta.route // \"(end)\")] | @tsv' '$f' >/dev/null"
+        fi
+        if has_flag trace --analyze; then
+            add "$input" "trace --analyze" "'$BIN' --dir '$d' trace --analyze req-$input >/dev/null" \
+                "jq '[.[] | select(.hook == \"AfterAgentRun\" or .hook == \"AgentError\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})' '$f' >/dev/null"
+        fi
+        if has_format trace csv; then
+            add "$input" "trace --format csv" "'$BIN' --dir '$d' trace --format csv req-$input >/dev/null" \
+                "jq -r '.[] | [.timestamp, .event_id, .agent_id, .hook, (.error // \"\"), (.agent_result.output_state.data | tostring)] | @csv' '$f' >/dev/null"
+        fi
+        if has_format trace jsonl; then
+            add "$input" "trace --format jsonl" "'$BIN' --dir '$d' trace --format jsonl req-$input >/dev/null" \
+                "jq -c '.[]' '$f' >/dev/null"
+        fi
+    done
+}
+cases
+
+# --- measuring -----------------------------------------------------------------------------------
+input_bytes() {
+    case $1 in
+        sessions) du -sb --apparent-size "$DIR" | cut -f1 ;;
+        small) stat -c %s "$SMALL/req-20000001.trace.json" ;;
+        100mb) stat -c %s "$ONE/req-100mb.trace.json" ;;
+        1gb) stat -c %s "$GIG/req-1gb.trace.json" ;;
+    esac
+}
+wc_command() {
+    case $1 in
+        sessions) echo "find '$DIR' -name '*.trace.json' -print0 | xargs -0 cat | wc -l >/dev/null" ;;
+        small) echo "wc -l '$SMALL/req-20000001.trace.json'" ;;
+        100mb) echo "wc -l '$ONE/req-100mb.trace.json' >/dev/null" ;;
+        1gb) echo "wc -l '$GIG/req-1gb.trace.json' >/dev/null" ;;
+    esac
+}
+
+# Times `$2` (hyperfine, median of `$3` runs after `$4` warm-ups) and measures its peak memory;
+# prints "median_s rss_kb". One run: the memory run is the timed run.
+measure() {
+    local name=$1 cmd=$2 runs=$3 json
+    json="$OUT/$(echo "$name" | tr -c 'a-z0-9' '_').json"
+    if [ "$runs" = 1 ]; then
+        /usr/bin/time -o "$json.time" -f '%e %M' sh -c "$cmd" >/dev/null 2>&1 || true
+        tail -1 "$json.time"
+        return
+    fi
+    # Without shell syntax, no shell: hyperfine then times milliseconds exactly.
+    local shell=()
+    case $cmd in *[\|\>\;\{]*) ;; *) shell=(-N) ;; esac
+    hyperfine --style none "${shell[@]}" --runs "$runs" --warmup "$4" -i --export-json "$json" \
+        --command-name "$name" "$cmd" >&2
+    local median rss
+    median=$(jq '.results[0].median // .results[0].mean' "$json")
+    /usr/bin/time -o "$json.time" -f '%M' sh -c "$cmd" >/dev/null 2>&1 || true
+    rss=$(tail -1 "$json.time")
+    echo "$median ${rss:-0}"
+}
+
+# Runs: fast commands many times; jq on the big inputs as few as give a number.
+runs_for() {
+    case $1:$2 in
+        *:jq) case $1 in 1gb | sessions) echo 1 ;; 100mb) echo 2 ;; *) echo 10 ;; esac ;;
+        small:*) echo 30 ;;
+        1gb:*) echo 3 ;;
+        *) echo 5 ;;
+    esac
+}
+
+declare -A WC_TIME WC_RSS
+rows=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for input in sessions small 100mb 1gb; do
+    say "input $input: wc -l"
+    read -r t m < <(measure "wc -l ($input)" "$(wc_command "$input")" "$(runs_for "$input" agentcli)" 1)
+    WC_TIME[$input]=$t WC_RSS[$input]=$m
+    for i in "${!C_INPUT[@]}"; do
+        [ "${C_INPUT[$i]}" = "$input" ] || continue
+        say "input $input: ${C_LABEL[$i]}"
+        read -r t m < <(measure "agentcli ${C_LABEL[$i]} ($input)" "${C_CMD[$i]}" "$(runs_for "$input" agentcli)" 1)
+        jt=- jm=-
+        if [ -n "${C_JQ[$i]}" ]; then
+            read -r jt jm < <(measure "jq ${C_LABEL[$i]} ($input)" "${C_JQ[$i]}" "$(runs_for "$input" jq)" 0)
+            if [ "$input" = sessions ]; then
+                jt=$(awk -v t="$jt" -v all="$SESSIONS" -v some="$(wc -l <"$JQ_SAMPLE")" 'BEGIN { print t * all / some }')
+            fi
+        fi
+        rows+=("$input|${C_LABEL[$i]}|$t|$m|$jt|$jm")
+    done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+elapsed=$(($(date +%s) - started))
+
+# --- the report ----------------------------------------------------------------------------------
+human_bytes() { awk -v b="$1" 'BEGIN { if (b >= 1e9) printf "%.2f GB", b/1e9; else if (b >= 1e6) printf "%.1f MB", b/1e6; else printf "%.1f KB", b/1e3 }'; }
+ms() { awk -v s="$1" 'BEGIN { if (s == "-") print "-"; else if (s >= 1) printf "%.2f s", s; else printf "%.1f ms", s*1000 }'; }
+mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", k/1024 }'; }
+{
+    echo "# Benchmark results"
+    echo
+    echo "Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit" \
+        "\`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\` in ${elapsed} s."
+    echo
+    echo "Machine: $(lscpu | awk -F': +' '/Model name/ {print $2; exit}'), $(nproc) cores," \
+        "$(free -g | awk '/Mem:/ {print $2}') GiB memory, Linux $(uname -r);" \
+        "$(hyperfine --version), $(jq --version), $(wc --version | head -1)." \
+        "Load average before: $load_before; after: $load_after (other work on the machine" \
+        "makes times longer and noisier)."
+    echo
+    echo "Inputs (generated by \`examples/generate.rs\`, seed $SEED, in the writer's exact format):"
+    echo "- **sessions**: $SESSIONS session files, $(human_bytes "$(input_bytes sessions)") in all" \
+        "(85% unclosed, 10% closed, 5% cut mid-entry)"
+    echo "- **small**: \`fixtures/req-20000001.trace.json\`, $(human_bytes "$(input_bytes small)") (start-up)"
+    echo "- **100mb**, **1gb**: one session of $(human_bytes "$(input_bytes 100mb)") and" \
+        "$(human_bytes "$(input_bytes 1gb)"), closed with \`]\` so that jq can read them"
+    echo
+    echo "Median wall time of hyperfine runs, files in the page cache. MB/s is input size over" \
+        "median time. \`× wc -l\`: how many times \`wc -l\` on the same input (the read limit)" \
+        "is faster; \`jq ÷\`: how many times faster agentcli is than its nearest jq" \
+        "equivalent. Peak memory is the maximum resident set of one run (\`/usr/bin/time -v\`)."
+    echo
+    echo "| input | command | median | MB/s | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    for input in sessions small 100mb 1gb; do
+        bytes=$(input_bytes "$input")
+        echo "| $input | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
+        for row in "${rows[@]}"; do
+            IFS='|' read -r rin label t m jt jm <<<"$row"
+            [ "$rin" = "$input" ] || continue
+            mbs=$(awk -v b="$bytes" -v s="$t" 'BEGIN { printf "%.0f", b/1e6/s }')
+            vs_wc=$(awk -v s="$t" -v w="${WC_TIME[$input]}" 'BEGIN { printf "%.1f", s/w }')
+            vs_jq=$(awk -v s="$t" -v j="$jt" 'BEGIN { if (j == "-") print "-"; else printf "%.0f", j/s }')
+            echo "| $input | \`$label\` | $(ms "$t") | $mbs | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
+        done
+    done
+    echo
+    echo "On **sessions**, jq ran on $(wc -l <"$JQ_SAMPLE") of the files (one jq per file; jq's" \
+        "start-up alone is ~20 ms) and its time is scaled to all $SESSIONS; its time is of one run." \
+        "On **1gb** too, jq's time is of one run."
+    echo
+    echo "The jq equivalents, per input (\$F is the file):"
+    echo
+    for i in "${!C_INPUT[@]}"; do
+        [ -n "${C_JQ[$i]}" ] || continue
+        printf -- '- %s, `%s`: `%s`\n' "${C_INPUT[$i]}" "${C_LABEL[$i]}" \
+            "$(echo "${C_JQ[$i]}" | sed -e "s|$BENCH_DIR|\$BENCH_DIR|g" -e "s|'\$BENCH_DIR/[a-z0-9]*/req-[a-z0-9]*.trace.json'|\$F|g")"
+    done
+} >"$RESULTS"
+say "wrote $RESULTS in ${elapsed} s"
+cat "$RESULTS"
