@@ -70,7 +70,8 @@ const HEAD_CHUNK: usize = 8 * 1024;
 pub fn read_head(path: &Path) -> io::Result<Head> {
     let mut reader = TraceReader::open(path)?
         .with_chunk_size(HEAD_CHUNK)
-        .with_parse(Parse::Light);
+        .with_parse(Parse::Light)
+        .with_threads(false);
     let mut started = None;
     let mut problem = None;
     while let Some(item) = reader.next_entry() {

@@ -9,6 +9,7 @@
 
 pub mod framer;
 mod last;
+mod pipeline;
 pub(crate) mod scan;
 
 use crate::model::{Parse, TraceEntry};
@@ -16,6 +17,7 @@ use crate::text;
 use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
 pub use last::LastEntries;
+use pipeline::{Found, Pipeline};
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -24,6 +26,9 @@ use std::sync::Arc;
 
 /// How many bytes a reader takes from its source at a time by default.
 pub const DEFAULT_CHUNK: usize = 256 * 1024;
+
+/// Files at least this large are read on background threads (see [`TraceReader::with_threads`]).
+pub const THREADS_FROM_BYTES: u64 = 8 << 20;
 
 /// Something wrong with the input, with where it is: reported, and the rest still read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,24 +89,49 @@ pub struct TraceReader {
     framer: Framer,
     chunk: usize,
     parse: Parse,
-    /// The source failed or is not a trace: read no further.
-    stopped: bool,
+    /// Read on background threads (from the first call of `next_entry`).
+    threads: bool,
+    pipeline: Option<Pipeline>,
+    counts: Counts,
+}
+
+/// What became of the input so far.
+#[derive(Debug, Default)]
+struct Counts {
     entries: u64,
     skipped: u64,
     other_problems: u64,
+    /// The source failed or is not a trace: read no further.
+    stopped: bool,
+}
+
+impl Counts {
+    fn tally(&mut self, tally: Tally) {
+        match tally {
+            Tally::Skipped => self.skipped += 1,
+            Tally::Other => self.other_problems += 1,
+            Tally::OtherAndStop => {
+                self.other_problems += 1;
+                self.stopped = true;
+            }
+        }
+    }
 }
 
 impl TraceReader {
     /// Opens a trace file; gzip is recognised by its content, whatever the file's name.
     pub fn open(path: &Path) -> io::Result<TraceReader> {
         let file = File::open(path)?;
-        if file.metadata()?.is_dir() {
+        let metadata = file.metadata()?;
+        if metadata.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
                 "is a directory",
             ));
         }
-        Self::from_source(path, file)
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = metadata.len() >= THREADS_FROM_BYTES && cores > 1;
+        Ok(Self::from_source(path, file)?.with_threads(threads))
     }
 
     /// Reads from any byte source named `path` in messages; gzip is recognised by content.
@@ -120,10 +150,9 @@ impl TraceReader {
             framer: Framer::new(),
             chunk: DEFAULT_CHUNK,
             parse: Parse::Full,
-            stopped: false,
-            entries: 0,
-            skipped: 0,
-            other_problems: 0,
+            threads: false,
+            pipeline: None,
+            counts: Counts::default(),
         })
     }
 
@@ -139,6 +168,15 @@ impl TraceReader {
         self
     }
 
+    /// Reads, frames and parses on background threads (two cores' worth), handing out the
+    /// same entries and problems in the same order. [`open`](Self::open) turns this on for
+    /// files of [`THREADS_FROM_BYTES`] or more on a machine with several cores; a reader that
+    /// reads only a file's head should turn it off. Takes effect at the first `next_entry`.
+    pub fn with_threads(mut self, on: bool) -> Self {
+        self.threads = on;
+        self
+    }
+
     /// The path the reader reports problems against.
     pub fn path(&self) -> &Arc<Path> {
         &self.path
@@ -147,6 +185,60 @@ impl TraceReader {
     /// The next entry or problem; `None` when the source has no more bytes for now. A source
     /// that grows later (a followed file) can be read further by calling again.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, Problem>> {
+        if self.threads && self.pipeline.is_none() {
+            self.start_threads();
+        }
+        if let Some(pipeline) = &mut self.pipeline {
+            loop {
+                if !pipeline.advance() {
+                    return None;
+                }
+                let (found, _) = pipeline.current()?;
+                match found {
+                    Found::Entry { parsed: Ok(_), .. } => break,
+                    Found::Entry {
+                        parsed: Err(e),
+                        at,
+                        index,
+                        ..
+                    } => {
+                        self.counts.skipped += 1;
+                        return Some(Err(parse_problem(&self.path, *at, *index, e)));
+                    }
+                    Found::Frame(event) => {
+                        let shape = pipeline.after.shape;
+                        if let Some((problem, tally)) =
+                            framing_problem(&self.path, event.clone(), shape)
+                        {
+                            self.counts.tally(tally);
+                            return Some(Err(problem));
+                        }
+                    }
+                    Found::ReadError(e) => {
+                        self.counts.stopped = true;
+                        self.counts.other_problems += 1;
+                        return Some(Err(read_problem(&self.path, self.compressed, e)));
+                    }
+                }
+            }
+            let (found, batch) = pipeline.current()?;
+            let Found::Entry {
+                parsed: Ok(entry),
+                range,
+                at,
+                index,
+            } = found
+            else {
+                return None;
+            };
+            self.counts.entries += 1;
+            return Some(Ok(Entry {
+                entry: entry.clone(),
+                bytes: &batch[range.clone()],
+                at: *at,
+                index: *index,
+            }));
+        }
         loop {
             if let Some(event) = self.framer.next_event() {
                 match event {
@@ -154,7 +246,7 @@ impl TraceReader {
                         let bytes = self.framer.bytes(range);
                         return Some(match TraceEntry::parse_with(bytes, self.parse) {
                             Ok(entry) => {
-                                self.entries += 1;
+                                self.counts.entries += 1;
                                 Ok(Entry {
                                     entry,
                                     bytes,
@@ -163,118 +255,150 @@ impl TraceReader {
                                 })
                             }
                             Err(e) => {
-                                self.skipped += 1;
+                                self.counts.skipped += 1;
                                 Err(parse_problem(&self.path, at, index, &e))
                             }
                         });
                     }
                     other => {
-                        if let Some(problem) = self.framing_problem(other) {
+                        let shape = self.framer.shape();
+                        if let Some((problem, tally)) = framing_problem(&self.path, other, shape) {
+                            self.counts.tally(tally);
                             return Some(Err(problem));
                         }
                         continue;
                     }
                 }
             }
-            if self.stopped {
+            if self.counts.stopped {
                 return None;
             }
             match self.framer.fill_from(&mut *self.source, self.chunk) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(e) => {
-                    self.stopped = true;
-                    self.other_problems += 1;
-                    return Some(Err(self.read_problem(&e)));
+                    self.counts.stopped = true;
+                    self.counts.other_problems += 1;
+                    return Some(Err(read_problem(&self.path, self.compressed, &e)));
                 }
             }
+        }
+    }
+
+    /// Hands the source and framer to background threads; on failure reads on.
+    fn start_threads(&mut self) {
+        self.threads = false;
+        let source = std::mem::replace(&mut self.source, Box::new(io::empty()));
+        let framer = std::mem::take(&mut self.framer);
+        match Pipeline::start(source, framer, self.chunk, self.parse) {
+            Ok(pipeline) => self.pipeline = Some(pipeline),
+            Err(unstarted) => (self.source, self.framer) = *unstarted,
         }
     }
 
     /// What the reader has seen so far.
     pub fn summary(&self) -> ReadSummary {
+        let (shape, tail, bytes) = match &self.pipeline {
+            Some(p) => (p.after.shape, p.after.tail, p.after.bytes),
+            None => (
+                self.framer.shape(),
+                self.framer.tail(),
+                self.framer.bytes_fed(),
+            ),
+        };
         ReadSummary {
-            shape: self.framer.shape(),
+            shape,
             compressed: self.compressed,
-            entries: self.entries,
-            skipped: self.skipped,
-            other_problems: self.other_problems,
-            tail: self.framer.tail(),
-            bytes: self.framer.bytes_fed(),
+            entries: self.counts.entries,
+            skipped: self.counts.skipped,
+            other_problems: self.counts.other_problems,
+            tail,
+            bytes,
         }
     }
+}
 
-    fn framing_problem(&mut self, event: FrameEvent) -> Option<Problem> {
-        let problem = |at, entry, message: String| Problem {
-            path: self.path.clone(),
-            at: Some(at),
-            entry,
-            message,
-        };
-        Some(match event {
-            FrameEvent::Entry { .. } => return None,
-            FrameEvent::Cut { at, index, len } => {
-                self.skipped += 1;
-                problem(
-                    at,
-                    Some(index),
-                    format!(
-                        "incomplete entry ({len} bytes): cut off where the next entry starts; skipped"
-                    ),
-                )
-            }
-            FrameEvent::TooLarge { at, index, len } => {
-                self.skipped += 1;
-                problem(
-                    at,
-                    Some(index),
-                    format!(
-                        "entry is {} MiB, over the limit of {} MiB; skipped",
-                        len >> 20,
-                        framer::MAX_ENTRY_BYTES >> 20
-                    ),
-                )
-            }
-            FrameEvent::Garbage { at, byte } => {
-                self.other_problems += 1;
-                if let Shape::NotJson { .. } = self.framer.shape() {
-                    self.stopped = true;
-                    return Some(Problem {
-                        path: self.path.clone(),
-                        at: None,
-                        entry: None,
-                        message: format!(
-                            "not a JSON trace file: it starts with {} where `[` or `{{` was expected",
-                            describe_byte(byte)
-                        ),
-                    });
-                }
-                problem(
-                    at,
-                    None,
-                    format!(
-                        "unexpected {} between entries; skipped to the next entry",
-                        describe_byte(byte)
-                    ),
-                )
-            }
-        })
-    }
+/// Which count a framing problem adds to.
+enum Tally {
+    /// An entry skipped.
+    Skipped,
+    /// A problem outside entries.
+    Other,
+    /// A problem that ends reading: the input is not a trace.
+    OtherAndStop,
+}
 
-    fn read_problem(&self, e: &io::Error) -> Problem {
-        let message = if self.compressed && e.kind() == io::ErrorKind::UnexpectedEof {
-            "gzip stream is cut short; showing what it held".to_owned()
-        } else if self.compressed {
-            format!("cannot decompress: {e}; showing what was read")
-        } else {
-            format!("read error: {e}; showing what was read")
-        };
-        Problem {
-            path: self.path.clone(),
-            at: None,
-            entry: None,
-            message,
-        }
+/// The problem a framing event reports, if any.
+fn framing_problem(path: &Arc<Path>, event: FrameEvent, shape: Shape) -> Option<(Problem, Tally)> {
+    let problem = |at, entry, message: String| Problem {
+        path: path.clone(),
+        at: Some(at),
+        entry,
+        message,
+    };
+    Some(match event {
+        FrameEvent::Entry { .. } => return None,
+        FrameEvent::Cut { at, index, len } => (
+            problem(
+                at,
+                Some(index),
+                format!(
+                    "incomplete entry ({len} bytes): cut off where the next entry starts; skipped"
+                ),
+            ),
+            Tally::Skipped,
+        ),
+        FrameEvent::TooLarge { at, index, len } => (
+            problem(
+                at,
+                Some(index),
+                format!(
+                    "entry is {} MiB, over the limit of {} MiB; skipped",
+                    len >> 20,
+                    framer::MAX_ENTRY_BYTES >> 20
+                ),
+            ),
+            Tally::Skipped,
+        ),
+        FrameEvent::Garbage { byte, .. } if matches!(shape, Shape::NotJson { .. }) => (
+            Problem {
+                path: path.clone(),
+                at: None,
+                entry: None,
+                message: format!(
+                    "not a JSON trace file: it starts with {} where `[` or `{{` was expected",
+                    describe_byte(byte)
+                ),
+            },
+            Tally::OtherAndStop,
+        ),
+        FrameEvent::Garbage { at, byte } => (
+            problem(
+                at,
+                None,
+                format!(
+                    "unexpected {} between entries; skipped to the next entry",
+                    describe_byte(byte)
+                ),
+            ),
+            Tally::Other,
+        ),
+    })
+}
+
+fn read_problem(path: &Arc<Path>, compressed: bool, e: &io::Error) -> Problem {
+    let message = if compressed && e.kind() == io::ErrorKind::UnexpectedEof {
+        "gzip stream is cut short; showing what it held".to_owned()
+    } else if compressed {
+        format!("cannot decompress: {e}; showing what was read")
+    } else {
+        format!("read error: {e}; showing what was read")
+    };
+    Problem {
+        path: path.clone(),
+        at: None,
+        entry: None,
+        message,
     }
 }
 
@@ -390,9 +514,18 @@ mod tests {
 
     /// Everything a reader reports, entries as their bytes and positions.
     fn everything(source: impl Read + Send + 'static, chunk: usize) -> (Vec<String>, ReadSummary) {
+        everything_with(source, chunk, false)
+    }
+
+    fn everything_with(
+        source: impl Read + Send + 'static,
+        chunk: usize,
+        threads: bool,
+    ) -> (Vec<String>, ReadSummary) {
         let mut reader = TraceReader::from_source(Path::new("t"), source)
             .unwrap()
-            .with_chunk_size(chunk);
+            .with_chunk_size(chunk)
+            .with_threads(threads);
         let mut out = Vec::new();
         while let Some(item) = reader.next_entry() {
             out.push(match item {
@@ -446,7 +579,79 @@ mod tests {
             let whole = everything(io::Cursor::new(input.clone()), input.len().max(1));
             let pieces = Pieces { bytes: input, at: 0, sizes, turn: 0 };
             let cut = everything(pieces, chunk);
-            proptest::prop_assert_eq!(whole, cut);
+            proptest::prop_assert_eq!(&whole, &cut);
         }
+
+        /// Reading on background threads yields exactly what reading on the caller's does,
+        /// whatever the batches the input is cut into.
+        #[test]
+        fn threads_never_change_what_is_read(
+            which in 0usize..8,
+            sizes in proptest::collection::vec(1usize..700, 1..20),
+            chunk in 1usize..4096,
+        ) {
+            let input = corpus().swap_remove(which);
+            let alone = everything(io::Cursor::new(input.clone()), chunk);
+            let pieces = Pieces { bytes: input, at: 0, sizes, turn: 0 };
+            let threaded = everything_with(pieces, chunk, true);
+            proptest::prop_assert_eq!(alone, threaded);
+        }
+    }
+
+    /// A file still being written: bytes appended between reads.
+    struct Growing(Arc<std::sync::Mutex<(Vec<u8>, usize)>>);
+
+    impl Read for Growing {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut state = self.0.lock().unwrap();
+            let (bytes, at) = &mut *state;
+            let n = buf.len().min(bytes.len() - *at);
+            buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+            *at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_growing_file_is_read_further_on_threads_too() {
+        for threads in [false, true] {
+            let file = Arc::new(std::sync::Mutex::new((b"[\n".to_vec(), 0)));
+            let mut reader = TraceReader::from_source(Path::new("t"), Growing(file.clone()))
+                .unwrap()
+                .with_threads(threads);
+            let mut agents = Vec::new();
+            let mut read = |reader: &mut TraceReader| {
+                while let Some(item) = reader.next_entry() {
+                    agents.push(item.unwrap().entry.agent_id.into_owned());
+                }
+            };
+            read(&mut reader);
+            let first = b"{\n  \"timestamp\": \"2025-05-02T14:32:15Z\",\n  \"agent_id\": \"a\"\n}\n,\n{\n  \"timestamp\": \"2025-05-02T14:32:16Z\",";
+            file.lock().unwrap().0.extend_from_slice(first);
+            read(&mut reader);
+            assert_eq!(reader.summary().tail.map(|t| t.index), Some(2));
+            file.lock()
+                .unwrap()
+                .0
+                .extend_from_slice(b"\n  \"agent_id\": \"b\"\n}\n");
+            read(&mut reader);
+            assert_eq!(agents, ["a", "b"], "threads: {threads}");
+            let summary = reader.summary();
+            assert_eq!((summary.entries, summary.tail), (2, None));
+        }
+    }
+
+    #[test]
+    fn a_binary_file_gets_one_message_on_threads_too() {
+        let (lines, summary) = everything_with(
+            io::Cursor::new(b"\x7fELF\x02\x01\x01\n\n{{{{\n\x00\x00\n".to_vec()),
+            3,
+            true,
+        );
+        assert_eq!(
+            lines,
+            ["t: not a JSON trace file: it starts with byte 0x7f where `[` or `{` was expected"]
+        );
+        assert_eq!(summary.shape, Shape::NotJson { byte: 0x7f });
     }
 }

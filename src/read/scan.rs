@@ -11,6 +11,8 @@
 //! every case the scanner does not cover, and identical in the cases it does. The one
 //! difference is in what `Parse::Light` skips: the characters of skipped data strings are not
 //! checked (a raw control character there is not an error), only their quotes and escapes.
+//! (And a state value nested over a hundred levels deep, which serde_json refuses as too deep
+//! for the whole entry, is read here.)
 
 use crate::model::{AgentResult, Hook, Parse, State, TraceEntry};
 use crate::time::Timestamp;
@@ -293,13 +295,13 @@ impl<'a> Scanner<'a> {
         self.number()?.map(Some)
     }
 
-    /// The raw JSON of the value here.
+    /// The raw JSON of the value here, as serde_json checks and keeps it (one pass).
     fn raw(&mut self) -> Option<&'a RawValue> {
         self.ws();
-        let start = self.i;
-        self.skip_value(2)?;
-        let json = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        serde_json::from_str(json).ok()
+        let mut de = serde_json::Deserializer::from_slice(self.b.get(self.i..)?);
+        let raw: &'a RawValue = serde::Deserialize::deserialize(&mut de).ok()?;
+        self.i += raw.get().len();
+        Some(raw)
     }
 
     /// An object's members: `member` is called with each key, positioned at its value, and

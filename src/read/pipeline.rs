@@ -1,0 +1,332 @@
+//! Reading a large file on three threads: one reads and frames the input into batches, two
+//! parse alternate batches, and the caller takes the entries in input order. A reader that uses
+//! it hands out exactly what it would hand out reading on the caller's thread (the same entries,
+//! problems, positions and summary); only the work moves to the other core.
+//!
+//! Memory stays bounded: a batch is about one read chunk of entries, and the channels between
+//! the threads hold one batch each, so a handful of batches are in flight at any time.
+
+use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
+use crate::model::{Parse, TraceEntry};
+use std::io::{self, Read};
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread;
+
+/// The framer's state after a batch: what the reader's summary reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Snapshot {
+    pub shape: Shape,
+    pub tail: Option<Tail>,
+    pub bytes: u64,
+}
+
+impl Snapshot {
+    fn of(framer: &Framer) -> Snapshot {
+        Snapshot {
+            shape: framer.shape(),
+            tail: framer.tail(),
+            bytes: framer.bytes_fed(),
+        }
+    }
+}
+
+/// What framing found, in input order; `E` is what became of an entry (nothing yet, or its
+/// parse).
+pub(super) enum Found<E> {
+    Entry {
+        parsed: E,
+        /// Where the entry's bytes are in the batch.
+        range: Range<usize>,
+        at: Position,
+        index: u64,
+    },
+    /// A framing problem (never `FrameEvent::Entry`).
+    Frame(FrameEvent),
+    ReadError(io::Error),
+}
+
+pub(super) type Parsed<'a> = Result<TraceEntry<'a>, serde_json::Error>;
+type Items<'a> = Vec<Found<Parsed<'a>>>;
+
+self_cell::self_cell!(
+    /// A batch's bytes, and what was found in them with the entries parsed (borrowing them).
+    struct ParsedBatch {
+        owner: Vec<u8>,
+        #[covariant]
+        dependent: Items,
+    }
+);
+
+enum Framed {
+    Batch {
+        bytes: Vec<u8>,
+        found: Vec<Found<()>>,
+        after: Snapshot,
+    },
+    /// The input has no more bytes for now.
+    EndForNow(Snapshot),
+}
+
+enum Ready {
+    Batch { batch: ParsedBatch, after: Snapshot },
+    EndForNow(Snapshot),
+}
+
+/// A source and framer that threads could not be started for, handed back.
+pub(super) type Unstarted = (Box<dyn Read + Send>, Framer);
+
+/// The caller's end of the threads.
+pub(super) struct Pipeline {
+    /// Asks the framing thread to read on (after it said the input ended for now).
+    requests: Sender<()>,
+    /// Batch buffers done with, back to the framing thread for reuse (fresh memory costs page
+    /// faults on every batch).
+    recycle: Sender<Vec<u8>>,
+    /// Parsed batches from the two parsing threads, which take turns.
+    ready: [Receiver<Ready>; 2],
+    turn: usize,
+    /// A request is out and its end has not come back yet.
+    reading: bool,
+    current: Option<ParsedBatch>,
+    next: usize,
+    /// The framer's state after the latest batch received.
+    pub after: Snapshot,
+}
+
+impl Pipeline {
+    /// Starts the threads on `source`, continuing from where `framer` is. Hands both back when
+    /// threads cannot be started (the caller then reads on its own thread).
+    pub fn start(
+        source: Box<dyn Read + Send>,
+        framer: Framer,
+        chunk: usize,
+        parse: Parse,
+    ) -> Result<Pipeline, Box<Unstarted>> {
+        let after = Snapshot::of(&framer);
+        let (requests, requested) = channel();
+        let (recycle, recycled) = channel();
+        let (to_first, first_in) = sync_channel(1);
+        let (to_second, second_in) = sync_channel(1);
+        let (first_out, first_ready) = sync_channel(1);
+        let (second_out, second_ready) = sync_channel(1);
+        // The source goes to the framing thread once all threads run, so that a thread that
+        // cannot be started leaves it with the caller.
+        let (hand_over, handed) = channel::<(Box<dyn Read + Send>, Framer)>();
+        let mut started = true;
+        for (input, output) in [(first_in, first_out), (second_in, second_out)] {
+            started &= thread::Builder::new()
+                .name("agentcli-parse".into())
+                .spawn(move || parse_batches(parse, input, output))
+                .is_ok();
+        }
+        started = started
+            && thread::Builder::new()
+                .name("agentcli-frame".into())
+                .spawn(move || {
+                    if let Ok((source, framer)) = handed.recv() {
+                        let framing = Framing {
+                            chunk,
+                            requests: requested,
+                            recycled,
+                            parsers: [to_first, to_second],
+                        };
+                        framing.run(source, framer);
+                    }
+                })
+                .is_ok();
+        if !started {
+            return Err(Box::new((source, framer)));
+        }
+        if let Err(returned) = hand_over.send((source, framer)) {
+            return Err(Box::new(returned.0));
+        }
+        Ok(Pipeline {
+            requests,
+            recycle,
+            ready: [first_ready, second_ready],
+            turn: 0,
+            reading: false,
+            current: None,
+            next: 0,
+            after,
+        })
+    }
+
+    /// Moves to the next thing found; `false` when the input has no more for now.
+    pub fn advance(&mut self) -> bool {
+        loop {
+            if let Some(batch) = &self.current
+                && self.next < batch.borrow_dependent().len()
+            {
+                self.next += 1;
+                return true;
+            }
+            if !self.reading {
+                if self.requests.send(()).is_err() {
+                    return false;
+                }
+                self.reading = true;
+            }
+            let Ok(ready) = self.ready[self.turn].recv() else {
+                return false;
+            };
+            self.turn ^= 1;
+            match ready {
+                Ready::Batch { batch, after } => {
+                    if let Some(done) = self.current.replace(batch) {
+                        // The framing thread may be gone: then the buffer is just dropped.
+                        let _ = self.recycle.send(done.into_owner());
+                    }
+                    self.next = 0;
+                    self.after = after;
+                }
+                Ready::EndForNow(after) => {
+                    self.current = None;
+                    self.after = after;
+                    self.reading = false;
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// The thing [`advance`](Self::advance) moved to, and the bytes of its batch.
+    pub fn current(&self) -> Option<(&Found<Parsed<'_>>, &[u8])> {
+        let batch = self.current.as_ref()?;
+        let found = batch.borrow_dependent().get(self.next.checked_sub(1)?)?;
+        Some((found, batch.borrow_owner()))
+    }
+}
+
+/// The framing thread's ends of the channels.
+struct Framing {
+    /// Batches hold about this many bytes of entries.
+    chunk: usize,
+    requests: Receiver<()>,
+    recycled: Receiver<Vec<u8>>,
+    parsers: [SyncSender<Framed>; 2],
+}
+
+impl Framing {
+    /// On each request, reads and frames until the input ends for now, sending batches to the
+    /// parsing threads in turn.
+    fn run(self, mut source: Box<dyn Read + Send>, mut framer: Framer) {
+        let mut turn = 0;
+        let mut send = |message: Framed| {
+            let sent = self.parsers[turn].send(message).is_ok();
+            turn ^= 1;
+            sent
+        };
+        // As on the caller's thread: after a read error or input that is not JSON, read no
+        // further.
+        let mut stopped = false;
+        while self.requests.recv().is_ok() {
+            let (mut bytes, mut found) = (self.buffer(), Vec::new());
+            loop {
+                while let Some(event) = framer.next_event() {
+                    match event {
+                        FrameEvent::Entry { range, at, index } => {
+                            let start = bytes.len();
+                            bytes.extend_from_slice(framer.bytes(range));
+                            found.push(Found::Entry {
+                                parsed: (),
+                                range: start..bytes.len(),
+                                at,
+                                index,
+                            });
+                        }
+                        FrameEvent::Garbage { .. } => {
+                            stopped |= matches!(framer.shape(), Shape::NotJson { .. });
+                            found.push(Found::Frame(event));
+                        }
+                        other => found.push(Found::Frame(other)),
+                    }
+                }
+                if bytes.len() >= self.chunk {
+                    let batch = Framed::Batch {
+                        bytes: std::mem::replace(&mut bytes, self.buffer()),
+                        found: std::mem::take(&mut found),
+                        after: Snapshot::of(&framer),
+                    };
+                    if !send(batch) {
+                        return;
+                    }
+                }
+                if stopped {
+                    break;
+                }
+                match framer.fill_from(&mut *source, self.chunk) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        found.push(Found::ReadError(e));
+                        stopped = true;
+                        break;
+                    }
+                }
+            }
+            let after = Snapshot::of(&framer);
+            if !found.is_empty()
+                && !send(Framed::Batch {
+                    bytes,
+                    found,
+                    after,
+                })
+            {
+                return;
+            }
+            if !send(Framed::EndForNow(after)) {
+                return;
+            }
+        }
+    }
+
+    /// An empty buffer for a batch: one the caller is done with, or a new one.
+    fn buffer(&self) -> Vec<u8> {
+        match self.recycled.try_recv() {
+            Ok(mut buffer) => {
+                buffer.clear();
+                buffer
+            }
+            // A batch takes up to a chunk plus what one read completes.
+            Err(_) => Vec::with_capacity(2 * self.chunk + (64 << 10)),
+        }
+    }
+}
+
+/// A parsing thread: parses each batch's entries, passing on batches in the order received.
+fn parse_batches(parse: Parse, framed: Receiver<Framed>, ready: SyncSender<Ready>) {
+    for message in framed {
+        let message = match message {
+            Framed::Batch {
+                bytes,
+                found,
+                after,
+            } => Ready::Batch {
+                batch: ParsedBatch::new(bytes, |bytes| {
+                    found
+                        .into_iter()
+                        .map(|f| match f {
+                            Found::Entry {
+                                range, at, index, ..
+                            } => Found::Entry {
+                                parsed: TraceEntry::parse_with(&bytes[range.clone()], parse),
+                                range,
+                                at,
+                                index,
+                            },
+                            Found::Frame(event) => Found::Frame(event),
+                            Found::ReadError(e) => Found::ReadError(e),
+                        })
+                        .collect()
+                }),
+                after,
+            },
+            Framed::EndForNow(after) => Ready::EndForNow(after),
+        };
+        if ready.send(message).is_err() {
+            return;
+        }
+    }
+}
