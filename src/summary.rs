@@ -68,7 +68,18 @@ const HEAD_CHUNK: usize = 8 * 1024;
 /// Reads the first entry's time from the head of the file and the closing `]` from its end.
 /// A compressed file has to be read whole to see its end.
 pub fn read_head(path: &Path) -> io::Result<Head> {
-    let mut reader = TraceReader::open(path)?
+    // One open for both ends: a directory of thousands of sessions is listed by these calls.
+    let mut file = File::open(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "is a directory",
+        ));
+    }
+    let bracket = ends_with_bracket(&mut file, metadata.len())?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut reader = TraceReader::from_source(path, file)?
         .with_chunk_size(HEAD_CHUNK)
         .with_parse(Parse::Light)
         .with_threads(false);
@@ -95,7 +106,7 @@ pub fn read_head(path: &Path) -> io::Result<Head> {
             while reader.next_entry().is_some() {}
             FileStatus::from_shape(reader.summary().shape)
         }
-        Shape::Array { .. } if ends_with_bracket(path)? => FileStatus::Closed,
+        Shape::Array { .. } if bracket => FileStatus::Closed,
         shape => match FileStatus::from_shape(shape) {
             FileStatus::Closed => FileStatus::Open,
             other => other,
@@ -108,10 +119,8 @@ pub fn read_head(path: &Path) -> io::Result<Head> {
     })
 }
 
-/// Whether the file's last non-blank byte is `]`.
-fn ends_with_bracket(path: &Path) -> io::Result<bool> {
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
+/// Whether the last non-blank byte of `file` (`len` bytes long) is `]`.
+fn ends_with_bracket(file: &mut File, len: u64) -> io::Result<bool> {
     let tail_len = len.min(256);
     file.seek(SeekFrom::Start(len - tail_len))?;
     let mut tail = Vec::with_capacity(tail_len as usize);

@@ -27,6 +27,10 @@ use std::sync::Arc;
 /// How many bytes a reader takes from its source at a time by default.
 pub const DEFAULT_CHUNK: usize = 256 * 1024;
 
+/// How much the source is buffered: enough to recognise gzip without reading a whole small file
+/// (reads of a chunk or more go past the buffer).
+const PROBE_BYTES: usize = 8 * 1024;
+
 /// Files at least this large are read on background threads (see [`TraceReader::with_threads`]).
 pub const THREADS_FROM_BYTES: u64 = 8 << 20;
 
@@ -129,14 +133,20 @@ impl TraceReader {
                 "is a directory",
             ));
         }
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let threads = metadata.len() >= THREADS_FROM_BYTES && cores > 1;
-        Ok(Self::from_source(path, file)?.with_threads(threads))
+        let threads = metadata.len() >= THREADS_FROM_BYTES && several_cores();
+        // A small file is read in one chunk of its size: a whole default chunk would be memory
+        // to clear and fault in for every file of a large directory.
+        let chunk = usize::try_from(metadata.len()).map_or(DEFAULT_CHUNK, |len| {
+            (len + 1).clamp(PROBE_BYTES, DEFAULT_CHUNK)
+        });
+        Ok(Self::from_source(path, file)?
+            .with_threads(threads)
+            .with_chunk_size(chunk))
     }
 
     /// Reads from any byte source named `path` in messages; gzip is recognised by content.
     pub fn from_source(path: &Path, source: impl Read + Send + 'static) -> io::Result<Self> {
-        let mut buffered = BufReader::with_capacity(DEFAULT_CHUNK, source);
+        let mut buffered = BufReader::with_capacity(PROBE_BYTES, source);
         let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
         let source: Box<dyn Read + Send> = if compressed {
             Box::new(MultiGzDecoder::new(buffered))
@@ -316,6 +326,12 @@ impl TraceReader {
             bytes,
         }
     }
+}
+
+/// Whether this process may use more than one core (asked once: the answer reads files).
+fn several_cores() -> bool {
+    static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SEVERAL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
 }
 
 /// Which count a framing problem adds to.
