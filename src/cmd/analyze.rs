@@ -9,7 +9,7 @@ use crate::analysis::{
 use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::{Error, shown};
 use crate::filter::{Condition, Filter};
-use crate::model::TraceEntry;
+use crate::model::{Parse, TraceEntry};
 use crate::read::{Problem, ReadSummary, TraceReader};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
@@ -70,7 +70,10 @@ pub fn analyze_file(
     opts: AnalysisOptions,
     select: impl Fn(&TraceEntry<'_>) -> bool,
 ) -> Result<FileAnalysis, Error> {
-    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    // The analysis and the filter need no state data: it is skipped unread.
+    let mut reader = TraceReader::open(path)
+        .map_err(|e| Error::read(path, e))?
+        .with_parse(Parse::Light);
     let mut analyzer = Analyzer::new(opts);
     let mut problems = Vec::new();
     let mut problems_not_kept = 0;
