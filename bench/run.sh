@@ -54,7 +54,12 @@ find "$DIR" -name '*.trace.json' | sort | head -n "$JQ_SAMPLE_FILES" >"$BENCH_DI
 # --- which commands exist ------------------------------------------------------------------------
 has_command() { "$BIN" "$1" --help >/dev/null 2>&1; }
 has_flag() { "$BIN" "$1" --help 2>/dev/null | grep -q -- "$2"; }
-has_format() { "$BIN" "$1" --help 2>/dev/null | grep -A3 -- '--format' | grep -q "$2"; }
+# Whether `--format` of command $1 lists $2 among its possible values.
+has_format() {
+    "$BIN" "$1" --help 2>/dev/null |
+        awk '/--format/ { f = 1 } f { print } f && /possible values/ { exit }' |
+        sed -n 's/.*possible values: \([^]]*\)\].*/\1/p' | tr -d ' ' | tr ',' '\n' | grep -qx "$2"
+}
 
 # Each case: input, label, the agentcli command, its nearest jq equivalent ('' for none).
 C_INPUT=() C_LABEL=() C_CMD=() C_JQ=()
