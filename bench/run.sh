@@ -16,6 +16,9 @@ BENCH_DIR=${BENCH_DIR:-/tmp/agentcli-bench}
 SEED=${SEED:-1}
 # Smaller inputs for trying the script out (the report's labels stay the same).
 MID_SIZE=${MID_SIZE:-100MB} BIG_SIZE=${BIG_SIZE:-1GB} SESSIONS=${SESSIONS:-10000}
+# How many of the sessions jq is timed on (see `each_file_jq`).
+JQ_SAMPLE_FILES=${JQ_SAMPLE_FILES:-1000}
+JQ_SAMPLE=$BENCH_DIR/jq-sample.txt
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 started=$(date +%s)
 
@@ -49,7 +52,7 @@ say "generating traces in $BENCH_DIR (seed $SEED)"
 "$GEN" --seed "$SEED" --size "$BIG_SIZE" --ending closed --out "$GIG/req-1gb.trace.json"
 "$GEN" --seed "$SEED" --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
 cp fixtures/req-20000001.trace.json "$SMALL/"
-find "$DIR" -name '*.trace.json' | sort | head -n "$JQ_SAMPLE_FILES" >"$BENCH_DIR/jq-sample.txt"
+find "$DIR" -name '*.trace.json' | sort | awk -v n="$JQ_SAMPLE_FILES" 'NR <= n' >"$JQ_SAMPLE"
 
 # --- which commands exist ------------------------------------------------------------------------
 has_command() { "$BIN" "$1" --help >/dev/null 2>&1; }
@@ -69,8 +72,6 @@ add() { C_INPUT+=("$1") C_LABEL+=("$2") C_CMD+=("$3") C_JQ+=("$4"); }
 # start-up alone takes ~20 ms: on the directory it runs on a sample of the files, and its time
 # is scaled to all of them. It needs a whole, closed array: the directory's files are mostly
 # unclosed (as real ones are), so the jq equivalent closes each first, as a user would have to.
-JQ_SAMPLE=$BENCH_DIR/jq-sample.txt
-JQ_SAMPLE_FILES=${JQ_SAMPLE_FILES:-1000}
 each_file_jq() {
     echo "xargs -d '\\n' -a '$JQ_SAMPLE' -n 100 -P 2 sh -c 'for f; do { cat \"\$f\"; echo ]; } | jq -c \"$1\" 2>/dev/null; done' _ >/dev/null"
 }
