@@ -311,6 +311,51 @@ pub fn raw_text(raw: &RawValue) -> Cow<'_, str> {
     Cow::Borrowed(json)
 }
 
+/// The start of a raw JSON value as text, for a shortened preview: like [`raw_text`], but a
+/// string is decoded only as far as about its first `max_json_bytes` bytes of JSON (whole
+/// characters and escapes), not all of a many-KB LLM output. The flag says the text goes on.
+pub fn raw_text_prefix(raw: &RawValue, max_json_bytes: usize) -> (Cow<'_, str>, bool) {
+    let json = raw.get();
+    let b = json.as_bytes();
+    if !json.starts_with('"') || json.len() <= max_json_bytes.saturating_add(2) {
+        return (raw_text(raw), false);
+    }
+    // Walk to the cut, escape by escape; a high surrogate keeps its low half or goes.
+    let limit = 1 + max_json_bytes;
+    let (mut i, mut after_high_surrogate) = (1, None);
+    while i < limit {
+        if b[i] != b'\\' {
+            i += 1;
+            after_high_surrogate = None;
+            continue;
+        }
+        let unicode = b.get(i + 1) == Some(&b'u');
+        let len = if unicode { 6 } else { 2 };
+        if i + len > limit {
+            break;
+        }
+        let high = unicode
+            && b.get(i + 2..i + 4).is_some_and(|h| {
+                h[0].eq_ignore_ascii_case(&b'd') && matches!(h[1].to_ascii_lowercase(), b'8'..=b'b')
+            });
+        after_high_surrogate = high.then_some(i);
+        i += len;
+    }
+    if let Some(start) = after_high_surrogate {
+        i = start;
+    }
+    while !json.is_char_boundary(i) {
+        i -= 1;
+    }
+    let mut cut = String::with_capacity(i + 1);
+    cut.push_str(&json[..i]);
+    cut.push('"');
+    match text(&mut serde_json::Deserializer::from_str(&cut)) {
+        Ok(s) => (Cow::Owned(s.into_owned()), true),
+        Err(_) => (raw_text(raw), false),
+    }
+}
+
 /// Finds `key` in a raw JSON object without building it; the value as text.
 fn lookup<'a>(raw: &'a RawValue, key: &str) -> Option<Cow<'a, str>> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
@@ -549,6 +594,40 @@ mod tests {
             err.to_string().contains("missing field `timestamp`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_preview_decodes_only_the_start_of_a_long_string() {
+        let long = format!("\"{}\"", r"\u003cb\u003e \ud83d\ude80 é \n".repeat(100));
+        let raw: &RawValue = serde_json::from_str(&long).unwrap();
+        let whole = raw_text(raw);
+        for max in [0, 1, 5, 6, 7, 12, 13, 17, 18, 19, 40, 100] {
+            let (start, more) = raw_text_prefix(raw, max);
+            assert!(more, "{max}");
+            assert!(whole.starts_with(&*start), "{max}: {start:?}");
+            assert!(start.len() <= max + 4, "{max}: {start:?}");
+        }
+        let (all, more) = raw_text_prefix(raw, long.len());
+        assert_eq!((all, more), (whole.clone(), false));
+        let number: &RawValue = serde_json::from_str("12345678").unwrap();
+        assert_eq!(
+            raw_text_prefix(number, 2),
+            (Cow::Borrowed("12345678"), false)
+        );
+    }
+
+    proptest::proptest! {
+        /// A preview is the start of the whole text, and all of it when nothing is cut.
+        #[test]
+        fn a_preview_is_the_start_of_the_text(s in "\\PC{0,60}", max in 0usize..200) {
+            let mut json = Vec::new();
+            crate::synth::go_string(&mut json, &s);
+            let json = String::from_utf8(json).unwrap();
+            let raw: &RawValue = serde_json::from_str(&json).unwrap();
+            let (start, more) = raw_text_prefix(raw, max);
+            proptest::prop_assert!(s.starts_with(&*start));
+            proptest::prop_assert_eq!(more, start.len() < s.len());
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! look-ahead of the first rows.
 
 use super::{BOX_STYLE, ERROR_STYLE, EntryView, Settings, hook_style};
-use crate::model::{TraceEntry, raw_text};
+use crate::model::{TraceEntry, raw_text_prefix};
 use crate::read::{Entry, ReadSummary};
 use crate::redact::{Members, Redactor};
 use crate::text::{self, ELLIPSIS};
@@ -380,7 +380,10 @@ fn push_value(out: &mut String, raw: &RawValue, cap: usize) -> bool {
     let json = raw.get();
     if json.starts_with('"') {
         out.push('"');
-        let cut = push_shortened(out, &raw_text(raw), cap.saturating_sub(2));
+        // Only the start of a long string is decoded: JSON enough for the `cap * 4` characters
+        // `push_shortened` looks at, even were each an escaped surrogate pair (12 bytes).
+        let (start, more) = raw_text_prefix(raw, cap.saturating_mul(48));
+        let cut = push_shortened(out, &start, cap.saturating_sub(2), more);
         out.push('"');
         cut
     } else {
@@ -390,11 +393,12 @@ fn push_value(out: &mut String, raw: &RawValue, cap: usize) -> bool {
     }
 }
 
-/// Appends `s` escaped and cut to `cap` columns. Only the start of a long value is looked at.
-fn push_shortened(out: &mut String, s: &str, cap: usize) -> bool {
+/// Appends `s` escaped and cut to `cap` columns (`more`: `s` is only the start of the value).
+/// Only the start of a long value is looked at.
+fn push_shortened(out: &mut String, s: &str, cap: usize, more: bool) -> bool {
     let (head, cut) = match s.char_indices().nth(cap * 4) {
         Some((i, _)) => (&s[..i], true),
-        None => (s, false),
+        None => (s, more),
     };
     push_shortened_with(out, &text::escape(head, false), cap, cut)
 }
