@@ -381,8 +381,16 @@ fn push_value(out: &mut String, raw: &RawValue, cap: usize) -> bool {
     if json.starts_with('"') {
         out.push('"');
         // Only the start of a long string is decoded: JSON enough for the `cap * 4` characters
-        // `push_shortened` looks at, even were each an escaped surrogate pair (12 bytes).
-        let (start, more) = raw_text_prefix(raw, cap.saturating_mul(48));
+        // `push_shortened` looks at (most text takes a byte or two a character; escapes take
+        // up to 12, and then more is decoded).
+        let mut budget = cap.saturating_mul(8);
+        let (start, more) = loop {
+            let (start, more) = raw_text_prefix(raw, budget);
+            if !more || start.chars().nth(cap * 4).is_some() {
+                break (start, more);
+            }
+            budget = budget.saturating_mul(4);
+        };
         let cut = push_shortened(out, &start, cap.saturating_sub(2), more);
         out.push('"');
         cut
