@@ -149,7 +149,10 @@ measure() {
     json="$OUT/$(echo "$name" | tr -c 'a-z0-9' '_').json"
     if [ "$runs" = 1 ]; then
         /usr/bin/time -o "$json.time" -f '%e %M' sh -c "$cmd" >/dev/null 2>&1 || true
-        tail -1 "$json.time"
+        case $cmd in
+            xargs*) echo "$(tail -1 "$json.time" | cut -d' ' -f1) -" ;;
+            *) tail -1 "$json.time" ;;
+        esac
         return
     fi
     # Without shell syntax, no shell: hyperfine then times milliseconds exactly.
@@ -161,6 +164,8 @@ measure() {
     median=$(jq '.results[0].median // .results[0].mean' "$json")
     /usr/bin/time -o "$json.time" -f '%M' sh -c "$cmd" >/dev/null 2>&1 || true
     rss=$(tail -1 "$json.time")
+    # GNU time sees the processes it waits for, not those xargs starts.
+    case $cmd in xargs*) rss=- ;; esac
     echo "$median ${rss:-0}"
 }
 
@@ -224,7 +229,8 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
     echo "Median wall time of hyperfine runs, files in the page cache. MB/s is input size over" \
         "median time. \`× wc -l\`: how many times \`wc -l\` on the same input (the read limit)" \
         "is faster; \`jq ÷\`: how many times faster agentcli is than its nearest jq" \
-        "equivalent. Peak memory is the maximum resident set of one run (\`/usr/bin/time -v\`)."
+        "equivalent. Peak memory is the maximum resident set of one run (\`/usr/bin/time -v\`;" \
+        "not measured for jq run by xargs, one process per file)."
     echo
     echo "| input | command | median | MB/s | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
