@@ -143,16 +143,15 @@ wc_command() {
 }
 
 # Times `$2` (hyperfine, median of `$3` runs after `$4` warm-ups) and measures its peak memory;
-# prints "median_s rss_kb". One run: the memory run is the timed run.
+# prints "median_s rss_kb cpu_s" (CPU: user + system, mean). One run: the memory run is the
+# timed run.
 measure() {
     local name=$1 cmd=$2 runs=$3 json
     json="$OUT/$(echo "$name" | tr -c 'a-z0-9' '_').json"
     if [ "$runs" = 1 ]; then
-        /usr/bin/time -o "$json.time" -f '%e %M' sh -c "$cmd" >/dev/null 2>&1 || true
-        case $cmd in
-            xargs*) echo "$(tail -1 "$json.time" | cut -d' ' -f1) -" ;;
-            *) tail -1 "$json.time" ;;
-        esac
+        /usr/bin/time -o "$json.time" -f '%e %M %U %S' sh -c "$cmd" >/dev/null 2>&1 || true
+        tail -1 "$json.time" | awk -v pipeline="$(case $cmd in xargs*) echo 1 ;; esac)" \
+            '{ print $1, (pipeline ? "-" : $2), $3 + $4 }'
         return
     fi
     # Without shell syntax, no shell: hyperfine then times milliseconds exactly.
@@ -160,13 +159,14 @@ measure() {
     case $cmd in *[\|\>\;\{]*) ;; *) shell=(-N) ;; esac
     hyperfine --style none "${shell[@]}" --runs "$runs" --warmup "$4" -i --export-json "$json" \
         --command-name "$name" "$cmd" >&2
-    local median rss
+    local median rss cpu
     median=$(jq '.results[0].median // .results[0].mean' "$json")
+    cpu=$(jq '.results[0].user + .results[0].system' "$json")
     /usr/bin/time -o "$json.time" -f '%M' sh -c "$cmd" >/dev/null 2>&1 || true
     rss=$(tail -1 "$json.time")
     # GNU time sees the processes it waits for, not those xargs starts.
     case $cmd in xargs*) rss=- ;; esac
-    echo "$median ${rss:-0}"
+    echo "$median ${rss:-0} $cpu"
 }
 
 # Runs: fast commands many times; jq on the big inputs as few as give a number.
@@ -179,25 +179,25 @@ runs_for() {
     esac
 }
 
-declare -A WC_TIME WC_RSS
+declare -A WC_TIME WC_RSS WC_CPU
 rows=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for input in sessions small 100mb 1gb; do
     say "input $input: wc -l"
-    read -r t m < <(measure "wc -l ($input)" "$(wc_command "$input")" "$(runs_for "$input" agentcli)" 1)
-    WC_TIME[$input]=$t WC_RSS[$input]=$m
+    read -r t m c < <(measure "wc -l ($input)" "$(wc_command "$input")" "$(runs_for "$input" agentcli)" 1)
+    WC_TIME[$input]=$t WC_RSS[$input]=$m WC_CPU[$input]=$c
     for i in "${!C_INPUT[@]}"; do
         [ "${C_INPUT[$i]}" = "$input" ] || continue
         say "input $input: ${C_LABEL[$i]}"
-        read -r t m < <(measure "agentcli ${C_LABEL[$i]} ($input)" "${C_CMD[$i]}" "$(runs_for "$input" agentcli)" 1)
+        read -r t m c < <(measure "agentcli ${C_LABEL[$i]} ($input)" "${C_CMD[$i]}" "$(runs_for "$input" agentcli)" 1)
         jt=- jm=-
         if [ -n "${C_JQ[$i]}" ]; then
-            read -r jt jm < <(measure "jq ${C_LABEL[$i]} ($input)" "${C_JQ[$i]}" "$(runs_for "$input" jq)" 0)
+            read -r jt jm _ < <(measure "jq ${C_LABEL[$i]} ($input)" "${C_JQ[$i]}" "$(runs_for "$input" jq)" 0)
             if [ "$input" = sessions ]; then
                 jt=$(awk -v t="$jt" -v all="$SESSIONS" -v some="$(wc -l <"$JQ_SAMPLE")" 'BEGIN { print t * all / some }')
             fi
         fi
-        rows+=("$input|${C_LABEL[$i]}|$t|$m|$jt|$jm")
+        rows+=("$input|${C_LABEL[$i]}|$t|$m|$jt|$jm|$c")
     done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -229,21 +229,23 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
     echo "Median wall time of hyperfine runs, files in the page cache. MB/s is input size over" \
         "median time. \`× wc -l\`: how many times \`wc -l\` on the same input (the read limit)" \
         "is faster; \`jq ÷\`: how many times faster agentcli is than its nearest jq" \
-        "equivalent. Peak memory is the maximum resident set of one run (\`/usr/bin/time -v\`;" \
-        "not measured for jq run by xargs, one process per file)."
+        "equivalent. CPU is user + system time (mean of the runs): on a loaded machine the wall" \
+        "time is longer than on a quiet one, the CPU time much less so, and with both cores free" \
+        "a command takes at least CPU / 2. Peak memory is the maximum resident set of one run" \
+        "(\`/usr/bin/time -v\`; not measured for jq run by xargs, one process per file)."
     echo
-    echo "| input | command | median | MB/s | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| input | command | median | MB/s | CPU | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for input in sessions small 100mb 1gb; do
         bytes=$(input_bytes "$input")
-        echo "| $input | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
+        echo "| $input | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | $(ms "${WC_CPU[$input]}") | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
         for row in "${rows[@]}"; do
-            IFS='|' read -r rin label t m jt jm <<<"$row"
+            IFS='|' read -r rin label t m jt jm c <<<"$row"
             [ "$rin" = "$input" ] || continue
             mbs=$(awk -v b="$bytes" -v s="$t" 'BEGIN { printf "%.0f", b/1e6/s }')
             vs_wc=$(awk -v s="$t" -v w="${WC_TIME[$input]}" 'BEGIN { printf "%.1f", s/w }')
             vs_jq=$(awk -v s="$t" -v j="$jt" 'BEGIN { if (j == "-") print "-"; else printf "%.0f", j/s }')
-            echo "| $input | \`$label\` | $(ms "$t") | $mbs | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
+            echo "| $input | \`$label\` | $(ms "$t") | $mbs | $(ms "$c") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
         done
     done
     echo
