@@ -228,15 +228,39 @@ impl Framer {
         if self.consumed == 0 {
             return;
         }
+        // Line accounting must reach the consumed bytes while they are still in `buf`.
         self.count_lines_to(self.consumed);
         let n = self.consumed;
         self.buf.copy_within(n..self.filled, 0);
+        self.forget_consumed();
+    }
+
+    /// Accounts for the consumed bytes having been moved out of the buffer's front (their
+    /// lines counted before).
+    fn forget_consumed(&mut self) {
+        let n = self.consumed;
         self.filled -= n;
         self.offset += n as u64;
         self.scan -= n;
         self.counted -= n;
         self.frame_start = self.frame_start.saturating_sub(n);
         self.consumed = 0;
+    }
+
+    /// Hands over the buffer, in which the objects framed so far keep their ranges, and goes on
+    /// in `spare` (whatever it holds; its length is room to read into), into which only the
+    /// bytes not yet done with are copied. Saves copying the objects out one by one.
+    pub fn swap_buffer(&mut self, mut spare: Vec<u8>) -> Vec<u8> {
+        let keep = self.filled - self.consumed;
+        if spare.len() < keep {
+            spare.resize(keep, 0);
+        }
+        spare[..keep].copy_from_slice(&self.buf[self.consumed..self.filled]);
+        // Line accounting must reach the consumed bytes while they are still in `buf`.
+        self.count_lines_to(self.consumed);
+        let done = std::mem::replace(&mut self.buf, spare);
+        self.forget_consumed();
+        done
     }
 
     /// Advances line accounting to `buf[upto]`.

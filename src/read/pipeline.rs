@@ -3,8 +3,9 @@
 //! it hands out exactly what it would hand out reading on the caller's thread (the same entries,
 //! problems, positions and summary); only the work moves to the other core.
 //!
-//! Memory stays bounded: a batch is about one read chunk of entries, and the channels between
-//! the threads hold one batch each, so a handful of batches are in flight at any time.
+//! Memory stays bounded: a batch is the entries of one read chunk (the framer's buffer itself,
+//! handed over rather than copied), and the channels between the threads hold one batch each,
+//! so a handful of batches are in flight at any time.
 
 use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
 use crate::model::{Parse, TraceEntry};
@@ -201,7 +202,7 @@ impl Pipeline {
 
 /// The framing thread's ends of the channels.
 struct Framing {
-    /// Batches hold about this many bytes of entries.
+    /// How much to read at a time (a batch is the entries one read completes).
     chunk: usize,
     requests: Receiver<()>,
     recycled: Receiver<Vec<u8>>,
@@ -222,16 +223,16 @@ impl Framing {
         // further.
         let mut stopped = false;
         while self.requests.recv().is_ok() {
-            let (mut bytes, mut found) = (self.buffer(), Vec::new());
+            let mut found = Vec::new();
             loop {
+                let mut entries = false;
                 while let Some(event) = framer.next_event() {
                     match event {
                         FrameEvent::Entry { range, at, index } => {
-                            let start = bytes.len();
-                            bytes.extend_from_slice(framer.bytes(range));
+                            entries = true;
                             found.push(Found::Entry {
                                 parsed: (),
-                                range: start..bytes.len(),
+                                range,
                                 at,
                                 index,
                             });
@@ -243,9 +244,17 @@ impl Framing {
                         other => found.push(Found::Frame(other)),
                     }
                 }
-                if bytes.len() >= self.chunk {
+                // The entries' bytes go with their batch: the framer's buffer itself, the
+                // framer going on in a spare one. Entries' ranges are valid until the framer
+                // is next fed, so a batch ends before every read.
+                if !found.is_empty() {
+                    let bytes = if entries {
+                        framer.swap_buffer(self.buffer())
+                    } else {
+                        Vec::new()
+                    };
                     let batch = Framed::Batch {
-                        bytes: std::mem::replace(&mut bytes, self.buffer()),
+                        bytes,
                         found: std::mem::take(&mut found),
                         after: Snapshot::of(&framer),
                     };
@@ -266,7 +275,9 @@ impl Framing {
                     }
                 }
             }
+            // What is left is a read error, which has no bytes.
             let after = Snapshot::of(&framer);
+            let bytes = Vec::new();
             if !found.is_empty()
                 && !send(Framed::Batch {
                     bytes,
@@ -282,16 +293,10 @@ impl Framing {
         }
     }
 
-    /// An empty buffer for a batch: one the caller is done with, or a new one.
+    /// A buffer for the framer to go on in: one the caller is done with (its contents are
+    /// overwritten), or a new one.
     fn buffer(&self) -> Vec<u8> {
-        match self.recycled.try_recv() {
-            Ok(mut buffer) => {
-                buffer.clear();
-                buffer
-            }
-            // A batch takes up to a chunk plus what one read completes.
-            Err(_) => Vec::with_capacity(2 * self.chunk + (64 << 10)),
-        }
+        self.recycled.try_recv().unwrap_or_default()
     }
 }
 
