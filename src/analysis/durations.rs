@@ -1,13 +1,14 @@
 //! Durations collected without keeping them: exact count, total, minimum and maximum, the
 //! seed documentation's response-time buckets, and quantiles from a high-dynamic-range
 //! histogram whose error is bounded (see [`QUANTILE_ERROR`]) whatever the number of values.
+//!
+//! The histogram is HdrHistogram's log-linear layout at 3 significant digits (values below
+//! 2048 µs exact, above that 1024 buckets per power of two), kept in memory that follows the
+//! values seen rather than their range: a handful of buckets in a sorted list (the runs of one
+//! agent in one session of `analyze`'s ten thousand: nothing to clear, next to nothing to
+//! merge), counts in one array spanning the buckets used once there are many.
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
-
-/// Significant decimal digits the histogram keeps: 3 means a value is stored in a bucket at
-/// most 1/1024 of its size wide.
-const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// What a reported quantile may be off by, as `--help` states it.
 pub const QUANTILE_ERROR: &str = "p50, p95 and p99 come from a high-dynamic-range histogram \
@@ -46,7 +47,7 @@ pub const BUCKET_LABELS: [&str; 7] = [
 /// can be combined.
 #[derive(Debug, Clone)]
 pub struct Durations {
-    histogram: Histogram<u64>,
+    histogram: Histogram,
     count: u64,
     total_ns: u128,
     min_ns: u64,
@@ -63,10 +64,7 @@ impl Default for Durations {
 impl Durations {
     pub fn new() -> Durations {
         Durations {
-            // Auto-resizing from a tiny range: memory follows the largest value seen
-            // (about 120 KiB at 10 s), not the number of values.
-            histogram: Histogram::new(SIGNIFICANT_DIGITS)
-                .expect("3 significant digits is a valid histogram precision"),
+            histogram: Histogram::default(),
             count: 0,
             total_ns: 0,
             min_ns: u64::MAX,
@@ -86,11 +84,7 @@ impl Durations {
             .position(|limit| ns < *limit)
             .unwrap_or(BUCKET_LIMITS_NS.len());
         self.buckets[bucket] += 1;
-        // Grows the histogram to the value; only a value past what memory can index fails,
-        // and is then counted at the largest value the histogram holds.
-        if self.histogram.record(micros(ns)).is_err() {
-            self.histogram.saturating_record(micros(ns));
-        }
+        self.histogram.add(bucket_of(micros(ns)), 1);
     }
 
     /// Adds every duration of `other`.
@@ -105,8 +99,9 @@ impl Durations {
         for (mine, theirs) in self.buckets.iter_mut().zip(other.buckets) {
             *mine += theirs;
         }
-        // Both histograms auto-resize, so adding cannot fail for want of range.
-        let _ = self.histogram.add(&other.histogram);
+        for (bucket, count) in other.histogram.counts() {
+            self.histogram.add(bucket, count);
+        }
     }
 
     pub fn count(&self) -> u64 {
@@ -118,12 +113,23 @@ impl Durations {
         self.total_ns as f64 / NANOS_PER_MILLI
     }
 
-    /// The nearest-rank quantile `q` (0 to 1) in milliseconds, within the stated error.
+    /// The nearest-rank quantile `q` (0 to 1) in milliseconds, within the stated error: the
+    /// highest value of the histogram bucket that holds it (the lowest for `q` = 0), as
+    /// HdrHistogram reports it.
     pub fn quantile_ms(&self, q: f64) -> Option<f64> {
         if self.count == 0 {
             return None;
         }
-        let micros = self.histogram.value_at_quantile(q);
+        let rank = ((q.min(1.0) * self.count as f64).ceil() as u64).max(1);
+        let mut below = 0;
+        let bucket = self.histogram.counts().find(|(_, count)| {
+            below += count;
+            below >= rank
+        });
+        let micros = bucket.map_or(u64::MAX, |(bucket, _)| {
+            let (lowest, highest) = bucket_range(bucket);
+            if q == 0.0 { lowest } else { highest }
+        });
         // A bucket's highest value can pass the largest value recorded: never report more
         // (or less) than was seen.
         let ns = (micros.saturating_mul(1000)).clamp(self.min_ns, self.max_ns);
@@ -144,6 +150,97 @@ impl Durations {
             max_ms: ms(self.max_ns),
             buckets: Buckets::from_counts(self.buckets),
         }
+    }
+}
+
+/// Histogram buckets per power of two past the exact range: a value is kept to within 1/1024
+/// of itself, the 3 significant digits of [`QUANTILE_ERROR`].
+const SUB_BUCKET_BITS: u32 = 10;
+/// Values below this are their own bucket.
+const EXACT_BELOW: u64 = 2 << SUB_BUCKET_BITS;
+
+/// The histogram bucket of a value (in µs): the value itself below [`EXACT_BELOW`]; above, its
+/// power of two and its next [`SUB_BUCKET_BITS`] bits, numbered on from there.
+fn bucket_of(value: u64) -> u32 {
+    if value < EXACT_BELOW {
+        return value as u32;
+    }
+    let shift = 64 - value.leading_zeros() - SUB_BUCKET_BITS - 1;
+    (shift << SUB_BUCKET_BITS) + (value >> shift) as u32
+}
+
+/// The lowest and highest values of a bucket.
+fn bucket_range(bucket: u32) -> (u64, u64) {
+    if u64::from(bucket) < EXACT_BELOW {
+        return (u64::from(bucket), u64::from(bucket));
+    }
+    let shift = (bucket >> SUB_BUCKET_BITS) - 1;
+    let lowest = u64::from(bucket - (shift << SUB_BUCKET_BITS)) << shift;
+    (lowest, lowest + ((1 << shift) - 1))
+}
+
+/// Buckets kept in a sorted list before counts go to an array.
+const LISTED_BUCKETS: usize = 256;
+
+/// How many values fell in each bucket (see the module docs).
+#[derive(Debug, Clone)]
+enum Histogram {
+    /// Buckets used, in order, with their counts.
+    Listed(Vec<(u32, u64)>),
+    /// The count of every bucket from `first` on.
+    Spanned { first: u32, counts: Vec<u64> },
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram::Listed(Vec::new())
+    }
+}
+
+impl Histogram {
+    fn add(&mut self, bucket: u32, count: u64) {
+        match self {
+            Histogram::Listed(listed) => match listed.binary_search_by_key(&bucket, |(b, _)| *b) {
+                Ok(i) => listed[i].1 += count,
+                Err(i) if listed.len() < LISTED_BUCKETS => listed.insert(i, (bucket, count)),
+                Err(_) => {
+                    let (first, last) = (
+                        listed[0].0.min(bucket),
+                        listed[listed.len() - 1].0.max(bucket),
+                    );
+                    let mut counts = vec![0; (last - first) as usize + 1];
+                    for (b, n) in listed.iter().copied().chain([(bucket, count)]) {
+                        counts[(b - first) as usize] += n;
+                    }
+                    *self = Histogram::Spanned { first, counts };
+                }
+            },
+            Histogram::Spanned { first, counts } => {
+                if bucket < *first {
+                    let grown = (*first - bucket) as usize;
+                    counts.splice(0..0, std::iter::repeat_n(0, grown));
+                    *first = bucket;
+                }
+                let i = (bucket - *first) as usize;
+                if i >= counts.len() {
+                    counts.resize(i + 1, 0);
+                }
+                counts[i] += count;
+            }
+        }
+    }
+
+    /// The buckets used, in order, with their counts.
+    fn counts(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let (listed, first, spanned): (&[(u32, u64)], u32, &[u64]) = match self {
+            Histogram::Listed(listed) => (listed, 0, &[]),
+            Histogram::Spanned { first, counts } => (&[], *first, counts),
+        };
+        let spanned = (first..).zip(spanned.iter().copied());
+        listed
+            .iter()
+            .copied()
+            .chain(spanned.filter(|(_, n)| *n > 0))
     }
 }
 
@@ -246,7 +343,31 @@ mod tests {
         assert_eq!(Durations::new().summary().p50_ms, None);
     }
 
+    #[test]
+    fn buckets_are_exact_below_2048_and_then_1024_per_power_of_two() {
+        assert_eq!(bucket_range(bucket_of(2047)), (2047, 2047));
+        assert_eq!(bucket_range(bucket_of(2048)), (2048, 2049));
+        assert_eq!(bucket_range(bucket_of(4096)), (4096, 4099));
+        assert_eq!(bucket_of(4095) + 1, bucket_of(4096));
+        assert_eq!(bucket_range(bucket_of(u64::MAX)).1, u64::MAX);
+    }
+
     proptest::proptest! {
+        /// Every value is in its bucket, buckets follow each other, and none is wider than
+        /// 1/1024 of its values.
+        #[test]
+        fn a_bucket_holds_its_values_within_the_error_bound(value: u64) {
+            let bucket = bucket_of(value);
+            let (lowest, highest) = bucket_range(bucket);
+            proptest::prop_assert!(lowest <= value && value <= highest);
+            proptest::prop_assert!(highest - lowest <= lowest / 1024);
+            proptest::prop_assert_eq!(bucket_of(lowest), bucket);
+            proptest::prop_assert_eq!(bucket_of(highest), bucket);
+            if lowest > 0 {
+                proptest::prop_assert_eq!(bucket_of(lowest - 1) + 1, bucket);
+            }
+        }
+
         /// Quantiles stay within the stated bound, and merging equals recording together.
         #[test]
         fn quantiles_are_within_the_stated_bound(

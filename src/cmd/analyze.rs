@@ -176,7 +176,8 @@ pub fn run(
     let sessions = sessions(&args.sessions, ctx, report)?;
     let filter = &opts.filter;
     // Only aggregates are kept: each thread folds the sessions it reads into one aggregate,
-    // and the aggregates are merged, so memory does not grow with the sessions' entries.
+    // and the aggregates are merged, so memory does not grow with the sessions' entries (nor
+    // with the sessions, but for those with problems to report).
     let analysis_opts = AnalysisOptions {
         top: 0,
         timeline_runs: 0,
@@ -191,9 +192,11 @@ pub fn run(
                 match analyze_file(&s.path, analysis_opts, select) {
                     Ok(mut file) => {
                         aggregate.add(&s.id, &file.analysis);
-                        // The analysis is merged; only the problems are kept.
-                        file.analysis = SessionAnalysis::default();
-                        outcomes.push((i, Ok(file)));
+                        // The analysis is merged; only problems are kept, to report in order.
+                        if !file.problems.is_empty() {
+                            file.analysis = SessionAnalysis::default();
+                            outcomes.push((i, Ok(file)));
+                        }
                     }
                     Err(e) => outcomes.push((i, Err(e))),
                 }
