@@ -11,7 +11,7 @@ use super::links::{RequestId, RunId};
 use super::routes::RouteTally;
 use super::{AgentIx, clipped};
 use crate::time::Timestamp;
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// How many hops of one chain are kept for its critical path; later hops are only counted.
 const MAX_HOPS: usize = 200;

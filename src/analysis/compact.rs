@@ -3,9 +3,10 @@
 //! hashbrown's `HashTable`, so that a text is not held twice). A long session has hundreds of
 //! thousands of hops; this is what keeps them within a few tens of bytes each.
 
+use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use std::borrow::Cow;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 
 /// How an id is stored: its text, or the 16 bytes of a lowercase UUID.
 const TEXT: u8 = 0;

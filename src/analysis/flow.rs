@@ -22,10 +22,11 @@ use super::runs::{Ended, Mark, Opened, Runs, Sink, Unfinished};
 use super::{AgentIx, Agents};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
+use foldhash::fast::RandomState;
+use foldhash::{HashMap, HashMapExt};
 use hashbrown::HashTable;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 /// No message, no event: the `u32` of a number that is absent.

@@ -14,8 +14,9 @@
 
 use super::AgentIx;
 use crate::model::TraceEntry;
+use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// The agent the runner sends failures to.
 pub const ERROR_HANDLER: &str = "error-handler";

@@ -39,7 +39,7 @@ pub use session::{
     Gap, OpenRun, Pairing, PathHop, SessionAnalysis, SlowEvent, Timeline, TimelineRun,
 };
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 /// An agent, by its place in the session's [`Agents`] (the order agents were first met).
 pub type AgentIx = u32;

@@ -6,8 +6,8 @@
 use super::chains::{Chain, Hop};
 use super::flow::normalise_event_id;
 use super::{AgentIx, Agents, clipped};
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// Distinct hops counted; runs of further hops are counted in `hops_not_counted`.
 const HOP_LIMIT: usize = 10_000;

@@ -22,8 +22,8 @@ use super::links::{Link, Links, RequestId, RunId, WAITING_LIMIT, is_failure_even
 use super::{AgentIx, Agents, clip};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
+use foldhash::{HashMap, HashMapExt};
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 
 /// Events, numbered in the order their first entry was seen.

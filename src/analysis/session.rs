@@ -13,7 +13,8 @@ use super::top::TopN;
 use super::{AgentIx, Agents, clipped};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
-use std::collections::{BTreeMap, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 /// Distinct error messages kept; further messages are counted as ungrouped.
 const ERROR_GROUP_LIMIT: usize = 1000;

@@ -11,7 +11,7 @@ use crate::error::{self, Error};
 use crate::export::Exporter;
 use crate::filter::{Condition, Filter};
 use crate::follow::{self, Ended, Follower, Plan, Restart, Stopper, Target, Update, Watching};
-use crate::model::TraceEntry;
+use crate::model::{Parse, TraceEntry};
 use crate::read::{LastEntries, ReadSummary, TraceReader};
 use crate::redact::Redactor;
 use crate::render::debug::DebugView;
@@ -523,7 +523,10 @@ fn run_flow(
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
     let path = &session.path;
-    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    // The flow and the filter need no state data: it is skipped unread.
+    let mut reader = TraceReader::open(path)
+        .map_err(|e| Error::read(path, e))?
+        .with_parse(Parse::Light);
     let mut builder = FlowBuilder::new();
     let mut unmatched = Unmatched::default();
     let mut shown = 0u64;
