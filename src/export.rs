@@ -4,12 +4,11 @@
 
 use crate::analysis::Agents;
 use crate::analysis::runs::{Ended, Handled, Runs, Sink};
-use crate::model::{Hook, TraceEntry};
+use crate::model::{Hook, Merge, TraceEntry, object_keys};
 use crate::read::{Entry, ReadSummary};
 use crate::redact::Redactor;
 use crate::render::{EntryRenderer, EntryView, ExportFormat, export_renderer};
-use crate::time::{DisplayZone, Timestamp};
-use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
+use crate::time::{DisplayZone, Rfc3339, Timestamp};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -108,6 +107,9 @@ pub struct ExportState<'e> {
 pub enum StateMap<'e> {
     /// An object's members, sorted by key, values as written.
     Members(Vec<(Cow<'e, str>, Cow<'e, RawValue>)>),
+    /// An object as written, whose members are already those, in that order
+    /// ([`Merge::Object`]): written as it is, not taken apart.
+    Object(&'e RawValue),
     /// A value that is not an object (so cannot be merged): the output state's when it has
     /// one, else the entry state's, as written.
     Other(Cow<'e, RawValue>),
@@ -148,13 +150,8 @@ impl<'e> ExportEntry<'e> {
     }
 
     /// The timestamp as the exports write it: RFC 3339 with nanoseconds, in `zone`.
-    pub fn timestamp_text(&self) -> String {
-        if self.timestamp.is_go_zero() {
-            return "0001-01-01T00:00:00.000000000Z".to_owned();
-        }
-        self.timestamp
-            .to_chrono(self.zone)
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    pub fn timestamp_text(&self) -> Rfc3339 {
+        self.timestamp.rfc3339_nanos(self.zone)
     }
 }
 
@@ -164,21 +161,31 @@ impl<'e> ExportState<'e> {
         if entry.state.is_none() && output.is_none() {
             return None;
         }
-        let side = |merged: Result<Vec<(Cow<'e, str>, &'e RawValue)>, _>,
+        let side = |merged: Result<Merge<'e>, _>,
                     over: Option<&'e RawValue>,
                     base: Option<&'e RawValue>| match (merged, over.or(base)) {
-            (Ok(members), _) => StateMap::Members(redactor.redact_members(members)),
+            (Ok(Merge::Object(raw)), _) => StateMap::Object(raw),
+            (Ok(Merge::Members(members)), _) => StateMap::Members(redactor.redact_members(members)),
             (Err(_), Some(raw)) => StateMap::Other(redactor.redact(raw)),
             (Err(_), None) => StateMap::Members(Vec::new()),
         };
+        // Redaction looks at every key, so it needs the members apart.
+        let (data, meta) = if redactor.is_on() {
+            (
+                entry.merged_data().map(Merge::Members),
+                entry.merged_meta().map(Merge::Members),
+            )
+        } else {
+            (entry.data_merge(), entry.meta_merge())
+        };
         Some(ExportState {
             data: side(
-                entry.merged_data(),
+                data,
                 output.and_then(|s| s.data),
                 entry.state.and_then(|s| s.data),
             ),
             meta: side(
-                entry.merged_meta(),
+                meta,
                 output.and_then(|s| s.meta),
                 entry.state.and_then(|s| s.meta),
             ),
@@ -189,57 +196,21 @@ impl<'e> ExportState<'e> {
 impl StateMap<'_> {
     /// The keys of an object (none for another value).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        let members = match self {
-            StateMap::Members(members) => members.as_slice(),
-            StateMap::Other(_) => &[],
+        let (members, object) = match self {
+            StateMap::Members(members) => (members.as_slice(), None),
+            StateMap::Object(raw) => (&[][..], Some(*raw)),
+            StateMap::Other(_) => (&[][..], None),
         };
-        members.iter().map(|(k, _)| &**k)
+        let members = members.iter().map(|(k, _)| &**k);
+        members.chain(object.into_iter().flat_map(object_keys))
     }
-}
 
-impl Serialize for ExportEntry<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("ExportEntry", 12)?;
-        m.serialize_field("timestamp", &self.timestamp_text())?;
-        m.serialize_field("hook", &self.hook_name())?;
-        if self.kind.is_empty() {
-            m.skip_field("type")?;
-        } else {
-            m.serialize_field("type", self.kind)?;
-        }
-        m.serialize_field("agent_id", &self.agent_id)?;
-        m.serialize_field("event_id", &self.event_id)?;
-        m.serialize_field("session_id", &self.session_id)?;
-        m.serialize_field("source_agent_id", &self.source_agent_id)?;
-        m.serialize_field("target_agent_id", &self.target_agent_id)?;
-        m.serialize_field("next_agent", &self.next_agent)?;
-        m.serialize_field("duration_ms", &self.duration_ms)?;
-        m.serialize_field("error", &self.error)?;
-        m.serialize_field("state", &self.state)?;
-        m.end()
-    }
-}
-
-impl Serialize for ExportState<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("ExportState", 2)?;
-        m.serialize_field("data", &self.data)?;
-        m.serialize_field("meta", &self.meta)?;
-        m.end()
-    }
-}
-
-impl Serialize for StateMap<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    /// Whether it is an object without members.
+    pub fn is_empty(&self) -> bool {
         match self {
-            StateMap::Members(members) => {
-                let mut m = s.serialize_map(Some(members.len()))?;
-                for (k, v) in members {
-                    m.serialize_entry(k, v)?;
-                }
-                m.end()
-            }
-            StateMap::Other(raw) => raw.serialize(s),
+            StateMap::Members(members) => members.is_empty(),
+            StateMap::Object(raw) => object_keys(raw).next().is_none(),
+            StateMap::Other(_) => false,
         }
     }
 }
@@ -312,9 +283,16 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::json::{Layout, write_state};
 
     fn entry(json: &str) -> TraceEntry<'_> {
         TraceEntry::parse(json.as_bytes()).unwrap()
+    }
+
+    fn state_json(x: &ExportEntry<'_>) -> String {
+        let mut out = Vec::new();
+        write_state(&mut out, x.state.as_ref().unwrap(), Layout::Compact, 0).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
@@ -386,16 +364,16 @@ mod tests {
         let x = ExportEntry::new(&e, 0, DisplayZone::Written, None, &Redactor::off());
         assert_eq!(x.agent_id, None);
         assert_eq!(x.next_agent.as_deref(), Some("next"));
-        assert_eq!(x.timestamp_text(), "2025-05-02T14:32:15.100000000+05:30");
         assert_eq!(
-            serde_json::to_string(&x.state).unwrap(),
+            x.timestamp_text().as_str(),
+            "2025-05-02T14:32:15.100000000+05:30"
+        );
+        assert_eq!(
+            state_json(&x),
             r#"{"data":{"a":1,"b":"new"},"meta":{"route":"next"}}"#
         );
         let odd = entry(r#"{"timestamp":"2025-05-02T10:00:00Z","state":{"data":[1,2]}}"#);
         let x = ExportEntry::new(&odd, 0, DisplayZone::Utc, None, &Redactor::off());
-        assert_eq!(
-            serde_json::to_string(&x.state).unwrap(),
-            r#"{"data":[1,2],"meta":{}}"#
-        );
+        assert_eq!(state_json(&x), r#"{"data":[1,2],"meta":{}}"#);
     }
 }

@@ -257,6 +257,24 @@ impl<'a> TraceEntry<'a> {
         )
     }
 
+    /// The merged state's data as [`merged_data`](Self::merged_data) gives it, but left whole
+    /// when it is one object already in merged order: see [`Merge`].
+    pub fn data_merge(&self) -> Result<Merge<'a>, serde_json::Error> {
+        merge_lazily(
+            self.state.and_then(|s| s.data),
+            self.output_state().and_then(|s| s.data),
+        )
+    }
+
+    /// The merged state's meta as [`merged_meta`](Self::merged_meta) gives it, but left whole
+    /// when it is one object already in merged order: see [`Merge`].
+    pub fn meta_merge(&self) -> Result<Merge<'a>, serde_json::Error> {
+        merge_lazily(
+            self.state.and_then(|s| s.meta),
+            self.output_state().and_then(|s| s.meta),
+        )
+    }
+
     /// How long the writer says the run took: a sampling logger's `duration`, a `duration_ms`
     /// on the entry (agentcli's exports), or the agent's own measure in its result (non-zero,
     /// with real times).
@@ -283,6 +301,122 @@ pub fn members(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_j
     let mut de = serde_json::Deserializer::from_str(raw.get());
     de.deserialize_option(MembersVisitor(&mut out))?;
     Ok(out)
+}
+
+/// The data or meta of a merged state, taken apart only when it has to be.
+#[derive(Debug, Clone)]
+pub enum Merge<'a> {
+    /// One object, as written, that is its own merge: the other state has none, and its keys
+    /// are plain (no escapes) and each greater than the one before, as Go writes a map. Its
+    /// members are those the merge would give, in the same order: [`object_keys`] reads them.
+    Object(&'a RawValue),
+    /// The members, sorted by key, each key once.
+    Members(Vec<(Cow<'a, str>, &'a RawValue)>),
+}
+
+fn merge_lazily<'a>(
+    base: Option<&'a RawValue>,
+    over: Option<&'a RawValue>,
+) -> Result<Merge<'a>, serde_json::Error> {
+    match (base, over) {
+        (Some(raw), None) | (None, Some(raw)) if is_own_merge(raw) => Ok(Merge::Object(raw)),
+        _ => merge(base, over).map(Merge::Members),
+    }
+}
+
+/// Whether `raw` is an object whose keys are plain and in strictly ascending order.
+fn is_own_merge(raw: &RawValue) -> bool {
+    if !raw.get().starts_with('{') {
+        return false;
+    }
+    let mut previous: Option<&str> = None;
+    for key in object_keys(raw) {
+        if key.contains('\\') || previous.is_some_and(|p| p >= key) {
+            return false;
+        }
+        previous = Some(key);
+    }
+    true
+}
+
+/// The keys of a JSON object as written, escapes and all (none for another value): the
+/// decoded keys when they have no escapes. Values are skipped by their quotes and brackets
+/// alone, without a parse: a `RawValue` is valid JSON.
+pub fn object_keys(raw: &RawValue) -> impl Iterator<Item = &str> {
+    let json = raw.get();
+    let b = json.as_bytes();
+    // At the `{`, then at the `,` or `}` after each member.
+    let mut at = if json.starts_with('{') { 0 } else { b.len() };
+    std::iter::from_fn(move || {
+        if !matches!(b.get(at), Some(b'{' | b',')) {
+            return None;
+        }
+        let start = at + memchr::memchr2(b'"', b'}', b.get(at + 1..)?)? + 1;
+        if b[start] == b'}' {
+            at = b.len();
+            return None;
+        }
+        let end = string_end(b, start);
+        at = member_end(b, end);
+        json.get(start + 1..end - 1)
+    })
+}
+
+/// The index just past the JSON string that starts with the quote at `start` (the end of the
+/// input if it does not end).
+pub(crate) fn string_end(raw: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(found) = memchr::memchr2(b'"', b'\\', &raw[i.min(raw.len())..]) {
+        i += found;
+        if raw[i] == b'\\' {
+            i += 2;
+        } else {
+            return i + 1;
+        }
+    }
+    raw.len()
+}
+
+/// The index of the `,` or `}` that ends the member whose value follows index `from` (past
+/// the member's `:`). A nested object or array is skipped by counting its own kind of bracket
+/// (in valid JSON the other kind pairs up inside it) outside strings.
+fn member_end(b: &[u8], from: usize) -> usize {
+    let is_space = |c: &u8| matches!(c, b':' | b' ' | b'\n' | b'\r' | b'\t');
+    let Some(start) = b
+        .iter()
+        .skip(from)
+        .position(|c| !is_space(c))
+        .map(|p| from + p)
+    else {
+        return b.len();
+    };
+    let after = match b[start] {
+        b'"' => string_end(b, start),
+        open @ (b'{' | b'[') => {
+            // `}` and `]` follow their openers in ASCII by two.
+            let close = open + 2;
+            let (mut depth, mut i) = (0usize, start);
+            while let Some(found) = memchr::memchr3(b'"', open, close, &b[i..]) {
+                i += found;
+                if b[i] == b'"' {
+                    i = string_end(b, i);
+                    continue;
+                }
+                i += 1;
+                if b[i - 1] == open {
+                    depth += 1;
+                } else {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+            }
+            i
+        }
+        _ => start,
+    };
+    memchr::memchr2(b',', b'}', &b[after.min(b.len())..]).map_or(b.len(), |p| after + p)
 }
 
 fn merge<'a>(
@@ -628,6 +762,68 @@ mod tests {
             proptest::prop_assert!(s.starts_with(&*start));
             proptest::prop_assert_eq!(more, start.len() < s.len());
         }
+    }
+
+    #[test]
+    fn object_keys_skip_values_whatever_they_hold() {
+        let raw: &RawValue = serde_json::from_str(
+            r#"{
+  "a": {"b": [1, {"}": "]"}], "c": "x\"}"},
+  "d": [[], [{}], "[", "\\"],
+  "e" : -1.5e3,
+  "f": "}, \"g\": 1",
+  "h": null
+}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            object_keys(raw).collect::<Vec<_>>(),
+            ["a", "d", "e", "f", "h"]
+        );
+        for other in ["{}", "{ }", "[1]", "\"a\"", "2"] {
+            let raw: &RawValue = serde_json::from_str(other).unwrap();
+            assert_eq!(object_keys(raw).count(), 0, "{other}");
+        }
+    }
+
+    #[test]
+    fn one_object_in_order_is_its_own_merge() {
+        let entry = |state: &str, output: &str| {
+            format!(
+                r#"{{"timestamp":"2025-05-02T10:00:00Z","state":{state},
+                    "agent_result":{{"output_state":{output}}}}}"#
+            )
+        };
+        let whole = |json: &str| {
+            let e = TraceEntry::parse(json.as_bytes()).unwrap();
+            let merged: Vec<_> = e
+                .merged_data()
+                .unwrap()
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            match e.data_merge().unwrap() {
+                Merge::Object(raw) => {
+                    assert_eq!(object_keys(raw).collect::<Vec<_>>(), merged);
+                    true
+                }
+                Merge::Members(members) => {
+                    assert_eq!(members.len(), merged.len());
+                    false
+                }
+            }
+        };
+        assert!(whole(&entry(
+            "null",
+            r#"{"data":{"a":1,"b":{"z":0,"y":1}}}"#
+        )));
+        assert!(whole(&entry(r#"{"data":{"a":1}}"#, "null")));
+        assert!(whole(&entry("null", r#"{"data":{}}"#)));
+        // Out of order, a key twice, an escaped key, data on both sides: merged apart.
+        assert!(!whole(&entry("null", r#"{"data":{"b":1,"a":2}}"#)));
+        assert!(!whole(&entry("null", r#"{"data":{"a":1,"a":2}}"#)));
+        assert!(!whole(&entry("null", r#"{"data":{"\u0061":1}}"#)));
+        assert!(!whole(&entry(r#"{"data":{"a":1}}"#, r#"{"data":{"b":1}}"#)));
     }
 
     #[test]

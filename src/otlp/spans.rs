@@ -14,7 +14,7 @@ use super::{
 };
 use crate::export::{ExportEntry, StateMap};
 use crate::model::Hook;
-use crate::render::json::{Layout, write};
+use crate::render::json::{Layout, write_state_map};
 use crate::time::Timestamp;
 use std::collections::{HashMap, VecDeque};
 
@@ -107,10 +107,10 @@ fn nanos(t: Timestamp) -> u64 {
     u64::try_from(t.unix_nanos).unwrap_or(0)
 }
 
-fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+fn json_text(map: &StateMap<'_>) -> String {
     let mut buf = Vec::new();
     // Writing to memory does not fail, and the JSON of valid values is UTF-8.
-    let _ = write(&mut buf, value, Layout::Compact, 0);
+    let _ = write_state_map(&mut buf, map, Layout::Compact, 0);
     String::from_utf8(buf).unwrap_or_default()
 }
 
@@ -540,7 +540,7 @@ fn run_span(
                     ("agentcli.state.data", &state.data),
                     ("agentcli.state.meta", &state.meta),
                 ] {
-                    if !matches!(map, StateMap::Members(m) if m.is_empty()) {
+                    if !map.is_empty() {
                         attributes.push(KeyValue::string(key, json_text(map)));
                     }
                 }

@@ -41,15 +41,17 @@ struct Scanner<'a> {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// Bit 7 of every byte: where a word has a byte at or above 0x80 (not ASCII).
+pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Bit 7 of each byte of the result is set where `word`'s byte is below `n` (`n` <= 128); the
 /// lowest set bit is exact, higher ones may be false positives.
-fn bytes_below(word: u64, n: u8) -> u64 {
+pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
     word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
 }
 
-fn bytes_equal(word: u64, b: u8) -> u64 {
+/// Bit 7 of each byte of the result is set where `word`'s byte is `b` (exact for the lowest).
+pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
     bytes_below(word ^ (ONES * u64::from(b)), 1)
 }
 

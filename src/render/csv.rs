@@ -2,7 +2,7 @@
 //! row, written row by row as entries are read.
 
 use super::EntryRenderer;
-use super::json::{Layout, write};
+use super::json::{Layout, write_state};
 use crate::export::ExportEntry;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -74,12 +74,13 @@ impl<'w> CsvRows<'w> {
 
     fn field(&mut self, cell: &[u8]) -> io::Result<()> {
         let shown;
-        let cell = match std::str::from_utf8(cell) {
-            Ok(text) if self.terminal => {
-                shown = crate::text::escape(text, true);
-                shown.as_bytes()
-            }
-            _ => cell,
+        let cell = if self.terminal
+            && let Ok(text) = std::str::from_utf8(cell)
+        {
+            shown = crate::text::escape(text, true);
+            shown.as_bytes()
+        } else {
+            cell
         };
         let cell = if self.formula_safe && starts_like_a_formula(cell) {
             self.safe.clear();
@@ -96,7 +97,7 @@ impl<'w> CsvRows<'w> {
 impl EntryRenderer for CsvRows<'_> {
     fn entry(&mut self, e: &ExportEntry<'_>) -> io::Result<()> {
         self.header()?;
-        self.field(e.timestamp_text().as_bytes())?;
+        self.field(e.timestamp_text().as_str().as_bytes())?;
         self.field(text(e.hook_name()))?;
         self.field(text(e.agent_id))?;
         self.field(text(e.event_id))?;
@@ -125,7 +126,7 @@ impl EntryRenderer for CsvRows<'_> {
         let mut json = std::mem::take(&mut self.state);
         json.clear();
         if let Some(state) = &e.state {
-            write(&mut json, state, Layout::Compact, 0)?;
+            write_state(&mut json, state, Layout::Compact, 0)?;
         }
         self.field(&json)?;
         self.state = json;

@@ -6,7 +6,9 @@
 //! written as `\uXXXX` escapes: the same strings to a JSON reader, and safe on a terminal.
 
 use super::EntryRenderer;
-use crate::export::ExportEntry;
+use crate::export::{ExportEntry, ExportState, StateMap};
+use crate::model::string_end;
+use crate::read::scan::{HIGHS, bytes_below, bytes_equal};
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};
@@ -23,8 +25,8 @@ pub enum Layout {
 const INDENT: &[u8] = b"  ";
 
 /// Writes `value` as JSON laid out as asked; with `Pretty`, as if it stood `depth` levels deep.
-pub fn write<T: Serialize + ?Sized>(
-    out: &mut dyn Write,
+pub fn write<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
     value: &T,
     layout: Layout,
     depth: usize,
@@ -33,27 +35,279 @@ pub fn write<T: Serialize + ?Sized>(
     value.serialize(&mut serializer).map_err(io::Error::from)
 }
 
+/// Writes an export entry as JSON, laid out as [`write`] lays out what it is given.
+pub fn write_entry<W: Write + ?Sized>(
+    out: &mut W,
+    e: &ExportEntry<'_>,
+    layout: Layout,
+    depth: usize,
+) -> io::Result<()> {
+    let f = &mut JsonFormatter::new(layout, depth);
+    let mut o = Object::begin(out, f)?;
+    o.text("timestamp", Some(e.timestamp_text().as_str()))?;
+    o.text("hook", e.hook_name())?;
+    if !e.kind.is_empty() {
+        o.text("type", Some(e.kind))?;
+    }
+    o.text("agent_id", e.agent_id)?;
+    o.text("event_id", e.event_id)?;
+    o.text("session_id", e.session_id)?;
+    o.text("source_agent_id", e.source_agent_id)?;
+    o.text("target_agent_id", e.target_agent_id)?;
+    o.text("next_agent", e.next_agent.as_deref())?;
+    o.field("duration_ms")?;
+    match e.duration_ms.filter(|ms| ms.is_finite()) {
+        Some(ms) => o.f.write_f64(o.out, ms)?,
+        None => o.f.write_null(o.out)?,
+    }
+    o.value_done()?;
+    o.text("error", e.error)?;
+    o.field("state")?;
+    match &e.state {
+        Some(state) => state_object(o.out, o.f, state)?,
+        None => o.f.write_null(o.out)?,
+    }
+    o.value_done()?;
+    o.end()
+}
+
+/// Writes a merged state (`{"data":...,"meta":...}`) as JSON, laid out as [`write`] lays
+/// out what it is given.
+pub fn write_state<W: Write + ?Sized>(
+    out: &mut W,
+    state: &ExportState<'_>,
+    layout: Layout,
+    depth: usize,
+) -> io::Result<()> {
+    state_object(out, &mut JsonFormatter::new(layout, depth), state)
+}
+
+/// Writes the data or meta of a merged state as JSON, laid out as [`write`] lays out what it
+/// is given.
+pub fn write_state_map<W: Write + ?Sized>(
+    out: &mut W,
+    map: &StateMap<'_>,
+    layout: Layout,
+    depth: usize,
+) -> io::Result<()> {
+    state_map(out, &mut JsonFormatter::new(layout, depth), map)
+}
+
+fn state_object<W: Write + ?Sized>(
+    out: &mut W,
+    f: &mut JsonFormatter,
+    state: &ExportState<'_>,
+) -> io::Result<()> {
+    let mut o = Object::begin(out, f)?;
+    for (name, map) in [("data", &state.data), ("meta", &state.meta)] {
+        o.field(name)?;
+        state_map(o.out, o.f, map)?;
+        o.value_done()?;
+    }
+    o.end()
+}
+
+fn state_map<W: Write + ?Sized>(
+    out: &mut W,
+    f: &mut JsonFormatter,
+    map: &StateMap<'_>,
+) -> io::Result<()> {
+    match map {
+        StateMap::Members(members) => {
+            let mut o = Object::begin(out, f)?;
+            for (key, value) in members {
+                o.key(key)?;
+                o.f.write_raw_fragment(o.out, value.get())?;
+                o.value_done()?;
+            }
+            o.end()
+        }
+        StateMap::Object(raw) => f.write_raw_fragment(out, raw.get()),
+        StateMap::Other(raw) => f.write_raw_fragment(out, raw.get()),
+    }
+}
+
+/// An object being written member by member, driving the formatter as serde_json drives it
+/// for a map, so that the layout is the same.
+struct Object<'o, W: ?Sized> {
+    out: &'o mut W,
+    f: &'o mut JsonFormatter,
+    first: bool,
+}
+
+impl<'o, W: Write + ?Sized> Object<'o, W> {
+    fn begin(out: &'o mut W, f: &'o mut JsonFormatter) -> io::Result<Self> {
+        f.begin_object(out)?;
+        Ok(Object {
+            out,
+            f,
+            first: true,
+        })
+    }
+
+    /// A member's key, from the input; its value is written next, then
+    /// [`Object::value_done`].
+    fn key(&mut self, key: &str) -> io::Result<()> {
+        self.f.begin_object_key(self.out, self.first)?;
+        self.first = false;
+        quoted(self.out, key)?;
+        self.f.end_object_key(self.out)?;
+        self.f.begin_object_value(self.out)
+    }
+
+    /// A member's key that is one of our field names (nothing in it to escape); its value is
+    /// written next, then [`Object::value_done`].
+    fn field(&mut self, name: &'static str) -> io::Result<()> {
+        self.f.begin_object_key(self.out, self.first)?;
+        self.first = false;
+        self.out.write_all(b"\"")?;
+        self.out.write_all(name.as_bytes())?;
+        self.out.write_all(b"\"")?;
+        self.f.end_object_key(self.out)?;
+        self.f.begin_object_value(self.out)
+    }
+
+    fn value_done(&mut self) -> io::Result<()> {
+        self.f.end_object_value(self.out)
+    }
+
+    /// A field whose value is a string, or `null`.
+    fn text(&mut self, name: &'static str, value: Option<&str>) -> io::Result<()> {
+        self.field(name)?;
+        match value {
+            Some(text) => quoted(self.out, text)?,
+            None => self.f.write_null(self.out)?,
+        }
+        self.value_done()
+    }
+
+    fn end(self) -> io::Result<()> {
+        self.f.end_object(self.out)
+    }
+}
+
+/// Writes `s` as a JSON string, in one pass: escaped as serde_json escapes it (`\"`, `\\`,
+/// control characters), and the characters that could drive a terminal escaped too, as
+/// [`safe_string`] escapes them.
+fn quoted<W: ?Sized + Write>(out: &mut W, s: &str) -> io::Result<()> {
+    let b = s.as_bytes();
+    out.write_all(b"\"")?;
+    let (mut run, mut i) = (0, 0);
+    loop {
+        i = next_to_check(b, i);
+        let Some(&c) = b.get(i) else {
+            break;
+        };
+        let (code, len) = match c {
+            b'"' | b'\\' | 0x08 | b'\t' | b'\n' | 0x0c | b'\r' => {
+                out.write_all(&b[run..i])?;
+                out.write_all(match c {
+                    b'"' => b"\\\"",
+                    b'\\' => b"\\\\",
+                    0x08 => b"\\b",
+                    b'\t' => b"\\t",
+                    b'\n' => b"\\n",
+                    0x0c => b"\\f",
+                    _ => b"\\r",
+                })?;
+                i += 1;
+                run = i;
+                continue;
+            }
+            0x00..=0x1f => (u32::from(c), 1),
+            _ => match unsafe_char_at(b, i) {
+                Some((unsafe_char, len)) => (unsafe_char as u32, len),
+                None => {
+                    // A character that is fine as it is: on to the next.
+                    i += match c {
+                        0x00..=0xdf => 1 + usize::from(c >= 0xc0),
+                        0xe0..=0xef => 3,
+                        _ => 4,
+                    };
+                    continue;
+                }
+            },
+        };
+        out.write_all(&b[run..i])?;
+        write!(out, "\\u{code:04x}")?;
+        i += len;
+        run = i;
+    }
+    out.write_all(&b[run..])?;
+    out.write_all(b"\"")
+}
+
+/// The index of the first byte from `i` on that [`quoted`] must look at: a control character,
+/// `"`, `\\`, DEL, or a byte of a character that is not ASCII (`b.len()` when none is left).
+/// Eight bytes at a time; a byte found may also be an ASCII one that needs nothing.
+fn next_to_check(b: &[u8], mut i: usize) -> usize {
+    let hits = |word: &[u8]| {
+        let w = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
+        bytes_below(w, 0x20)
+            | bytes_equal(w, b'"')
+            | bytes_equal(w, b'\\')
+            | bytes_equal(w, 0x7f)
+            | (w & HIGHS)
+    };
+    let at = |hits: u64| (hits.trailing_zeros() / 8) as usize;
+    while let Some(word) = b.get(i..i + 8) {
+        let found = hits(word);
+        if found != 0 {
+            return i + at(found);
+        }
+        i += 8;
+    }
+    if i >= b.len() {
+        return b.len();
+    }
+    // The last few bytes: the last eight, less those already looked at. (A borrow from one of
+    // those can flag the byte above it: a byte that needs nothing, which `quoted` passes.)
+    let Some(last) = b.len().checked_sub(8) else {
+        while b
+            .get(i)
+            .is_some_and(|&c| (0x20..0x7f).contains(&c) && c != b'"' && c != b'\\')
+        {
+            i += 1;
+        }
+        return i;
+    };
+    let found = hits(&b[last..]) & (u64::MAX << (8 * (i - last)));
+    if found == 0 {
+        b.len()
+    } else {
+        last + at(found)
+    }
+}
+
 /// `--format json`: one JSON array of normalised entries, written entry by entry as they are
 /// read (an empty session is `[]`). agentcli reads it back as a session file.
 pub struct JsonArray<'w> {
     out: &'w mut dyn Write,
     written: u64,
+    /// The entry being written, reused: one write of it to `out`.
+    entry: Vec<u8>,
 }
 
 impl<'w> JsonArray<'w> {
     pub fn new(out: &'w mut dyn Write) -> Self {
-        JsonArray { out, written: 0 }
+        JsonArray {
+            out,
+            written: 0,
+            entry: Vec::new(),
+        }
     }
 }
 
 impl EntryRenderer for JsonArray<'_> {
     fn entry(&mut self, entry: &ExportEntry<'_>) -> io::Result<()> {
-        self.out.write_all(if self.written == 0 {
+        self.entry.clear();
+        self.entry.extend_from_slice(if self.written == 0 {
             b"[\n  "
         } else {
             b",\n  "
-        })?;
-        write(self.out, entry, Layout::Pretty, 1)?;
+        });
+        write_entry(&mut self.entry, entry, Layout::Pretty, 1)?;
+        self.out.write_all(&self.entry)?;
         self.written += 1;
         Ok(())
     }
@@ -179,20 +433,6 @@ impl Formatter for JsonFormatter {
 /// Whitespace that JSON allows between tokens.
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\n' | b'\r' | b'\t')
-}
-
-/// The index just past the string that starts with the quote at `start`.
-fn string_end(raw: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(found) = memchr::memchr2(b'"', b'\\', &raw[i..]) {
-        i += found;
-        if raw[i] == b'\\' {
-            i += 2;
-        } else {
-            return i + 1;
-        }
-    }
-    raw.len()
 }
 
 /// Writes (part of) a JSON string with the characters that could drive a terminal escaped.
