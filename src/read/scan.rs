@@ -25,6 +25,10 @@ pub(crate) fn parse(bytes: &[u8], parse: Parse) -> Option<TraceEntry<'_>> {
         b: bytes,
         i: 0,
         keep_data: parse == Parse::Full,
+        // Data is most of an entry: checked whole when it is kept, else left unread.
+        text: (parse == Parse::Full)
+            .then(|| std::str::from_utf8(bytes).ok())
+            .flatten(),
     };
     let entry = s.entry()?;
     s.ws();
@@ -38,6 +42,9 @@ struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     keep_data: bool,
+    /// The entry as text, when all of it is UTF-8 and its data is kept (one check, rather than
+    /// one for each string kept and each raw value); else strings are checked one by one.
+    text: Option<&'a str>,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -135,7 +142,10 @@ impl<'a> Scanner<'a> {
         if self.skip_string()? {
             return None;
         }
-        std::str::from_utf8(&self.b[start..self.i - 1]).ok()
+        match self.text {
+            Some(text) => text.get(start..self.i - 1),
+            None => std::str::from_utf8(&self.b[start..self.i - 1]).ok(),
+        }
     }
 
     /// Skips a string (at its opening quote) by its quotes and escapes alone: for values that
@@ -297,11 +307,20 @@ impl<'a> Scanner<'a> {
         self.number()?.map(Some)
     }
 
-    /// The raw JSON of the value here, as serde_json checks and keeps it (one pass).
+    /// The raw JSON of the value here, as serde_json checks and keeps it (one pass; from text
+    /// already known to be UTF-8 when it is).
     fn raw(&mut self) -> Option<&'a RawValue> {
         self.ws();
-        let mut de = serde_json::Deserializer::from_slice(self.b.get(self.i..)?);
-        let raw: &'a RawValue = serde::Deserialize::deserialize(&mut de).ok()?;
+        let raw: &'a RawValue = match self.text {
+            Some(text) => {
+                let mut de = serde_json::Deserializer::from_str(text.get(self.i..)?);
+                serde::Deserialize::deserialize(&mut de).ok()?
+            }
+            None => {
+                let mut de = serde_json::Deserializer::from_slice(self.b.get(self.i..)?);
+                serde::Deserialize::deserialize(&mut de).ok()?
+            }
+        };
         self.i += raw.get().len();
         Some(raw)
     }
@@ -324,7 +343,7 @@ impl<'a> Scanner<'a> {
             }
             let key = &self.b[start..self.i - 1];
             // serde_json reads field names as text: invalid UTF-8 is its error.
-            if !key.is_ascii() && std::str::from_utf8(key).is_err() {
+            if self.text.is_none() && !key.is_ascii() && std::str::from_utf8(key).is_err() {
                 return None;
             }
             self.eat(b':')?;
