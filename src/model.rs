@@ -174,31 +174,63 @@ impl<'a> TraceEntry<'a> {
     /// Parses one entry, as much of it as `parse` says. Entries as writers write them take a
     /// fast path (`read::scan`); anything else, and every error, is serde_json's.
     pub fn parse_with(bytes: &'a [u8], parse: Parse) -> Result<TraceEntry<'a>, serde_json::Error> {
-        let mut entry = match crate::read::scan::parse(bytes, parse) {
-            Some(entry) => entry,
-            None => {
-                let mut entry = Self::parse_with_serde(bytes)?;
-                if parse == Parse::Light {
-                    for state in [
-                        entry.state.as_mut(),
-                        entry
-                            .agent_result
-                            .as_mut()
-                            .and_then(|r| r.output_state.as_mut()),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        state.data = None;
-                    }
+        let mut entry = TraceEntry::blank();
+        Self::parse_into(bytes, parse, &mut entry).map(|()| entry)
+    }
+
+    /// Parses one entry into `entry`, which must be [`blank`](Self::blank), as
+    /// [`parse_with`](Self::parse_with) does: for a caller that has a place for the entry
+    /// already (the reader's threads, which parse a batch of entries into one vector), so that
+    /// the entry is written there rather than copied there (it is hundreds of bytes, and
+    /// entries are millions). On an error, `entry` is left partly written.
+    pub(crate) fn parse_into(
+        bytes: &'a [u8],
+        parse: Parse,
+        entry: &mut TraceEntry<'a>,
+    ) -> Result<(), serde_json::Error> {
+        if crate::read::scan::parse_into(bytes, parse, entry).is_none() {
+            *entry = Self::parse_with_serde(bytes)?;
+            if parse == Parse::Light {
+                for state in [
+                    entry.state.as_mut(),
+                    entry
+                        .agent_result
+                        .as_mut()
+                        .and_then(|r| r.output_state.as_mut()),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    state.data = None;
                 }
-                entry
             }
-        };
+        }
         if entry.hook == Hook::Missing {
             entry.hook = Hook::from_kind(&entry.kind);
         }
-        Ok(entry)
+        Ok(())
+    }
+
+    /// An entry with nothing in it, to be parsed into.
+    pub(crate) fn blank() -> TraceEntry<'a> {
+        TraceEntry {
+            timestamp: Timestamp {
+                unix_nanos: 0,
+                offset_secs: 0,
+            },
+            kind: Cow::Borrowed(""),
+            event_id: Cow::Borrowed(""),
+            session_id: Cow::Borrowed(""),
+            agent_id: Cow::Borrowed(""),
+            state: None,
+            error: None,
+            hook: Hook::Missing,
+            target_agent_id: Cow::Borrowed(""),
+            source_agent_id: Cow::Borrowed(""),
+            agent_result: None,
+            duration_ns: None,
+            stated_duration_ms: None,
+        }
     }
 
     /// The agent the entry is about: its `agent_id`, else (on `BeforeEventHandling`, written

@@ -310,21 +310,30 @@ fn parse_batches(parse: Parse, framed: Receiver<Framed>, ready: SyncSender<Ready
                 after,
             } => Ready::Batch {
                 batch: ParsedBatch::new(bytes, |bytes| {
-                    found
-                        .into_iter()
-                        .map(|f| match f {
+                    let mut items = Vec::with_capacity(found.len());
+                    for f in found {
+                        items.push(match f {
                             Found::Entry {
                                 range, at, index, ..
                             } => Found::Entry {
-                                parsed: TraceEntry::parse_with(&bytes[range.clone()], parse),
+                                parsed: Ok(TraceEntry::blank()),
                                 range,
                                 at,
                                 index,
                             },
                             Found::Frame(event) => Found::Frame(event),
                             Found::ReadError(e) => Found::ReadError(e),
-                        })
-                        .collect()
+                        });
+                        // Parsed where it is kept: an entry is too large to copy around.
+                        if let Some(Found::Entry { parsed, range, .. }) = items.last_mut()
+                            && let Ok(entry) = parsed
+                            && let Err(e) =
+                                TraceEntry::parse_into(&bytes[range.clone()], parse, entry)
+                        {
+                            *parsed = Err(e);
+                        }
+                    }
+                    items
                 }),
                 after,
             },

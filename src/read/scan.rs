@@ -20,7 +20,19 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// Parses `bytes` (one JSON object) if it is in the shape the fast path covers.
-pub(crate) fn parse(bytes: &[u8], parse: Parse) -> Option<TraceEntry<'_>> {
+#[cfg(test)]
+fn parse(bytes: &[u8], parse: Parse) -> Option<TraceEntry<'_>> {
+    let mut entry = TraceEntry::blank();
+    parse_into(bytes, parse, &mut entry).map(|()| entry)
+}
+
+/// Parses `bytes` (one JSON object) into `entry`, which is blank ([`TraceEntry::blank`]), if
+/// it is in the shape the fast path covers; when it is not, `entry` is left partly written.
+pub(crate) fn parse_into<'a>(
+    bytes: &'a [u8],
+    parse: Parse,
+    entry: &mut TraceEntry<'a>,
+) -> Option<()> {
     let mut s = Scanner {
         b: bytes,
         i: 0,
@@ -30,9 +42,9 @@ pub(crate) fn parse(bytes: &[u8], parse: Parse) -> Option<TraceEntry<'_>> {
             .then(|| std::str::from_utf8(bytes).ok())
             .flatten(),
     };
-    let entry = s.entry()?;
+    s.entry(entry)?;
     s.ws();
-    (s.i == bytes.len()).then_some(entry)
+    (s.i == bytes.len()).then_some(())
 }
 
 /// serde_json's nesting limit: deeper values are left to it (and its error).
@@ -441,26 +453,9 @@ impl<'a> Scanner<'a> {
         Some(Some(result))
     }
 
-    fn entry(&mut self) -> Option<TraceEntry<'a>> {
+    /// The entry, written into `e` (blank) where it is.
+    fn entry(&mut self, e: &mut TraceEntry<'a>) -> Option<()> {
         let mut timestamp = None;
-        let mut e = TraceEntry {
-            timestamp: Timestamp {
-                unix_nanos: 0,
-                offset_secs: 0,
-            },
-            kind: Cow::Borrowed(""),
-            event_id: Cow::Borrowed(""),
-            session_id: Cow::Borrowed(""),
-            agent_id: Cow::Borrowed(""),
-            state: None,
-            error: None,
-            hook: Hook::Missing,
-            target_agent_id: Cow::Borrowed(""),
-            source_agent_id: Cow::Borrowed(""),
-            agent_result: None,
-            duration_ns: None,
-            stated_duration_ms: None,
-        };
         let mut seen = Seen::default();
         self.members(|s, key| {
             match key {
@@ -524,7 +519,7 @@ impl<'a> Scanner<'a> {
             Some(())
         })?;
         e.timestamp = timestamp?;
-        Some(e)
+        Some(())
     }
 }
 
