@@ -9,6 +9,7 @@ use crate::render::{ERROR_STYLE, EntryView, Settings, hook_style};
 use crate::text;
 use owo_colors::{OwoColorize, Style};
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// How the flow view looks.
@@ -42,22 +43,26 @@ impl FlowStyle {
     }
 
     /// `s` made safe and cut to `max` columns (not cut when verbose), with the style's
-    /// ellipsis.
-    pub fn cut(&self, s: &str, max: usize) -> String {
+    /// ellipsis; borrowed when it is fine as it is.
+    pub fn cut<'s>(&self, s: &'s str, max: usize) -> Cow<'s, str> {
         let safe = text::escape(s, false);
         if self.verbose {
-            return safe.into_owned();
+            return safe;
         }
         if !self.ascii {
-            return text::truncate(&safe, max).into_owned();
+            return match safe {
+                Cow::Borrowed(safe) => text::truncate(safe, max),
+                Cow::Owned(safe) => Cow::Owned(text::truncate(&safe, max).into_owned()),
+            };
         }
-        match text::truncate(&safe, max.saturating_sub(2)) {
+        let cut = match text::truncate(&safe, max.saturating_sub(2)) {
             Cow::Owned(cut) if text::width(&safe) > max => {
                 let kept = cut.strip_suffix(text::ELLIPSIS).unwrap_or(&cut);
-                format!("{kept}...")
+                Some(format!("{kept}..."))
             }
-            _ => safe.into_owned(),
-        }
+            _ => None,
+        };
+        cut.map_or(safe, Cow::Owned)
     }
 
     /// An event id for the table: its request id marked as shortened (`req-17461596…`),
@@ -68,21 +73,21 @@ impl FlowStyle {
         }
         let request = normalise_event_id(id);
         if request.len() == id.len() {
-            return self.cut(id, EVENT_COLUMNS);
+            return self.cut(id, EVENT_COLUMNS).into_owned();
         }
         let ellipsis = if self.ascii { "..." } else { "…" };
         let short = text::escape(request, false);
         if text::width(&short) + text::width(ellipsis) > EVENT_COLUMNS {
-            return self.cut(id, EVENT_COLUMNS);
+            return self.cut(id, EVENT_COLUMNS).into_owned();
         }
         format!("{short}{ellipsis}")
     }
 
-    fn paint(&self, s: &str, style: Style) -> String {
+    fn paint<'s>(&self, s: &'s str, style: Style) -> Cow<'s, str> {
         if self.settings.color {
-            s.style(style).to_string()
+            Cow::Owned(s.style(style).to_string())
         } else {
-            s.to_owned()
+            Cow::Borrowed(s)
         }
     }
 }
@@ -133,26 +138,26 @@ pub fn write_flow(
 }
 
 /// One row of the table, made safe and cut.
-struct Row {
-    time: String,
-    agent: String,
-    next: String,
+struct Row<'f> {
+    time: [u8; 12],
+    agent: Cow<'f, str>,
+    next: Cow<'f, str>,
     hook: Hook<'static>,
     event: String,
     note: Option<(String, Style)>,
     next_style: Style,
 }
 
-impl Row {
+impl<'f> Row<'f> {
     /// The row of `hop`, its names and texts from `text`.
-    fn new(text: HopText<'_>, hop: &FlowHop, style: &FlowStyle) -> Row {
+    fn new(text: HopText<'f>, hop: &FlowHop, style: &FlowStyle) -> Row<'f> {
         let name_max = if style.verbose {
             usize::MAX
         } else {
             NAME_COLUMNS
         };
         Row {
-            time: hop.time().clock_millis(style.settings.zone),
+            time: hop.time().clock_millis_ascii(style.settings.zone),
             agent: style.cut(text.agent(hop.agent()), name_max),
             next: style.cut(next_name(text, hop), name_max),
             hook: hop.hook(),
@@ -170,7 +175,10 @@ impl Row {
     /// The first five cells, plain, with their colours.
     fn cells(&self) -> [(&str, Style); 5] {
         [
-            (&self.time, Style::new()),
+            (
+                std::str::from_utf8(&self.time).unwrap_or_default(),
+                Style::new(),
+            ),
             (&self.agent, Style::new()),
             (&self.next, self.next_style),
             (self.hook.as_str(), hook_style(&self.hook)),
@@ -230,7 +238,14 @@ fn write_header(
             widths.get(i),
         );
     }
-    writeln!(out, "{}", line.trim_end())
+    write_line(out, line)
+}
+
+/// Writes `line` without its trailing spaces, and a newline.
+fn write_line(out: &mut dyn Write, line: &mut String) -> io::Result<()> {
+    line.truncate(line.trim_end().len());
+    line.push('\n');
+    out.write_all(line.as_bytes())
 }
 
 /// One row: its cells cut to `widths`, and its NOTE to `note_max`.
@@ -244,17 +259,22 @@ fn write_row(
 ) -> io::Result<()> {
     line.clear();
     for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
-        let plain = match widths.get(i) {
-            Some(&width) if text::width(plain) > width => style.cut(plain, width),
-            _ => plain.to_owned(),
+        let plain_width = text::width(plain);
+        let (plain, plain_width) = match widths.get(i) {
+            Some(&width) if plain_width > width => {
+                let cut = style.cut(plain, width);
+                let cut_width = text::width(&cut);
+                (cut, cut_width)
+            }
+            _ => (Cow::Borrowed(plain), plain_width),
         };
         let painted = style.paint(&plain, tone);
-        cell(line, &painted, text::width(&plain), widths.get(i));
+        cell(line, &painted, plain_width, widths.get(i));
     }
     if let Some((note, tone)) = &row.note {
         line.push_str(&style.paint(&style.cut(note, note_max), *tone));
     }
-    writeln!(out, "{}", line.trim_end())
+    write_line(out, line)
 }
 
 /// Narrows the AGENT and NEXT columns until a row fits in `width` with room for a NOTE;
@@ -292,19 +312,18 @@ fn note(text: HopText<'_>, hop: &FlowHop) -> Option<(String, Style)> {
     }
 }
 
-/// One hop as `agent → next` with its mark.
-fn sequence_line(flow: &Flow, hop: &FlowHop, style: &FlowStyle) -> String {
+/// Appends one hop as `agent → next` with its mark to `line`.
+fn sequence_line(line: &mut String, flow: &Flow, hop: &FlowHop, style: &FlowStyle) {
     let max = if style.verbose {
         usize::MAX
     } else {
         2 * NAME_COLUMNS
     };
-    let mut line = format!(
-        "{} {} {}",
-        style.cut(flow.agent(hop.agent()), max),
-        style.arrow(),
-        style.cut(next_name(flow.text(), hop), max)
-    );
+    line.push_str(&style.cut(flow.agent(hop.agent()), max));
+    line.push(' ');
+    line.push_str(style.arrow());
+    line.push(' ');
+    line.push_str(&style.cut(next_name(flow.text(), hop), max));
     if let Some(mark) = mark(hop) {
         let tone = if mark == "error" {
             ERROR_STYLE
@@ -314,7 +333,7 @@ fn sequence_line(flow: &Flow, hop: &FlowHop, style: &FlowStyle) -> String {
         line.push_str("  ");
         line.push_str(&style.paint(&format!("[{mark}]"), tone));
     }
-    line
+    line.push('\n');
 }
 
 /// A section title with the documentation's dashed underline.
@@ -325,8 +344,12 @@ fn title(out: &mut dyn Write, title: &str) -> io::Result<()> {
 /// `Sequence diagram:` and every hop, numbered.
 pub fn write_sequence(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     title(out, "Sequence diagram:")?;
+    let mut line = String::new();
     for (n, hop) in flow.hops().enumerate() {
-        writeln!(out, "{}. {}", n + 1, sequence_line(flow, hop, style))?;
+        line.clear();
+        let _ = write!(line, "{}. ", n + 1);
+        sequence_line(&mut line, flow, hop, style);
+        out.write_all(line.as_bytes())?;
     }
     Ok(())
 }
@@ -342,7 +365,7 @@ pub fn write_condensed_route(
     } else {
         2 * NAME_COLUMNS
     };
-    let names: Vec<String> = flow
+    let names: Vec<Cow<'_, str>> = flow
         .condensed_route()
         .into_iter()
         .map(|agent| style.cut(flow.agent(agent), max))
@@ -357,10 +380,11 @@ pub fn write_condensed_route(
 /// `Per-event sequences:`: each request's hops, requests in order of their first hop.
 pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
     title(out, "Per-event sequences:")?;
+    let mut line = String::new();
     for request in 0..flow.requests() {
         let label = flow.request_label(request);
         let label = if label.is_empty() {
-            "(no event id)".to_owned()
+            Cow::Borrowed("(no event id)")
         } else {
             style.cut(&label, 2 * NAME_COLUMNS)
         };
@@ -370,7 +394,10 @@ pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io
         });
         writeln!(out, "\n[{label}] {time}")?;
         for hop in flow.request_hops(request) {
-            writeln!(out, "  {}", sequence_line(flow, hop, style))?;
+            line.clear();
+            line.push_str("  ");
+            sequence_line(&mut line, flow, hop, style);
+            out.write_all(line.as_bytes())?;
         }
     }
     Ok(())
