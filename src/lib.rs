@@ -2,6 +2,11 @@
 //!
 //! The library does all the work and writes into `&mut dyn Write`; `main.rs` only parses
 //! arguments, decides colour and width, and turns results into exit codes.
+//!
+//! Whatever a trace holds, nothing here panics on it: `unwrap`, `expect` and `panic!` are
+//! refused outside tests (each exception says why it cannot fail), and damaged input becomes a
+//! reported problem.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod analysis;
 pub mod cli;

@@ -7,7 +7,6 @@
 //! written: redaction cuts the secret values out of the raw JSON text and splices the
 //! replacement in, so numbers, escapes and layout are untouched.
 
-use crate::model::members;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -134,25 +133,116 @@ impl Redactor {
         Cow::Owned(splice(text, &mut secrets))
     }
 
-    /// Collects the secret values inside `raw` (each a part of `raw`'s text).
+    /// Collects the secret values inside `raw` (each a part of `raw`'s text), at any depth, in
+    /// one pass over its JSON with an explicit stack: nesting cannot exhaust the call stack,
+    /// and the time taken grows with the size of the value, not with its depth times its size.
     fn find_secrets<'a>(&self, raw: &'a RawValue, found: &mut Vec<&'a str>) {
-        match raw.get().trim_start().as_bytes().first() {
-            Some(b'{') => {
-                for (key, value) in members(raw).unwrap_or_default() {
-                    if self.is_secret(&key) {
-                        found.push(value.get());
+        let json = raw.get();
+        let bytes = json.as_bytes();
+        // For each open container, whether it is an object (whose strings alternate key, value).
+        let mut objects: Vec<bool> = Vec::new();
+        let mut expect_key = false;
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            match b {
+                b'{' | b'[' => {
+                    objects.push(b == b'{');
+                    expect_key = b == b'{';
+                    i += 1;
+                }
+                b'}' | b']' => {
+                    objects.pop();
+                    i += 1;
+                }
+                b',' => {
+                    expect_key = objects.last() == Some(&true);
+                    i += 1;
+                }
+                b'"' => {
+                    let end = string_end(bytes, i);
+                    if std::mem::take(&mut expect_key) && self.is_secret(&key_text(&json[i..end])) {
+                        let value = skip_to_value(bytes, end);
+                        let value_end = value_end(bytes, value);
+                        found.push(&json[value..value_end]);
+                        i = value_end;
                     } else {
-                        self.find_secrets(value, found);
+                        i = end;
                     }
                 }
+                _ => i += 1,
             }
-            Some(b'[') => {
-                let items: Vec<&RawValue> = serde_json::from_str(raw.get()).unwrap_or_default();
-                for item in items {
-                    self.find_secrets(item, found);
+        }
+    }
+}
+
+/// The index just after the JSON string that starts at `start` (its opening quote).
+fn string_end(bytes: &[u8], start: usize) -> usize {
+    let mut i = start + 1;
+    while let Some(k) = bytes
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        if bytes[i + k] == b'"' {
+            return i + k + 1;
+        }
+        i += k + 2;
+    }
+    bytes.len()
+}
+
+/// A key (a JSON string with its quotes) as text, its escapes decoded.
+fn key_text(quoted: &str) -> Cow<'_, str> {
+    match quoted.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Cow::Borrowed(inner),
+        _ => serde_json::from_str::<String>(quoted).map_or(Cow::Borrowed(quoted), Cow::Owned),
+    }
+}
+
+/// Where the value after a key begins: past the colon and whitespace.
+fn skip_to_value(bytes: &[u8], from: usize) -> usize {
+    let skipped = bytes
+        .get(from..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| matches!(b, b':' | b' ' | b'\t' | b'\n' | b'\r'))
+        .count();
+    from + skipped
+}
+
+/// The index just after the JSON value that starts at `start`.
+fn value_end(bytes: &[u8], start: usize) -> usize {
+    match bytes.get(start) {
+        Some(b'"') => string_end(bytes, start),
+        Some(b'{' | b'[') => {
+            let mut depth = 0usize;
+            let mut i = start;
+            while let Some(&b) = bytes.get(i) {
+                match b {
+                    b'"' => {
+                        i = string_end(bytes, i);
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return i + 1;
+                        }
+                    }
+                    _ => {}
                 }
+                i += 1;
             }
-            _ => {}
+            bytes.len()
+        }
+        _ => {
+            let len = bytes
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|b| !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                .count();
+            start + len
         }
     }
 }
@@ -165,6 +255,10 @@ fn normalize(key: &str) -> String {
         .collect()
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "serializing a constant string cannot fail"
+)]
 fn redacted_value() -> Box<RawValue> {
     serde_json::value::to_raw_value(REDACTED).expect("a string serializes")
 }
@@ -205,6 +299,7 @@ fn splice(text: &str, parts: &mut [&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::members;
 
     fn raw(json: &str) -> &RawValue {
         serde_json::from_str(json).unwrap()
@@ -247,6 +342,29 @@ mod tests {
         );
         let plain = raw(r#"{"message": "hello"}"#);
         assert!(matches!(r.redact(plain), Cow::Borrowed(_)));
+    }
+
+    /// Found reading the path of a 100,000-level value (fixtures/bad): the search for secrets
+    /// recursed once per level and parsed each level's text again, overflowing the stack.
+    #[test]
+    fn secrets_are_found_at_any_depth_in_one_pass() {
+        let r = Redactor::new::<&str>(&[]);
+        let depth = 100_000;
+        let json = format!(
+            r#"{{"a":{}{{"Pass\u0077ord":[1,{{"x":"}}"}}],"k":"v"}}{}}}"#,
+            "[{\"b\":".repeat(depth),
+            "}]".repeat(depth)
+        );
+        let redacted = r.redact(raw(&json));
+        assert_eq!(
+            redacted.get(),
+            json.replace(r#"[1,{"x":"}"}]"#, r#""[REDACTED]""#)
+        );
+        let scalars = raw(r#"[{"token": 12.5e3 , "n": true}, {"cookie":null}]"#);
+        assert_eq!(
+            r.redact(scalars).get(),
+            r#"[{"token": "[REDACTED]" , "n": true}, {"cookie":"[REDACTED]"}]"#
+        );
     }
 
     #[test]

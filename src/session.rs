@@ -101,10 +101,14 @@ pub fn discover(dir: &Path) -> Result<Discovery, Error> {
                 size: meta.len(),
                 modified: meta.modified().ok(),
             }),
-            Ok(_) => found.unreadable.push(Unreadable {
-                path,
-                error: io::Error::new(io::ErrorKind::IsADirectory, "not a regular file"),
-            }),
+            Ok(meta) => {
+                let error = if meta.is_dir() {
+                    io::Error::new(io::ErrorKind::IsADirectory, "is a directory")
+                } else {
+                    io::Error::other("not a regular file")
+                };
+                found.unreadable.push(Unreadable { path, error });
+            }
             Err(error) => found.unreadable.push(Unreadable { path, error }),
         }
     }
@@ -122,7 +126,10 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<SessionFile, Error> {
     if arg != "latest" && (arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/')) {
         return SessionFile::from_path(as_path);
     }
-    let sessions = discover(dir)?.sessions;
+    let Discovery {
+        sessions,
+        unreadable,
+    } = discover(dir)?;
     if arg == "latest" {
         return sessions
             .into_iter()
@@ -140,11 +147,24 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<SessionFile, Error> {
     match matches.as_slice() {
         [one] => Ok((*one).clone()),
         [] if as_path.is_file() => SessionFile::from_path(as_path),
-        [] => Err(Error::UnknownSession {
-            id: arg.to_owned(),
-            dir: dir.to_path_buf(),
-            suggestions: closest(arg, &sessions),
-        }),
+        [] => {
+            // A file of that session that cannot be read (a directory, a link to nowhere): why.
+            let named = |u: &Unreadable| {
+                u.path
+                    .file_name()
+                    .and_then(OsStr::to_str)
+                    .and_then(session_id)
+                    == Some(arg)
+            };
+            match unreadable.into_iter().find(named) {
+                Some(bad) => Err(Error::read(&bad.path, bad.error)),
+                None => Err(Error::UnknownSession {
+                    id: arg.to_owned(),
+                    dir: dir.to_path_buf(),
+                    suggestions: closest(arg, &sessions),
+                }),
+            }
+        }
         many => Err(Error::AmbiguousSession {
             prefix: arg.to_owned(),
             dir: dir.to_path_buf(),
@@ -228,5 +248,7 @@ mod tests {
         let found = discover(dir.path()).unwrap();
         assert_eq!(found.sessions.len(), 1);
         assert_eq!(found.unreadable.len(), 1);
+        let err = resolve("x", dir.path()).unwrap_err().to_string();
+        assert!(err.ends_with("x.trace.json: is a directory"), "{err}");
     }
 }

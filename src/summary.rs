@@ -156,9 +156,19 @@ impl Summary {
     }
 }
 
-/// Reads a whole file and summarises it.
+/// Reads a whole file, as long as it was when opened, and summarises it. A file still being
+/// written is read up to where it ended then: a writer faster than the reader would otherwise
+/// keep it reading for ever.
 pub fn summarize(path: &Path) -> io::Result<Summary> {
-    let mut reader = TraceReader::open(path)?.with_parse(Parse::Light);
+    let file = File::open(path)?;
+    let len = file.metadata()?.len();
+    Ok(summarize_from(
+        TraceReader::from_source(path, file.take(len))?.with_parse(Parse::Light),
+    ))
+}
+
+/// Reads what is left of `reader`'s source and summarises it.
+pub fn summarize_from(mut reader: TraceReader) -> Summary {
     let mut events = HashSet::new();
     let mut failed_runs = HashSet::new();
     let mut summary = Summary {
@@ -201,7 +211,7 @@ pub fn summarize(path: &Path) -> io::Result<Summary> {
     summary.events = events.len() as u64;
     summary.errors = failed_runs.len() as u64;
     summary.status = FileStatus::from_shape(reader.summary().shape);
-    Ok(summary)
+    summary
 }
 
 fn hash_of(value: impl Hash) -> u64 {

@@ -1,6 +1,7 @@
 //! Points in time: trace timestamps (parsed fast, kept with the zone they were written in) and
 //! the time expressions users type (`--since 2h`, `since=2024-01-01`).
 
+use crate::text;
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, TimeZone, Utc};
 use std::fmt;
 
@@ -444,10 +445,13 @@ fn has_zone(s: &str) -> bool {
     }
 }
 
+/// The message for a time that does not parse; what was typed is escaped and shortened (it may
+/// be anything, control characters and line breaks included).
 fn bad_time(s: &str) -> String {
     format!(
-        "invalid time '{s}': expected a date (2024-01-01), an RFC 3339 time \
-         (2024-01-01T09:30:00Z) or an age (90s, 90m, 2h, 3d, 1w)"
+        "invalid time '{}': expected a date (2024-01-01), an RFC 3339 time \
+         (2024-01-01T09:30:00Z) or an age (90s, 90m, 2h, 3d, 1w)",
+        text::truncate(&text::escape(s, false), 60)
     )
 }
 
@@ -549,5 +553,22 @@ mod tests {
         assert!(parse_time_bound("2024-01-01T00:00:00Z", now).is_ok());
         let err = parse_time_bound("soon", now).unwrap_err();
         assert!(err.contains("invalid time 'soon'"), "{err}");
+    }
+
+    /// Found by the time_expression fuzz target: the text typed reached the terminal raw (NUL
+    /// bytes, escape sequences, line breaks) and whole.
+    #[test]
+    fn a_bad_time_is_quoted_escaped_and_shortened() {
+        let now = Local.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+        let err = parse_time_bound("2024-02-29T\0\x1b[2J\n23:59:60+14:00", now).unwrap_err();
+        assert!(
+            err.starts_with("invalid time '2024-02-29T\\x00\\x1b[2J\\n23:59:60+14:00': expected"),
+            "{err}"
+        );
+        let err = parse_time_bound(&"9".repeat(500), now).unwrap_err();
+        assert!(
+            err.starts_with(&format!("invalid time '{}…': ", "9".repeat(59))),
+            "{err}"
+        );
     }
 }

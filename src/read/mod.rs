@@ -107,6 +107,10 @@ struct Counts {
     other_problems: u64,
     /// The source failed or is not a trace: read no further.
     stopped: bool,
+    /// The input is not a trace: nothing more is taken from it, not even entries framed from
+    /// bytes already read (how many there are depends on the chunk size, and what is read
+    /// must not).
+    rejected: bool,
 }
 
 impl Counts {
@@ -117,6 +121,7 @@ impl Counts {
             Tally::OtherAndStop => {
                 self.other_problems += 1;
                 self.stopped = true;
+                self.rejected = true;
             }
         }
     }
@@ -195,6 +200,9 @@ impl TraceReader {
     /// The next entry or problem; `None` when the source has no more bytes for now. A source
     /// that grows later (a followed file) can be read further by calling again.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, Problem>> {
+        if self.counts.rejected {
+            return None;
+        }
         if self.threads && self.pipeline.is_none() {
             self.start_threads();
         }
@@ -369,8 +377,7 @@ fn framing_problem(path: &Arc<Path>, event: FrameEvent, shape: Shape) -> Option<
                 at,
                 Some(index),
                 format!(
-                    "entry is {} MiB, over the limit of {} MiB; skipped",
-                    len >> 20,
+                    "entry is {len} bytes, over the limit of {} MiB per entry; skipped",
                     framer::MAX_ENTRY_BYTES >> 20
                 ),
             ),
@@ -505,6 +512,52 @@ mod tests {
             problems,
             [
                 "t.json: not a JSON trace file: it starts with byte 0x7f where `[` or `{` was expected"
+            ]
+        );
+    }
+
+    /// Found by the reader_chunked fuzz target: a file that starts with a byte that is not
+    /// JSON showed the entries that followed in the same chunk, so what was shown depended on
+    /// the chunk size.
+    #[test]
+    fn a_file_that_is_not_json_reads_the_same_in_any_chunk_size() {
+        let mut input = b"\x00\n".to_vec();
+        input.extend_from_slice(
+            b"{\"timestamp\":\"2025-05-02T14:32:15Z\"}\n"
+                .repeat(3)
+                .as_slice(),
+        );
+        let message =
+            "t: not a JSON trace file: it starts with byte 0x00 where `[` or `{` was expected";
+        for threads in [false, true] {
+            let whole = everything_with(io::Cursor::new(input.clone()), 1 << 20, threads);
+            let cut = everything_with(io::Cursor::new(input.clone()), 1, threads);
+            assert_eq!(whole.0, [message], "threads: {threads}");
+            assert_eq!(cut.0, [message], "threads: {threads}");
+        }
+    }
+
+    #[test]
+    fn an_entry_over_the_size_limit_is_skipped_without_being_held() {
+        let head = "[\n{\n  \"timestamp\": \"2025-05-02T14:32:15Z\",\n  \"v\": \"";
+        let after = "\"\n}\n,\n{\n  \"timestamp\": \"2025-05-02T14:32:16Z\",\n  \"agent_id\": \"after\"\n}\n";
+        let source = io::Cursor::new(head)
+            .chain(io::repeat(b'x').take(framer::MAX_ENTRY_BYTES as u64 + 1))
+            .chain(io::Cursor::new(after));
+        let mut reader = TraceReader::from_source(Path::new("t"), source).unwrap();
+        let mut seen = Vec::new();
+        while let Some(item) = reader.next_entry() {
+            seen.push(match item {
+                Ok(e) => e.entry.agent_id.into_owned(),
+                Err(p) => p.to_string(),
+            });
+        }
+        assert_eq!(
+            seen,
+            [
+                "t:2:1: entry 1: entry is 268435509 bytes, over the limit of 256 MiB per entry; \
+                 skipped",
+                "after"
             ]
         );
     }

@@ -20,6 +20,12 @@ const LABEL_WIDTH: usize = 8;
 const KEY_CAP: usize = 24;
 /// A value gets at least this many columns beside its key, else it starts on the next line.
 const MIN_VALUE_WIDTH: usize = 24;
+/// Lines longer than this many bytes are wrapped a piece at a time: wrapping takes memory in
+/// proportion to the text wrapped (a value can be hundreds of MB).
+const WRAP_SEGMENT: usize = 64 * 1024;
+/// Values nested deeper than this are written on one line: indentation grows with depth, so a
+/// value nested thousands of levels deep would otherwise take the square of its size to show.
+const MAX_INDENT_DEPTH: usize = 32;
 
 /// Writes each entry in full, entries separated by a blank line.
 pub struct VerboseView<'r, 'w> {
@@ -168,8 +174,8 @@ impl EntryBlock<'_> {
             // Not an object: shown as it is.
             Err(_) => {
                 if let Some(raw) = raw {
-                    let shown = value_text(&self.redactor.redact(raw));
-                    self.field(out, 2, label, LABEL_WIDTH, &shown, None);
+                    let redacted = self.redactor.redact(raw);
+                    self.field(out, 2, label, LABEL_WIDTH, &value_text(&redacted), None);
                 }
             }
         }
@@ -201,7 +207,10 @@ impl EntryBlock<'_> {
         let options = textwrap::Options::new(width.saturating_sub(column).max(MIN_VALUE_WIDTH))
             .word_splitter(textwrap::WordSplitter::NoHyphenation);
         let mut first = true;
-        for line in value.split('\n') {
+        for line in value
+            .split('\n')
+            .flat_map(|line| segments(line, WRAP_SEGMENT))
+        {
             let wrapped = textwrap::wrap(line, &options);
             let pieces: &[Cow<'_, str>] = if wrapped.is_empty() {
                 &[Cow::Borrowed("")]
@@ -244,21 +253,44 @@ fn meta_of<'a>(e: &TraceEntry<'a>) -> Option<&'a RawValue> {
 }
 
 /// A value as shown: a string's text (`""` when empty), anything else as indented JSON.
-fn value_text(raw: &RawValue) -> String {
+fn value_text(raw: &RawValue) -> Cow<'_, str> {
     if raw.get().starts_with('"') {
         let s = raw_text(raw);
         if s.is_empty() {
-            "\"\"".to_owned()
+            Cow::Borrowed("\"\"")
         } else {
-            s.into_owned()
+            s
         }
     } else {
-        pretty_json(raw.get())
+        Cow::Owned(pretty_json(raw.get()))
     }
 }
 
+/// `line` in pieces of at most about `max` bytes, each cut after a space where there is one
+/// and always between characters. Wrapped one by one, they wrap as the whole line does, but
+/// where two pieces meet (a line there may end early).
+fn segments(line: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = Some(line);
+    std::iter::from_fn(move || {
+        let line = rest?;
+        if line.len() <= max {
+            rest = None;
+            return Some(line);
+        }
+        let mut cut = max;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let cut = line[..cut].rfind(' ').map_or(cut, |space| space + 1);
+        let (piece, after) = line.split_at(cut);
+        rest = Some(after);
+        Some(piece)
+    })
+}
+
 /// `json` (valid JSON) indented two spaces per level, its strings and numbers exactly as
-/// written (a serde round trip would rewrite numbers and escapes).
+/// written (a serde round trip would rewrite numbers and escapes). Levels deeper than
+/// [`MAX_INDENT_DEPTH`] stay on one line, so the output is at most a few times the input.
 fn pretty_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let mut depth = 0usize;
@@ -293,17 +325,23 @@ fn pretty_json(json: &str) -> String {
                     out.push(close);
                 } else {
                     depth += 1;
-                    newline(&mut out, depth);
+                    if depth <= MAX_INDENT_DEPTH {
+                        newline(&mut out, depth);
+                    }
                 }
             }
             '}' | ']' => {
                 depth = depth.saturating_sub(1);
-                newline(&mut out, depth);
+                if depth < MAX_INDENT_DEPTH {
+                    newline(&mut out, depth);
+                }
                 out.push(c);
             }
             ',' => {
                 out.push(',');
-                newline(&mut out, depth);
+                if depth <= MAX_INDENT_DEPTH {
+                    newline(&mut out, depth);
+                }
             }
             ':' => out.push_str(": "),
             c if c.is_ascii_whitespace() => {}
@@ -365,6 +403,43 @@ mod tests {
         assert_eq!(
             pretty_json("{\n      \"a\": [1.50, {}],  \"b\": \"x,{y}\\\"\" ,\"c\":[ ]}"),
             "{\n  \"a\": [\n    1.50,\n    {}\n  ],\n  \"b\": \"x,{y}\\\"\",\n  \"c\": []\n}"
+        );
+    }
+
+    /// Found reading the path of a 100,000-level value (fixtures/bad): each level was
+    /// indented on a line of its own, 20 GB of output for 200 KB of input.
+    #[test]
+    fn deep_values_stay_on_one_line_below_the_indentation_limit() {
+        let depth = 100_000;
+        let json = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let shown = pretty_json(&json);
+        assert!(shown.len() < 2 * json.len() + 2 * MAX_INDENT_DEPTH.pow(2));
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 2 * MAX_INDENT_DEPTH + 1);
+        let deepest = lines[MAX_INDENT_DEPTH];
+        assert_eq!(
+            deepest,
+            format!(
+                "{}{}1{}",
+                " ".repeat(2 * MAX_INDENT_DEPTH),
+                "[".repeat(depth - MAX_INDENT_DEPTH),
+                "]".repeat(depth - MAX_INDENT_DEPTH)
+            )
+        );
+        assert_eq!(
+            pretty_json(r#"{"a":{"b":[1,{"c":2}]}}"#),
+            "{\n  \"a\": {\n    \"b\": [\n      1,\n      {\n        \"c\": 2\n      }\n    ]\n  }\n}"
+        );
+    }
+
+    #[test]
+    fn long_lines_are_wrapped_a_piece_at_a_time() {
+        let pieces: Vec<&str> = segments("ab cd abcd\u{e9}", 5).collect();
+        assert_eq!(pieces, ["ab ", "cd ", "abcd", "\u{e9}"]);
+        assert_eq!(segments("", 5).collect::<Vec<_>>(), [""]);
+        assert_eq!(
+            segments("abcdefgh", 3).collect::<Vec<_>>(),
+            ["abc", "def", "gh"]
         );
     }
 
