@@ -1,6 +1,7 @@
 //! Integration tests: the built binary run as a user runs it, on copies of the fixtures.
 
 mod analyze;
+mod bad;
 mod collector;
 mod common;
 mod completions;
@@ -9,7 +10,7 @@ mod export;
 mod flow;
 mod follow;
 mod formats;
+mod fuzz_corpus;
 mod list;
 mod shapes;
 mod trace;
-mod trace_analyze;

@@ -1,0 +1,415 @@
+//! What the fuzz targets feed agentcli and what they check, one function per target.
+//!
+//! The cargo-fuzz targets (`fuzz_targets/*.rs`) call these under libFuzzer (nightly). The
+//! integration tests include this file too (`tests/cli/fuzz_corpus.rs`) and run every file of
+//! the committed corpus (`fuzz/corpus/<target>/`) through it, so CI checks the corpus on stable.
+//!
+//! Each target checks more than "no panic": what reaches a terminal is escaped, problems are one
+//! line, chunking never changes what is read, output grows at most linearly with the input,
+//! table lines all have the table's width, and our timestamps agree with chrono's.
+
+use agentcli::filter::{Condition, Filter};
+use agentcli::model::{TraceEntry, members, raw_text};
+use agentcli::read::framer::Shape;
+use agentcli::read::{Entry, Problem, TraceReader};
+use agentcli::redact::Redactor;
+use agentcli::render::debug::DebugView;
+use agentcli::render::table::TimelineView;
+use agentcli::render::verbose::VerboseView;
+use agentcli::render::{EntryView, Settings};
+use agentcli::session::SessionFile;
+use agentcli::summary::summarize_from;
+use agentcli::text;
+use agentcli::time::{DisplayZone, Timestamp, parse_time_bound};
+use agentcli::units;
+use chrono::{DateTime, Local, TimeZone};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use std::borrow::Cow;
+use std::io::{self, Cursor, Read, Write};
+use std::path::Path;
+
+/// A target: takes the fuzzer's bytes, panics when a check fails.
+pub type Target = fn(&[u8]);
+
+/// Every target, by the name of its corpus directory.
+pub const TARGETS: [(&str, Target); 5] = [
+    ("reader_whole", reader_whole),
+    ("reader_chunked", reader_chunked),
+    ("filter_expression", filter_expression),
+    ("time_expression", time_expression),
+    ("renderers", renderers),
+];
+
+const ZONES: [DisplayZone; 3] = [DisplayZone::Written, DisplayZone::Utc, DisplayZone::Local];
+
+/// The reader: the input read whole, every entry's accessors exercised, and the `list
+/// --verbose` summary of the same input.
+pub fn reader_whole(data: &[u8]) {
+    let mut reader = open(data.to_vec());
+    let mut entries = 0u64;
+    let mut last_index = 0;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(read) => {
+                entries += 1;
+                assert!(read.index > last_index, "entries are numbered in order");
+                last_index = read.index;
+                check_entry(&read);
+            }
+            Err(problem) => check_problem(&problem),
+        }
+    }
+    let summary = reader.summary();
+    assert_eq!(summary.entries, entries);
+    let stopped = matches!(summary.shape, Shape::NotJson { .. });
+    if !summary.compressed && !stopped {
+        assert_eq!(summary.bytes, data.len() as u64, "every byte is read");
+    }
+
+    let listed = summarize_from(open(data.to_vec()));
+    assert_eq!(listed.entries, entries);
+    if let Some(ms) = listed.duration_ms() {
+        assert!(ms >= 0.0, "first to last cannot be negative: {ms}");
+        units::duration_ms(ms);
+    }
+    for problem in &listed.problems {
+        check_problem(problem);
+    }
+}
+
+/// The reader fed in pieces: the first byte chooses between pieces of arbitrary sizes (which
+/// must read exactly as the whole input does) and a gzip stream of the input cut short (which
+/// must read as a prefix of the whole stream's entries).
+pub fn reader_chunked(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    if mode & 1 == 0 {
+        let (sizes, input) = rest.split_at(rest.len().min(4));
+        let sizes: Vec<usize> = sizes.iter().map(|&b| usize::from(b % 97) + 1).collect();
+        let chunk = usize::from(mode >> 1) + 1;
+        let whole = transcript(Cursor::new(input.to_vec()), input.len().max(1));
+        let pieces = Pieces {
+            bytes: input.to_vec(),
+            at: 0,
+            sizes: if sizes.is_empty() { vec![1] } else { sizes },
+            turn: 0,
+        };
+        assert_eq!(
+            whole,
+            transcript(pieces, chunk),
+            "chunking changed what was read"
+        );
+    } else {
+        let (cut, input) = rest.split_at(rest.len().min(2));
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+        encoder.write_all(input).expect("writing to memory");
+        let gz = encoder.finish().expect("writing to memory");
+        let cut = cut.iter().fold(0usize, |n, &b| n << 8 | usize::from(b)) % (gz.len() + 1);
+        let full = entries_of(gz.clone());
+        if !input.starts_with(&[0x1f, 0x8b]) {
+            assert_eq!(
+                full,
+                entries_of(input.to_vec()),
+                "gzip changed what was read"
+            );
+        }
+        let part = entries_of(gz[..cut].to_vec());
+        assert!(
+            full.starts_with(&part),
+            "a gzip stream cut short reads as a prefix of the whole"
+        );
+    }
+}
+
+/// The filter language: an expression (up to a NUL byte), then a trace whose entries it is
+/// matched against, with a few fixed entries.
+pub fn filter_expression(data: &[u8]) {
+    let (expr, trace) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    // Command-line arguments reach the filter as strings.
+    let Ok(expr) = std::str::from_utf8(expr) else {
+        return;
+    };
+    let condition = match Condition::parse(expr, now()) {
+        Ok(c) => c,
+        Err(e) => {
+            check_message(&e.to_string());
+            return;
+        }
+    };
+    check_message(&condition.to_string());
+    let filter = Filter::new(vec![condition.clone()]);
+    check_message(&filter.to_string());
+    for json in FIXED_ENTRIES {
+        let entry = TraceEntry::parse(json.as_bytes()).expect("a fixed entry parses");
+        assert_eq!(filter.matches(&entry), condition.matches(&entry));
+    }
+    let mut reader = open(trace.to_vec());
+    while let Some(item) = reader.next_entry() {
+        if let Ok(read) = item {
+            assert_eq!(filter.matches(&read.entry), condition.matches(&read.entry));
+        }
+    }
+}
+
+/// Time expressions (`--since`, `since=`) and trace timestamps: anything parsed can be shown in
+/// every zone and read back, and agrees with chrono where chrono reads RFC 3339 too.
+pub fn time_expression(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    match parse_time_bound(s, now()) {
+        Ok(t) => show(t),
+        Err(message) => check_message(&message),
+    }
+    if let Some(t) = Timestamp::parse_rfc3339(s) {
+        show(t);
+        if let Ok(theirs) = DateTime::parse_from_rfc3339(s)
+            && let Some(nanos) = theirs.timestamp_nanos_opt()
+            && !t.is_go_zero()
+        {
+            assert_eq!(
+                (t.unix_nanos, t.offset_secs),
+                (nanos, theirs.offset().local_minus_utc()),
+                "{s:?}"
+            );
+        }
+    }
+    if let Ok(n) = s.trim().parse::<f64>()
+        && let Some(t) = Timestamp::from_epoch_number(n)
+    {
+        show(t);
+    }
+}
+
+/// The views of `trace` (table, `--verbose`, `--debug`) over the entries of a trace. The first
+/// two bytes choose the width, the zone, colour and redaction.
+pub fn renderers(data: &[u8]) {
+    let Some((&[width, flags], input)) = data.split_first_chunk::<2>() else {
+        return;
+    };
+    let settings = Settings {
+        width: 20 + 2 * usize::from(width),
+        color: flags & 4 != 0,
+        zone: ZONES[usize::from(flags % 3)],
+    };
+    let redactor = if flags & 8 != 0 {
+        Redactor::new(&["message"])
+    } else {
+        Redactor::off()
+    };
+    let session = SessionFile {
+        id: "fuzz".to_owned(),
+        path: "fuzz.trace.json".into(),
+        size: input.len() as u64,
+        modified: None,
+    };
+    for view in ["table", "verbose", "debug"] {
+        let mut out = Vec::new();
+        {
+            let mut shown: Box<dyn EntryView> = match view {
+                "table" => Box::new(TimelineView::new(&mut out, "fuzz", settings, &redactor)),
+                "verbose" => Box::new(VerboseView::new(&mut out, "fuzz", settings, &redactor)),
+                _ => Box::new(DebugView::new(&mut out, &session, &redactor)),
+            };
+            let mut reader = open(input.to_vec());
+            while let Some(item) = reader.next_entry() {
+                match item {
+                    Ok(read) => shown.entry(&read).expect("writing to memory"),
+                    Err(problem) => shown.problem(&problem).expect("writing to memory"),
+                }
+            }
+            shown.finish(&reader.summary()).expect("writing to memory");
+        }
+        let out = String::from_utf8(out).expect("views write UTF-8");
+        let bound = 128 * input.len() + 4096;
+        assert!(
+            out.len() <= bound,
+            "{view}: {} bytes of output for {} bytes of input",
+            out.len(),
+            input.len()
+        );
+        let plain = if settings.color {
+            Cow::Owned(strip_colour(&out))
+        } else {
+            Cow::Borrowed(out.as_str())
+        };
+        assert_terminal_safe(&plain, view);
+        if view == "table" {
+            let widths: Vec<usize> = plain.lines().skip(2).map(text::width).collect();
+            assert!(
+                widths.windows(2).all(|w| w[0] == w[1]),
+                "table lines differ in width: {widths:?}\n{plain}"
+            );
+        }
+    }
+}
+
+/// "Now" for relative times: fixed, so that a failing input fails again.
+fn now() -> DateTime<Local> {
+    Local
+        .timestamp_opt(1_768_046_400, 0)
+        .single()
+        .expect("a plain instant")
+}
+
+fn open(bytes: Vec<u8>) -> TraceReader {
+    TraceReader::from_source(Path::new("fuzz.trace.json"), Cursor::new(bytes))
+        .expect("reading memory cannot fail")
+}
+
+/// The accessors every view and command uses, on one entry.
+fn check_entry(read: &Entry<'_>) {
+    assert!(read.bytes.starts_with(b"{") && read.bytes.ends_with(b"}"));
+    assert!(read.at.line >= 1 && read.at.column >= 1);
+    let e = &read.entry;
+    let _ = (e.agent(), e.error_message(), e.route(), e.meta("route"));
+    let _ = e.reported_duration_ms().map(units::duration_ms);
+    for merged in [e.merged_data(), e.merged_meta()] {
+        for (_, value) in merged.into_iter().flatten() {
+            let _ = raw_text(value);
+            let _ = members(value);
+        }
+    }
+    let result_times = e
+        .agent_result
+        .iter()
+        .flat_map(|r| [r.start_time, r.end_time])
+        .flatten();
+    for t in std::iter::once(e.timestamp).chain(result_times) {
+        for zone in ZONES {
+            let _ = (t.rfc3339(zone), t.date_time(zone), t.clock_millis(zone));
+        }
+    }
+    check_message(&text::escape(e.hook.as_str(), false));
+}
+
+/// A problem is one line, safe for a terminal.
+fn check_problem(problem: &Problem) {
+    check_message(&problem.to_string());
+}
+
+/// A message is one line, safe for a terminal.
+fn check_message(message: &str) {
+    assert!(
+        !message.contains('\n'),
+        "a message on several lines: {message:?}"
+    );
+    assert_terminal_safe(message, "message");
+}
+
+fn assert_terminal_safe(s: &str, what: &str) {
+    assert!(
+        matches!(text::escape(s, true), Cow::Borrowed(_)),
+        "{what}: raw control characters reach the terminal: {s:?}"
+    );
+}
+
+/// `s` without the colour sequences (`ESC [ ... m`) the views write when asked to.
+fn strip_colour(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("\x1b[") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find(|c: char| !(c.is_ascii_digit() || c == ';')) {
+            Some(j) if after[j..].starts_with('m') => rest = &after[j + 1..],
+            // Not a colour sequence: kept, so that the safety check sees it.
+            _ => {
+                out.push_str("\x1b[");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An instant shown every way agentcli shows one; RFC 3339 output reads back as the same instant.
+fn show(t: Timestamp) {
+    for zone in ZONES {
+        let written = t.rfc3339(zone);
+        let _ = (t.date_time(zone), t.clock_millis(zone));
+        // An i64 of nanoseconds reaches back to 1677-09-21T00:12:43.145224192Z; the first second
+        // of that range (and Go's zero time, kept as its first instant) cannot be read back.
+        if t.unix_nanos > i64::MIN + 1_000_000_000 {
+            let back = Timestamp::parse_rfc3339(&written).map(|b| b.unix_nanos);
+            assert_eq!(back, Some(t.unix_nanos), "{written}");
+        }
+    }
+}
+
+/// Everything a reader reports, in order: entries as their place and bytes, and problems.
+fn transcript(source: impl Read + Send + 'static, chunk: usize) -> Vec<String> {
+    let mut reader = TraceReader::from_source(Path::new("t"), source)
+        .expect("reading memory cannot fail")
+        .with_chunk_size(chunk);
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_entry() {
+        out.push(match item {
+            Ok(e) => format!(
+                "{}:{}:{} {}",
+                e.index,
+                e.at.line,
+                e.at.column,
+                String::from_utf8_lossy(e.bytes)
+            ),
+            Err(p) => p.to_string(),
+        });
+    }
+    let mut summary = reader.summary();
+    if let Shape::NotJson { .. } = summary.shape {
+        // Reading stops at the first bytes of a file that is not JSON: how much was read by
+        // then depends on the chunk size.
+        summary.bytes = 0;
+    }
+    out.push(format!("{summary:?}"));
+    out
+}
+
+/// The bytes of every entry read (problems left out).
+fn entries_of(bytes: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut reader = open(bytes);
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_entry() {
+        if let Ok(read) = item {
+            out.push(read.bytes.to_vec());
+        }
+    }
+    out
+}
+
+/// A source that hands out its bytes in pieces of the given sizes (cycled).
+struct Pieces {
+    bytes: Vec<u8>,
+    at: usize,
+    sizes: Vec<usize>,
+    turn: usize,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let size = self.sizes[self.turn % self.sizes.len()];
+        self.turn += 1;
+        let n = size.min(buf.len()).min(self.bytes.len() - self.at);
+        buf[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Entries the filter target always matches against: a routed run, a failure, and hostile
+/// names (wide characters, escape sequences).
+const FIXED_ENTRIES: [&str; 3] = [
+    r#"{"timestamp":"2025-05-02T14:32:15.5+05:30","type":"","event_id":"req-88000918-planner",
+        "agent_id":"researcher","hook":"AfterAgentRun","state":{"meta":{"correlation_id":"abc"}},
+        "agent_result":{"output_state":{"data":{},"meta":{"route":"analyzer"}}}}"#,
+    r#"{"timestamp":"2025-05-02T14:32:19Z","event_id":"eca61503-2dc7","agent_id":"summarizer",
+        "hook":"AgentError","agent_result":{"error":"rate limit (429)"}}"#,
+    r#"{"timestamp":"0001-01-01T00:00:00Z","event_id":"7d3f\u001b[2J","agent_id":"分析者",
+        "hook":"Hook\u001b[5mBlink","error":"upstream \u202e(tsal)","type":"agent_end"}"#,
+];
