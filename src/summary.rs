@@ -156,14 +156,10 @@ impl Summary {
     }
 }
 
-/// Reads a whole file, as long as it was when opened, and summarises it. A file still being
-/// written is read up to where it ended then: a writer faster than the reader would otherwise
-/// keep it reading for ever.
+/// Reads a whole file, as long as it was when opened, and summarises it.
 pub fn summarize(path: &Path) -> io::Result<Summary> {
-    let file = File::open(path)?;
-    let len = file.metadata()?.len();
     Ok(summarize_from(
-        TraceReader::from_source(path, file.take(len))?.with_parse(Parse::Light),
+        TraceReader::open_as_of_now(path)?.with_parse(Parse::Light),
     ))
 }
 

@@ -8,17 +8,26 @@
 //! line, chunking never changes what is read, output grows at most linearly with the input,
 //! table lines all have the table's width, and our timestamps agree with chrono's.
 
+use agentcli::analysis::diff::DiffReport;
+use agentcli::analysis::flow::FlowBuilder;
+use agentcli::analysis::{Aggregate, AnalysisOptions, Analyzer, FileInfo, SessionReport};
+use agentcli::export::Exporter;
 use agentcli::filter::{Condition, Filter};
 use agentcli::model::{TraceEntry, members, raw_text};
 use agentcli::read::framer::Shape;
 use agentcli::read::{Entry, Problem, TraceReader};
 use agentcli::redact::Redactor;
+use agentcli::render::analysis::{self as analysis_view, RenderOptions};
 use agentcli::render::debug::DebugView;
+use agentcli::render::diff::{DiffStyle, write_diff};
+use agentcli::render::dot::write_digraph;
+use agentcli::render::flow::{FlowStyle, write_flow};
+use agentcli::render::mermaid::write_sequence_diagram;
 use agentcli::render::table::TimelineView;
 use agentcli::render::verbose::VerboseView;
-use agentcli::render::{EntryView, Settings};
+use agentcli::render::{EntryView, ExportFormat, Settings};
 use agentcli::session::SessionFile;
-use agentcli::summary::summarize_from;
+use agentcli::summary::{FileStatus, summarize_from};
 use agentcli::text;
 use agentcli::time::{DisplayZone, Timestamp, parse_time_bound};
 use agentcli::units;
@@ -186,8 +195,10 @@ pub fn time_expression(data: &[u8]) {
     }
 }
 
-/// The views of `trace` (table, `--verbose`, `--debug`) over the entries of a trace. The first
-/// two bytes choose the width, the zone, colour and redaction.
+/// Every renderer over the entries of a trace: the views of `trace` (table, `--verbose`,
+/// `--debug`), the exports (JSON, JSON Lines, CSV, OTLP), the flow (table, Mermaid, dot), the
+/// analysis (`--analyze`, `analyze`, as tables and JSON) and `diff`. The first two bytes choose
+/// the width, the zone, colour, ASCII, verbosity and redaction.
 pub fn renderers(data: &[u8]) {
     let Some((&[width, flags], input)) = data.split_first_chunk::<2>() else {
         return;
@@ -202,19 +213,59 @@ pub fn renderers(data: &[u8]) {
     } else {
         Redactor::off()
     };
+    let (ascii, verbose) = (flags & 16 != 0, flags & 32 != 0);
     let session = SessionFile {
         id: "fuzz".to_owned(),
         path: "fuzz.trace.json".into(),
         size: input.len() as u64,
         modified: None,
     };
-    for view in ["table", "verbose", "debug"] {
+    let bound = 128 * input.len() + (64 << 10);
+    let check = |name: &str, out: Vec<u8>, terminal: bool| -> String {
+        let out = String::from_utf8(out).unwrap_or_else(|e| panic!("{name} writes UTF-8: {e}"));
+        assert!(
+            out.len() <= bound,
+            "{name}: {} bytes of output for {} bytes of input",
+            out.len(),
+            input.len()
+        );
+        if terminal {
+            let plain = if settings.color {
+                Cow::Owned(strip_colour(&out))
+            } else {
+                Cow::Borrowed(out.as_str())
+            };
+            assert_terminal_safe(&plain, name);
+        }
+        out
+    };
+
+    for view in [
+        "table", "verbose", "debug", "json", "jsonl", "csv", "csv-safe", "otlp",
+    ] {
         let mut out = Vec::new();
         {
+            let format = match view {
+                "json" => ExportFormat::Json,
+                "jsonl" => ExportFormat::JsonLines,
+                "csv" => ExportFormat::Csv {
+                    formula_safe: false,
+                },
+                "csv-safe" => ExportFormat::Csv { formula_safe: true },
+                _ => ExportFormat::Otlp,
+            };
             let mut shown: Box<dyn EntryView> = match view {
                 "table" => Box::new(TimelineView::new(&mut out, "fuzz", settings, &redactor)),
                 "verbose" => Box::new(VerboseView::new(&mut out, "fuzz", settings, &redactor)),
-                _ => Box::new(DebugView::new(&mut out, &session, &redactor)),
+                "debug" => Box::new(DebugView::new(&mut out, &session, &redactor)),
+                _ => Box::new(Exporter::new(
+                    format,
+                    "fuzz",
+                    settings.zone,
+                    settings.color,
+                    &redactor,
+                    &mut out,
+                )),
             };
             let mut reader = open(input.to_vec());
             while let Some(item) = reader.next_entry() {
@@ -225,28 +276,102 @@ pub fn renderers(data: &[u8]) {
             }
             shown.finish(&reader.summary()).expect("writing to memory");
         }
-        let out = String::from_utf8(out).expect("views write UTF-8");
-        let bound = 128 * input.len() + 4096;
-        assert!(
-            out.len() <= bound,
-            "{view}: {} bytes of output for {} bytes of input",
-            out.len(),
-            input.len()
-        );
-        let plain = if settings.color {
-            Cow::Owned(strip_colour(&out))
-        } else {
-            Cow::Borrowed(out.as_str())
-        };
-        assert_terminal_safe(&plain, view);
-        if view == "table" {
-            let widths: Vec<usize> = plain.lines().skip(2).map(text::width).collect();
-            assert!(
-                widths.windows(2).all(|w| w[0] == w[1]),
-                "table lines differ in width: {widths:?}\n{plain}"
-            );
+        let human = matches!(view, "table" | "verbose" | "debug");
+        let out = check(view, out, human || settings.color);
+        match view {
+            "table" if !settings.color => {
+                let widths: Vec<usize> = out.lines().skip(2).map(text::width).collect();
+                assert!(
+                    widths.windows(2).all(|w| w[0] == w[1]),
+                    "table lines differ in width: {widths:?}\n{out}"
+                );
+            }
+            "json" | "otlp" => {
+                serde_json::from_str::<serde_json::Value>(&out)
+                    .unwrap_or_else(|e| panic!("{view} is not JSON: {e}\n{out}"));
+            }
+            "jsonl" => {
+                for line in out.lines() {
+                    serde_json::from_str::<serde_json::Value>(line)
+                        .unwrap_or_else(|e| panic!("jsonl: a line is not JSON: {e}\n{line}"));
+                }
+            }
+            "csv" | "csv-safe" => {
+                let mut rows = csv::Reader::from_reader(out.as_bytes());
+                let columns = rows.headers().expect("a CSV header").len();
+                for row in rows.records() {
+                    let row = row.unwrap_or_else(|e| panic!("{view}: not CSV: {e}\n{out}"));
+                    assert_eq!(row.len(), columns, "{view}: a row of another width");
+                }
+            }
+            _ => {}
         }
     }
+
+    let mut flow = FlowBuilder::new();
+    let mut analyzer = Analyzer::new(AnalysisOptions {
+        top: 5,
+        timeline_runs: 60,
+    });
+    let mut reader = open(input.to_vec());
+    while let Some(item) = reader.next_entry() {
+        if let Ok(read) = item {
+            flow.push(&read.entry, true);
+            analyzer.add(&read.entry, true);
+        }
+    }
+    let summary = reader.summary();
+    let flow = flow.finish();
+    let style = FlowStyle {
+        settings,
+        ascii,
+        verbose,
+    };
+    let mut out = Vec::new();
+    write_flow(&mut out, "fuzz", &flow, &style).expect("writing to memory");
+    check("flow", out, true);
+    let mut out = Vec::new();
+    write_sequence_diagram(&mut out, "fuzz", &flow).expect("writing to memory");
+    check("mermaid", out, true);
+    let mut out = Vec::new();
+    write_digraph(&mut out, "fuzz", &flow).expect("writing to memory");
+    check("dot", out, true);
+
+    let analysis = analyzer.finish();
+    let info = FileInfo {
+        path: "fuzz.trace.json".to_owned(),
+        status: FileStatus::from_shape(summary.shape).to_string(),
+        entries_skipped: summary.skipped,
+        ends_mid_entry: summary.tail.is_some(),
+    };
+    let report = SessionReport::new("fuzz", info, None, &analysis, settings.zone);
+    let options = RenderOptions {
+        width: settings.width,
+        color: settings.color,
+        waterfall: true,
+    };
+    let mut out = Vec::new();
+    analysis_view::session(&report, &options, &mut out).expect("writing to memory");
+    check("analysis", out, true);
+    let json = serde_json::to_string(&report).expect("a report serializes");
+    serde_json::from_str::<serde_json::Value>(&json).expect("the report is JSON");
+
+    let mut across = Aggregate::new(true);
+    across.add("fuzz", &analysis);
+    let mut out = Vec::new();
+    analysis_view::aggregate(&across.report(None, settings.zone), &options, &mut out)
+        .expect("writing to memory");
+    check("aggregate", out, true);
+
+    let diff = DiffReport::new(&report, &report);
+    let style = DiffStyle {
+        width: settings.width,
+        color: settings.color,
+        ascii,
+    };
+    let mut out = Vec::new();
+    write_diff(&diff, &style, &mut out).expect("writing to memory");
+    check("diff", out, true);
 }
 
 /// "Now" for relative times: fixed, so that a failing input fails again.

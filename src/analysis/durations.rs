@@ -62,6 +62,10 @@ impl Default for Durations {
 }
 
 impl Durations {
+    #[allow(
+        clippy::expect_used,
+        reason = "3 significant digits is a precision hdrhistogram accepts"
+    )]
     pub fn new() -> Durations {
         Durations {
             histogram: Histogram::default(),

@@ -71,7 +71,7 @@ pub fn analyze_file(
     select: impl Fn(&TraceEntry<'_>) -> bool,
 ) -> Result<FileAnalysis, Error> {
     // The analysis and the filter need no state data: it is skipped unread.
-    let mut reader = TraceReader::open(path)
+    let mut reader = TraceReader::open_as_of_now(path)
         .map_err(|e| Error::read(path, e))?
         .with_parse(Parse::Light);
     let mut analyzer = Analyzer::new(opts);

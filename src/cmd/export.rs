@@ -168,7 +168,7 @@ fn send_session(
     sender: &mut Sender,
     report: &mut Reporter,
 ) -> Result<Option<Row>, Error> {
-    let mut reader = match TraceReader::open(&session.path) {
+    let mut reader = match TraceReader::open_as_of_now(&session.path) {
         Ok(reader) => reader,
         Err(e) => {
             report.unreadable(&session.path, &e);

@@ -128,6 +128,10 @@ impl SessionSpans {
     }
 
     /// Takes in the next entry; `emit` gets each span that this entry ends.
+    #[allow(
+        clippy::expect_used,
+        reason = "an event missing at its end is opened just above"
+    )]
     pub fn entry<E>(
         &mut self,
         e: &ExportEntry<'_>,
@@ -237,6 +241,10 @@ impl SessionSpans {
         session.entries += 1;
     }
 
+    #[allow(
+        clippy::expect_used,
+        reason = "every entry opens the session before it is handled"
+    )]
     fn session(&mut self) -> &mut SessionSpan {
         self.session
             .as_mut()
@@ -248,6 +256,10 @@ impl SessionSpans {
     }
 
     /// The open event `e` belongs to, opened now if `e` is its first entry.
+    #[allow(
+        clippy::expect_used,
+        reason = "the event is opened just above when missing"
+    )]
     fn event_for<E>(
         &mut self,
         e: &ExportEntry<'_>,

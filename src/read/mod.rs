@@ -130,6 +130,17 @@ impl Counts {
 impl TraceReader {
     /// Opens a trace file; gzip is recognised by its content, whatever the file's name.
     pub fn open(path: &Path) -> io::Result<TraceReader> {
+        Self::open_file(path, false)
+    }
+
+    /// Opens a trace file to be read only as far as it reaches now: a command that reads
+    /// whole files (`list --verbose`, `analyze`) must end, even on a file that a writer
+    /// appends to faster than it is read.
+    pub fn open_as_of_now(path: &Path) -> io::Result<TraceReader> {
+        Self::open_file(path, true)
+    }
+
+    fn open_file(path: &Path, as_of_now: bool) -> io::Result<TraceReader> {
         let file = File::open(path)?;
         let metadata = file.metadata()?;
         if metadata.is_dir() {
@@ -144,9 +155,12 @@ impl TraceReader {
         let chunk = usize::try_from(metadata.len()).map_or(DEFAULT_CHUNK, |len| {
             (len + 1).clamp(PROBE_BYTES, DEFAULT_CHUNK)
         });
-        Ok(Self::from_source(path, file)?
-            .with_threads(threads)
-            .with_chunk_size(chunk))
+        let reader = if as_of_now {
+            Self::from_source(path, file.take(metadata.len()))?
+        } else {
+            Self::from_source(path, file)?
+        };
+        Ok(reader.with_threads(threads).with_chunk_size(chunk))
     }
 
     /// Reads from any byte source named `path` in messages; gzip is recognised by content.
