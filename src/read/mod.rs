@@ -20,7 +20,7 @@ pub use last::LastEntries;
 use pipeline::{Found, Pipeline};
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -164,9 +164,22 @@ impl TraceReader {
     }
 
     /// Reads from any byte source named `path` in messages; gzip is recognised by content.
-    pub fn from_source(path: &Path, source: impl Read + Send + 'static) -> io::Result<Self> {
-        let mut buffered = BufReader::with_capacity(PROBE_BYTES, source);
-        let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    pub fn from_source(path: &Path, mut source: impl Read + Send + 'static) -> io::Result<Self> {
+        // Two bytes tell gzip: wait for both, from a source that gives one at a time too (a
+        // pipe, a file being written).
+        let mut magic = [0u8; 2];
+        let mut got = 0;
+        while got < magic.len() {
+            match source.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let compressed = magic == [0x1f, 0x8b];
+        let source = io::Cursor::new(magic).take(got as u64).chain(source);
+        let buffered = BufReader::with_capacity(PROBE_BYTES, source);
         let source: Box<dyn Read + Send> = if compressed {
             Box::new(MultiGzDecoder::new(buffered))
         } else {
@@ -574,6 +587,27 @@ mod tests {
                 "after"
             ]
         );
+    }
+
+    /// Found by the reader_chunked fuzz target: gzip was told by the first read's bytes, and a
+    /// source that gave one byte first was read as a file that is not JSON.
+    #[test]
+    fn gzip_is_recognised_from_a_source_that_gives_one_byte_at_a_time() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"{\"timestamp\":\"2025-05-02T14:32:15Z\",\"agent_id\":\"a\"}\n")
+            .unwrap();
+        let bytes = gz.finish().unwrap();
+        let pieces = Pieces {
+            bytes,
+            at: 0,
+            sizes: vec![1],
+            turn: 0,
+        };
+        let (seen, summary) = everything(pieces, 1);
+        assert!(summary.compressed);
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert!(seen[0].starts_with("1:1:1 {"), "{seen:?}");
     }
 
     /// A reader over `bytes` that is handed them in the given piece sizes (cycled).
