@@ -610,6 +610,33 @@ mod tests {
         assert!(seen[0].starts_with("1:1:1 {"), "{seen:?}");
     }
 
+    #[test]
+    fn a_file_opened_as_of_now_is_read_as_far_as_it_reached_then() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.trace.json");
+        let entry = |agent: &str| {
+            format!("{{\"timestamp\":\"2025-05-02T14:32:15Z\",\"agent_id\":\"{agent}\"}}\n")
+        };
+        std::fs::write(&path, entry("before")).unwrap();
+        let mut now = TraceReader::open_as_of_now(&path).unwrap();
+        let mut growing = TraceReader::open(&path).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        file.write_all(entry("after").as_bytes()).unwrap();
+        let agents = |reader: &mut TraceReader| {
+            let mut agents = Vec::new();
+            while let Some(Ok(e)) = reader.next_entry() {
+                agents.push(e.entry.agent_id.into_owned());
+            }
+            agents
+        };
+        assert_eq!(agents(&mut now), ["before"]);
+        assert_eq!(agents(&mut growing), ["before", "after"]);
+    }
+
     /// A reader over `bytes` that is handed them in the given piece sizes (cycled).
     struct Pieces {
         bytes: Vec<u8>,

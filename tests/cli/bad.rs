@@ -562,31 +562,59 @@ fn a_symlink_loop() {
     assert_eq!(trace.code, 0);
 }
 
-/// Files that change or disappear while `list --verbose` reads them: every run ends with a
-/// listing, exit code 0 or 1, and no panic.
+/// Files that change or disappear while `list --verbose` and `analyze` read them: every run
+/// ends, with exit code 0 or 1, its output complete, and no panic. One file is appended to
+/// without pause, faster than a whole-file command reads it: each command reads it as far as
+/// it reached when opened.
 #[test]
-fn list_verbose_survives_files_changing_and_disappearing() {
+fn list_verbose_and_analyze_survive_files_changing_and_disappearing() {
     let w = Workdir::with(&[]);
     let sample = fs::read(fixtures().join("req-17461590.trace.json")).unwrap();
     let names: Vec<String> = (0..40).map(|i| format!("s{i:02}.trace.json")).collect();
     for name in &names {
         fs::write(w.path().join(name), &sample).unwrap();
     }
+    let growing = w.path().join("growing.trace.json");
+    fs::write(&growing, &sample).unwrap();
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| churn(w.path(), &names, &sample, &stop));
-        for _ in 0..15 {
-            let out = run(&w, &["list", "-v", "--format", "csv"]);
-            assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
-            assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-            assert!(
-                out.stdout.starts_with("session,path,started,"),
-                "{}",
-                out.stdout
-            );
+        scope.spawn(|| grow(&growing, &sample, &stop));
+        for turn in 0..12 {
+            let (args, starts) = if turn % 2 == 0 {
+                (
+                    &["list", "-v", "--format", "csv"][..],
+                    "session,path,started,",
+                )
+            } else {
+                (&["analyze", "--format", "json"][..], "{")
+            };
+            let out = run(&w, args);
+            assert!(matches!(out.code, 0 | 1), "{args:?}: {}", out.stderr);
+            assert!(!out.stderr.contains("panicked"), "{args:?}: {}", out.stderr);
+            assert!(out.stdout.starts_with(starts), "{args:?}: {}", out.stdout);
+            if args[0] == "analyze" {
+                serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap();
+            }
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
+}
+
+/// Appends to `path` without pause, and starts it again past 64 MB, until told to stop.
+fn grow(path: &Path, sample: &[u8], stop: &std::sync::atomic::AtomicBool) {
+    let mut file = fs::OpenOptions::new().append(true).open(path).unwrap();
+    let mut written = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        if written > 64 << 20 {
+            file.set_len(0).unwrap();
+            file.write_all(&sample[..1]).unwrap();
+            written = 0;
+        }
+        file.write_all(b",\n").unwrap();
+        file.write_all(&sample[1..]).unwrap();
+        written += sample.len();
+    }
 }
 
 /// Deletes, truncates, rewrites, appends to and replaces files until told to stop, a file every
