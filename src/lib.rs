@@ -6,7 +6,13 @@
 //! Whatever a trace holds, nothing here panics on it: `unwrap`, `expect` and `panic!` are
 //! refused outside tests (each exception says why it cannot fail), and damaged input becomes a
 //! reported problem.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::unimplemented
+)]
 
 pub mod analysis;
 pub mod cli;
