@@ -23,6 +23,10 @@ pub enum Layout {
 }
 
 const INDENT: &[u8] = b"  ";
+/// Raw values nested deeper than this are written compact, on one line: indentation grows with
+/// depth, so a value nested thousands of levels deep would otherwise take the square of its
+/// size to write.
+const MAX_INDENT_DEPTH: usize = 32;
 
 /// Writes `value` as JSON laid out as asked; with `Pretty`, as if it stood `depth` levels deep.
 pub fn write<W: Write + ?Sized, T: Serialize + ?Sized>(
@@ -514,7 +518,8 @@ fn compact<W: ?Sized + Write>(raw: &[u8], out: &mut W) -> io::Result<()> {
     out.write_all(&raw[run..])
 }
 
-/// Writes valid JSON indented as the pretty layout does, as if it stood `depth` levels deep.
+/// Writes valid JSON indented as the pretty layout does, as if it stood `depth` levels deep;
+/// levels past [`MAX_INDENT_DEPTH`] stay on one line.
 fn indented<W: ?Sized + Write>(raw: &[u8], mut depth: usize, out: &mut W) -> io::Result<()> {
     let mut i = 0;
     while i < raw.len() {
@@ -536,19 +541,25 @@ fn indented<W: ?Sized + Write>(raw: &[u8], mut depth: usize, out: &mut W) -> io:
                 } else {
                     depth += 1;
                     out.write_all(&[open])?;
-                    newline_indent(out, depth)?;
+                    if depth <= MAX_INDENT_DEPTH {
+                        newline_indent(out, depth)?;
+                    }
                     i += 1;
                 }
             }
             close @ (b'}' | b']') => {
                 depth = depth.saturating_sub(1);
-                newline_indent(out, depth)?;
+                if depth < MAX_INDENT_DEPTH {
+                    newline_indent(out, depth)?;
+                }
                 out.write_all(&[close])?;
                 i += 1;
             }
             b',' => {
                 out.write_all(b",")?;
-                newline_indent(out, depth)?;
+                if depth <= MAX_INDENT_DEPTH {
+                    newline_indent(out, depth)?;
+                }
                 i += 1;
             }
             b':' => {
@@ -616,6 +627,19 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(RAW).unwrap();
         let theirs = serde_json::to_string_pretty(&serde_json::json!({ "value": value })).unwrap();
         assert_eq!(theirs.replace("2.5,", "2.50,"), expected);
+    }
+
+    /// Found exporting fixtures/bad/deep-nesting (100,000 levels, 800 KB): each level was
+    /// indented on a line of its own, 20 GB of JSON written over six minutes.
+    #[test]
+    fn deep_raw_values_stay_on_one_line_below_the_indentation_limit() {
+        let depth = 100_000;
+        let raw = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let written = laid_out(&raw, Layout::Pretty);
+        assert!(written.len() < 2 * raw.len() + 4 * MAX_INDENT_DEPTH.pow(2));
+        assert_eq!(written.lines().count(), 2 * MAX_INDENT_DEPTH + 1);
+        // Still JSON (read without recursion, as the reader reads state values).
+        serde_json::from_str::<serde::de::IgnoredAny>(&written).unwrap();
     }
 
     #[test]
