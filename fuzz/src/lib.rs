@@ -13,8 +13,8 @@ use agentcli::analysis::flow::FlowBuilder;
 use agentcli::analysis::{Aggregate, AnalysisOptions, Analyzer, FileInfo, SessionReport};
 use agentcli::export::Exporter;
 use agentcli::filter::{Condition, Filter};
-use agentcli::model::{TraceEntry, members, raw_text};
-use agentcli::read::framer::Shape;
+use agentcli::model::{Hook, Parse, TraceEntry, members, raw_text};
+use agentcli::read::framer::{FrameEvent, Framer, Shape};
 use agentcli::read::{Entry, Problem, TraceReader};
 use agentcli::redact::Redactor;
 use agentcli::render::analysis::{self as analysis_view, RenderOptions};
@@ -52,8 +52,8 @@ pub const TARGETS: [(&str, Target); 5] = [
 
 const ZONES: [DisplayZone; 3] = [DisplayZone::Written, DisplayZone::Utc, DisplayZone::Local];
 
-/// The reader: the input read whole, every entry's accessors exercised, and the `list
-/// --verbose` summary of the same input.
+/// The reader: the input read whole, every entry's accessors exercised, the fast entry parser
+/// checked against serde_json's, and the `list --verbose` summary of the same input.
 pub fn reader_whole(data: &[u8]) {
     let mut reader = open(data.to_vec());
     let mut entries = 0u64;
@@ -76,8 +76,12 @@ pub fn reader_whole(data: &[u8]) {
         assert_eq!(summary.bytes, data.len() as u64, "every byte is read");
     }
 
-    let listed = summarize_from(open(data.to_vec()));
-    assert_eq!(listed.entries, entries);
+    parsers_agree(data);
+
+    // `list --verbose` reads without state data, whose strings it does not check: it may count
+    // entries that a full read rejects, never fewer.
+    let listed = summarize_from(open(data.to_vec()).with_parse(Parse::Light));
+    assert!(listed.entries >= entries, "{} < {entries}", listed.entries);
     if let Some(ms) = listed.duration_ms() {
         assert!(ms >= 0.0, "first to last cannot be negative: {ms}");
         units::duration_ms(ms);
@@ -87,9 +91,10 @@ pub fn reader_whole(data: &[u8]) {
     }
 }
 
-/// The reader fed in pieces: the first byte chooses between pieces of arbitrary sizes (which
-/// must read exactly as the whole input does) and a gzip stream of the input cut short (which
-/// must read as a prefix of the whole stream's entries).
+/// The reader fed in pieces: the first byte chooses between pieces of arbitrary sizes, read on
+/// the caller's thread or on background threads (which must read exactly as the whole input
+/// does on the caller's), and a gzip stream of the input cut short (which must read as a prefix
+/// of the whole stream's entries).
 pub fn reader_chunked(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -97,8 +102,9 @@ pub fn reader_chunked(data: &[u8]) {
     if mode & 1 == 0 {
         let (sizes, input) = rest.split_at(rest.len().min(4));
         let sizes: Vec<usize> = sizes.iter().map(|&b| usize::from(b % 97) + 1).collect();
-        let chunk = usize::from(mode >> 1) + 1;
-        let whole = transcript(Cursor::new(input.to_vec()), input.len().max(1));
+        let threads = mode & 2 != 0;
+        let chunk = usize::from(mode >> 2) + 1;
+        let whole = transcript(Cursor::new(input.to_vec()), input.len().max(1), false);
         let pieces = Pieces {
             bytes: input.to_vec(),
             at: 0,
@@ -107,8 +113,8 @@ pub fn reader_chunked(data: &[u8]) {
         };
         assert_eq!(
             whole,
-            transcript(pieces, chunk),
-            "chunking changed what was read"
+            transcript(pieces, chunk, threads),
+            "chunking (threads: {threads}) changed what was read"
         );
     } else {
         let (cut, input) = rest.split_at(rest.len().min(2));
@@ -387,6 +393,48 @@ fn open(bytes: Vec<u8>) -> TraceReader {
         .expect("reading memory cannot fail")
 }
 
+/// The fast path of entry parsing (`read::scan`) reads each entry exactly as serde_json's
+/// derive does (or leaves it to it, errors included); `Parse::Light` reads what `Parse::Full`
+/// does but state data.
+fn parsers_agree(data: &[u8]) {
+    let mut framer = Framer::new();
+    framer.push(data);
+    while let Some(event) = framer.next_event() {
+        let FrameEvent::Entry { range, .. } = event else {
+            continue;
+        };
+        let bytes = framer.bytes(range);
+        let full = TraceEntry::parse_with(bytes, Parse::Full);
+        match (&full, TraceEntry::parse_with_serde(bytes)) {
+            (Ok(fast), Ok(mut reference)) => {
+                // The hook a `type` implies is filled in after parsing, by either path.
+                if reference.hook == Hook::Missing {
+                    reference.hook = fast.hook.clone();
+                }
+                assert_eq!(format!("{fast:?}"), format!("{reference:?}"));
+            }
+            (Err(fast), Err(reference)) => assert_eq!(fast.to_string(), reference.to_string()),
+            (fast, reference) => panic!("fast path: {fast:?}\nserde_json: {reference:?}"),
+        }
+        if let Ok(mut full) = full {
+            let light = TraceEntry::parse_with(bytes, Parse::Light);
+            let light = light.unwrap_or_else(|e| panic!("Light fails where Full reads: {e}"));
+            for state in [
+                full.state.as_mut(),
+                full.agent_result
+                    .as_mut()
+                    .and_then(|r| r.output_state.as_mut()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                state.data = None;
+            }
+            assert_eq!(format!("{light:?}"), format!("{full:?}"));
+        }
+    }
+}
+
 /// The accessors every view and command uses, on one entry.
 fn check_entry(read: &Entry<'_>) {
     assert!(read.bytes.starts_with(b"{") && read.bytes.ends_with(b"}"));
@@ -469,10 +517,11 @@ fn show(t: Timestamp) {
 }
 
 /// Everything a reader reports, in order: entries as their place and bytes, and problems.
-fn transcript(source: impl Read + Send + 'static, chunk: usize) -> Vec<String> {
+fn transcript(source: impl Read + Send + 'static, chunk: usize, threads: bool) -> Vec<String> {
     let mut reader = TraceReader::from_source(Path::new("t"), source)
         .expect("reading memory cannot fail")
-        .with_chunk_size(chunk);
+        .with_chunk_size(chunk)
+        .with_threads(threads);
     let mut out = Vec::new();
     while let Some(item) = reader.next_entry() {
         out.push(match item {
