@@ -156,7 +156,9 @@ impl Timestamp {
 
     /// This instant in the chosen zone.
     pub fn to_chrono(self, zone: DisplayZone) -> DateTime<FixedOffset> {
-        let utc = DateTime::<Utc>::from_timestamp_nanos(self.unix_nanos);
+        let (secs, nanos) = self.unix_secs_and_nanos();
+        let utc = DateTime::<Utc>::from_timestamp(secs, nanos)
+            .unwrap_or_else(|| DateTime::<Utc>::from_timestamp_nanos(self.unix_nanos));
         match zone {
             DisplayZone::Written => {
                 let offset = FixedOffset::east_opt(self.offset_secs).unwrap_or(UTC_OFFSET);
@@ -165,6 +167,19 @@ impl Timestamp {
             DisplayZone::Utc => utc.with_timezone(&UTC_OFFSET),
             DisplayZone::Local => utc.with_timezone(&Local).fixed_offset(),
         }
+    }
+
+    /// Seconds since the Unix epoch and nanoseconds into that second; Go's zero time is
+    /// 0001-01-01T00:00:00Z (its stand-in, `i64::MIN` nanoseconds, is in 1677).
+    fn unix_secs_and_nanos(self) -> (i64, u32) {
+        if self.is_go_zero() {
+            return (GO_ZERO_UNIX_SECS, 0);
+        }
+        let nanos = self.unix_nanos.rem_euclid(NANOS_PER_SEC);
+        (
+            self.unix_nanos.div_euclid(NANOS_PER_SEC),
+            u32::try_from(nanos).unwrap_or(0),
+        )
     }
 
     /// `HH:MM:SS.mmm` in the chosen zone, as the timeline shows it.
@@ -180,8 +195,9 @@ impl Timestamp {
             DisplayZone::Utc => 0,
             DisplayZone::Local => self.to_chrono(zone).offset().local_minus_utc() as i64,
         };
-        let local = self.unix_nanos.div_euclid(NANOS_PER_SEC) + offset;
-        let millis = self.unix_nanos.rem_euclid(NANOS_PER_SEC) / 1_000_000;
+        let (secs, nanos) = self.unix_secs_and_nanos();
+        let local = secs + offset;
+        let millis = i64::from(nanos) / 1_000_000;
         let of_day = local.rem_euclid(86_400);
         let two = |n: i64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
         let [h1, h2] = two(of_day / 3600);
@@ -331,6 +347,8 @@ const UTC_OFFSET: FixedOffset = match FixedOffset::east_opt(0) {
 
 /// Stands for Go's zero time, `0001-01-01T00:00:00Z`, which is out of an i64's reach.
 const GO_ZERO_UNIX_NANOS: i64 = i64::MIN;
+/// Go's zero time in seconds since the Unix epoch.
+const GO_ZERO_UNIX_SECS: i64 = -62_135_596_800;
 
 fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, &c| {
@@ -528,6 +546,13 @@ mod tests {
     fn the_go_zero_time_is_recognised() {
         let zero = Timestamp::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
         assert!(zero.is_go_zero());
+        // Shown as written, not as its i64 stand-in (1677-09-21T00:12:43.145224192Z).
+        assert_eq!(zero.rfc3339(DisplayZone::Utc), "0001-01-01T00:00:00Z");
+        assert_eq!(zero.clock_millis(DisplayZone::Written), "00:00:00.000");
+        assert_eq!(
+            zero.date_time(DisplayZone::Utc),
+            "0001-01-01 00:00:00 +00:00"
+        );
         assert!(
             !Timestamp::parse_rfc3339("1970-01-01T00:00:00Z")
                 .unwrap()
