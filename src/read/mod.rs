@@ -545,22 +545,30 @@ mod tests {
 
     /// Found by the reader_chunked fuzz target: a file that starts with a byte that is not
     /// JSON showed the entries that followed in the same chunk, so what was shown depended on
-    /// the chunk size.
+    /// the chunk size; and on threads, the framer went on past the rejection, so the summary
+    /// reported an entry still being written (a tail) that the caller's thread did not.
     #[test]
     fn a_file_that_is_not_json_reads_the_same_in_any_chunk_size() {
-        let mut input = b"\x00\n".to_vec();
-        input.extend_from_slice(
-            b"{\"timestamp\":\"2025-05-02T14:32:15Z\"}\n"
-                .repeat(3)
-                .as_slice(),
-        );
-        let message =
-            "t: not a JSON trace file: it starts with byte 0x00 where `[` or `{` was expected";
-        for threads in [false, true] {
-            let whole = everything_with(io::Cursor::new(input.clone()), 1 << 20, threads);
-            let cut = everything_with(io::Cursor::new(input.clone()), 1, threads);
-            assert_eq!(whole.0, [message], "threads: {threads}");
-            assert_eq!(cut.0, [message], "threads: {threads}");
+        let entries = b"{\"timestamp\":\"2025-05-02T14:32:15Z\"}\n".repeat(3);
+        // A first byte that is not JSON, then entries; and a byte order mark's first byte
+        // without the rest (decided only once 3 bytes are in), then an entry begun.
+        let inputs = [
+            ([b"\x00\n".as_slice(), &entries].concat(), 0x00),
+            ([b"\xef\xb3\xbf\n{\"timestamp\":".as_slice()].concat(), 0xef),
+        ];
+        for (input, byte) in inputs {
+            let message = format!(
+                "t: not a JSON trace file: it starts with byte {byte:#04x} where `[` or `{{` was expected"
+            );
+            for threads in [false, true] {
+                for chunk in [1, 5, 1 << 20] {
+                    let (shown, summary) =
+                        everything_with(io::Cursor::new(input.clone()), chunk, threads);
+                    let case = format!("threads: {threads}, chunk: {chunk}, byte {byte:#04x}");
+                    assert_eq!(shown, [message.clone()], "{case}");
+                    assert_eq!(summary.tail, None, "{case}");
+                }
+            }
         }
     }
 

@@ -238,8 +238,13 @@ impl Framing {
                             });
                         }
                         FrameEvent::Garbage { .. } => {
-                            stopped |= matches!(framer.shape(), Shape::NotJson { .. });
                             found.push(Found::Frame(event));
+                            if matches!(framer.shape(), Shape::NotJson { .. }) {
+                                // Frame nothing after it either: the summary's tail must be
+                                // the framer's at the rejection, as on the caller's thread.
+                                stopped = true;
+                                break;
+                            }
                         }
                         other => found.push(Found::Frame(other)),
                     }
