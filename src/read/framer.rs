@@ -184,11 +184,6 @@ impl Framer {
         self.offset + self.filled as u64
     }
 
-    /// How many bytes are held for the object still open (what a caller's memory bound is).
-    pub fn pending(&self) -> usize {
-        self.filled - self.consumed
-    }
-
     /// Feeds a chunk of input.
     pub fn push(&mut self, chunk: &[u8]) {
         self.compact();
@@ -216,11 +211,6 @@ impl Framer {
         };
         self.filled += *result.as_ref().unwrap_or(&0);
         result
-    }
-
-    /// Forgets everything, as for a new file (the followed file was truncated or replaced).
-    pub fn reset(&mut self) {
-        *self = Framer::new();
     }
 
     /// Drops the bytes that are done with, so the buffer holds only the open object.
@@ -558,11 +548,6 @@ impl Framer {
             }),
             Mode::Between | Mode::Garbage => None,
         }
-    }
-
-    /// The number of objects started so far (complete, cut, oversized or still open).
-    pub fn objects_started(&self) -> u64 {
-        self.index
     }
 }
 
