@@ -565,7 +565,7 @@ mod tests {
                     let (shown, summary) =
                         everything_with(io::Cursor::new(input.clone()), chunk, threads);
                     let case = format!("threads: {threads}, chunk: {chunk}, byte {byte:#04x}");
-                    assert_eq!(shown, [message.clone()], "{case}");
+                    assert_eq!(shown, std::slice::from_ref(&message), "{case}");
                     assert_eq!(summary.tail, None, "{case}");
                 }
             }
