@@ -112,11 +112,25 @@ pub fn reader_chunked(data: &[u8]) {
             sizes: if sizes.is_empty() { vec![1] } else { sizes },
             turn: 0,
         };
-        assert_eq!(
-            whole,
-            transcript(pieces, chunk, threads),
-            "chunking (threads: {threads}) changed what was read"
-        );
+        let in_pieces = transcript(pieces, chunk, threads);
+        if [&whole, &in_pieces]
+            .iter()
+            .any(|t| t.iter().any(|l| l.contains(CORRUPT_GZIP)))
+        {
+            // flate2 drops what a read decompressed when the same read meets a corrupt
+            // deflate block, so how much of a corrupt stream is shown depends on how its bytes
+            // arrived: one reading's entries must be a prefix of the other's.
+            let (a, b) = (entry_lines(&whole), entry_lines(&in_pieces));
+            assert!(
+                a.starts_with(&b) || b.starts_with(&a),
+                "chunking (threads: {threads}) changed the entries of a corrupt gzip stream"
+            );
+        } else {
+            assert_eq!(
+                whole, in_pieces,
+                "chunking (threads: {threads}) changed what was read"
+            );
+        }
     } else {
         let (cut, input) = rest.split_at(rest.len().min(2));
         let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
@@ -546,6 +560,17 @@ fn transcript(source: impl Read + Send + 'static, chunk: usize, threads: bool) -
     }
     out.push(format!("{summary:?}"));
     out
+}
+
+/// What the reader says of a gzip stream that stops decompressing.
+const CORRUPT_GZIP: &str = "cannot decompress";
+
+/// A transcript's entries (its problems and summary left out).
+fn entry_lines(transcript: &[String]) -> Vec<&String> {
+    transcript
+        .iter()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .collect()
 }
 
 /// The bytes of every entry read (problems left out).
