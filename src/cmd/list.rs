@@ -3,7 +3,7 @@
 use super::Context;
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::{Error, shown};
-use crate::render::boxed_table;
+use crate::render::chunked::write_boxed_table;
 use crate::report::Reporter;
 use crate::session::{SUFFIXES, SessionFile, discover};
 use crate::summary::{Head, Summary, read_head, summarize};
@@ -11,7 +11,6 @@ use crate::text;
 use crate::time::{DisplayZone, Timestamp};
 use crate::units;
 use chrono::{DateTime, Local};
-use comfy_table::CellAlignment;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::io::Write;
@@ -160,40 +159,49 @@ fn write_table(
     ctx: &Context,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let mut table = boxed_table(ctx.width);
+    write_boxed_table(
+        out,
+        ctx.width,
+        &table_header(opts),
+        &RIGHT_ALIGNED,
+        listed,
+        |l| table_row(l, opts, ctx),
+    )
+}
+
+/// The table's columns aligned right: SIZE, and ENTRIES, EVENTS, DURATION and ERRORS.
+const RIGHT_ALIGNED: [usize; 5] = [3, 5, 6, 8, 9];
+
+fn table_header(opts: &ListOptions) -> Vec<&'static str> {
     let mut header = vec!["SESSION", "STARTED", "MODIFIED", "SIZE", "STATUS"];
     if opts.verbose {
         header.extend(["ENTRIES", "EVENTS", "AGENTS", "DURATION", "ERRORS"]);
     }
-    table.set_header(header);
-    for l in listed {
-        let mut row = vec![
-            text::escape(&l.session.id, false).into_owned(),
-            l.started().map_or("-".into(), |t| t.date_time(ctx.zone)),
-            modified(&l.session, ctx.zone)
-                .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-            units::bytes(l.session.size),
-            l.status(),
-        ];
-        if let Some(Ok(s)) = &l.summary {
-            row.extend([
-                s.entries.to_string(),
-                s.events.to_string(),
-                text::escape(&agents(s).join(", "), false).into_owned(),
-                s.duration_ms().map_or("-".into(), units::duration_ms),
-                s.errors.to_string(),
-            ]);
-        } else if opts.verbose {
-            row.extend(["-"; 5].map(String::from));
-        }
-        table.add_row(row);
+    header
+}
+
+/// One session's cells in the table.
+fn table_row(l: &Listed, opts: &ListOptions, ctx: &Context) -> Vec<String> {
+    let mut row = vec![
+        text::escape(&l.session.id, false).into_owned(),
+        l.started().map_or("-".into(), |t| t.date_time(ctx.zone)),
+        modified(&l.session, ctx.zone)
+            .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        units::bytes(l.session.size),
+        l.status(),
+    ];
+    if let Some(Ok(s)) = &l.summary {
+        row.extend([
+            s.entries.to_string(),
+            s.events.to_string(),
+            text::escape(&agents(s).join(", "), false).into_owned(),
+            s.duration_ms().map_or("-".into(), units::duration_ms),
+            s.errors.to_string(),
+        ]);
+    } else if opts.verbose {
+        row.extend(["-"; 5].map(String::from));
     }
-    for column in [3, 5, 6, 8, 9] {
-        if let Some(c) = table.column_mut(column) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    writeln!(out, "{table}")
+    row
 }
 
 fn agents(summary: &Summary) -> Vec<&str> {
@@ -305,4 +313,125 @@ fn write_csv(
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::chunked::{CHUNK_ROWS, write_whole};
+    use crate::summary::FileStatus;
+    use chrono::{FixedOffset, TimeZone};
+    use std::path::PathBuf;
+    use std::time::{Duration, SystemTime};
+
+    /// Sessions of every shape a listing shows: ids of several lengths, zones, agent lists
+    /// long enough to wrap (some with wide characters), files that could not be read or
+    /// summarised. Summaries are made, as `run` makes them, when `verbose` and the head was read.
+    fn sessions(count: usize, verbose: bool) -> Vec<Listed> {
+        let names = [
+            "planner",
+            "researcher",
+            "error-handler",
+            "summarizer",
+            "分析者",
+            "a-very-long-agent-name-that-must-be-cut",
+            "x",
+        ];
+        (0..count)
+            .map(|i| {
+                let offset = FixedOffset::east_opt(((i % 7) as i32 - 3) * 3600).unwrap();
+                let time = |secs: usize| {
+                    Timestamp::from_chrono(
+                        offset
+                            .timestamp_opt(1_746_176_535 + secs as i64, 0)
+                            .unwrap(),
+                    )
+                };
+                let id = match i % 4 {
+                    0 => format!("req-{i}"),
+                    1 => format!("{i:08x}-22e2-1f9d-5cb8-6357091d3c6f"),
+                    2 => format!("セッション-{i}"),
+                    _ => format!("s{i}"),
+                };
+                let head = match i % 97 {
+                    5 => Err("not a JSON trace file".to_owned()),
+                    _ => Ok(Head {
+                        started: (i % 13 != 0).then(|| time(i)).flatten(),
+                        status: [FileStatus::Open, FileStatus::Closed, FileStatus::Empty][i % 3],
+                        problem: None,
+                    }),
+                };
+                let summary = match i % 89 {
+                    _ if !verbose || head.is_err() => None,
+                    7 => Some(Err("cut short".to_owned())),
+                    _ => Some(Ok(Summary {
+                        status: FileStatus::Open,
+                        entries: (i * 37 % 100_000) as u64,
+                        events: (i % 50) as u64,
+                        agents: names
+                            .iter()
+                            .enumerate()
+                            .filter(|(n, _)| (i >> n) & 1 == 1)
+                            .map(|(_, name)| name.to_string())
+                            .collect(),
+                        first: time(i),
+                        last: time(i + i * 17 % 5000),
+                        errors: (i % 3) as u64,
+                        problems: Vec::new(),
+                        problem_count: 0,
+                    })),
+                };
+                Listed {
+                    session: SessionFile {
+                        path: PathBuf::from(format!("{id}.trace.json")),
+                        id,
+                        size: (i as u64).pow(3) % 50_000_000,
+                        modified: (i % 11 != 0)
+                            .then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(i as u64)),
+                    },
+                    head,
+                    summary,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_long_table_is_drawn_as_one_table_of_all_rows() {
+        for verbose in [false, true] {
+            let listed = sessions(2 * CHUNK_ROWS + 200, verbose);
+            let opts = ListOptions {
+                verbose,
+                since: None,
+                until: None,
+                format: ListFormat::Table,
+            };
+            for width in [60, 120, 200, 400] {
+                let ctx = Context {
+                    dir: PathBuf::from("."),
+                    color: false,
+                    terminal: false,
+                    zone: DisplayZone::Written,
+                    width,
+                    now: Local::now(),
+                    ascii: false,
+                };
+                let (mut drawn, mut whole) = (Vec::new(), Vec::new());
+                write_table(&listed, &opts, &ctx, &mut drawn).unwrap();
+                write_whole(
+                    &mut whole,
+                    width,
+                    &table_header(&opts),
+                    &RIGHT_ALIGNED,
+                    &listed,
+                    |l| table_row(l, &opts, &ctx),
+                )
+                .unwrap();
+                assert!(
+                    drawn == whole,
+                    "verbose {verbose}, width {width}: the table differs from one comfy-table"
+                );
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! CSV, OTLP) stream normalised entries through `EntryRenderer`.
 
 pub mod analysis;
+pub mod chunked;
 pub mod csv;
 pub mod debug;
 pub mod diff;
@@ -24,9 +25,17 @@ use comfy_table::{ContentArrangement, ContentLineStyle, LineStyle, Table, TableS
 use owo_colors::Style;
 use std::io::{self, Write};
 
+/// The top border of [`BOX_STYLE`]: left corner, line, junction, right corner.
+const TOP_BORDER: [char; 4] = ['┌', '─', '┬', '┐'];
+
 /// Box-drawn tables with a ruled header, as in the documentation's "Example Trace Output".
 pub const BOX_STYLE: TableStyle = TableStyle::new()
-    .top_border(LineStyle::new('┌', '─', '┬', '┐'))
+    .top_border(LineStyle::new(
+        TOP_BORDER[0],
+        TOP_BORDER[1],
+        TOP_BORDER[2],
+        TOP_BORDER[3],
+    ))
     .header_lines(ContentLineStyle::new('│', '│', '│'))
     .header_separator(LineStyle::new('├', '─', '┼', '┤'))
     .content_lines(ContentLineStyle::new('│', '│', '│'))
