@@ -7,13 +7,13 @@ use crate::analysis::{
     Aggregate, AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport,
 };
 use crate::cli::{AnalysisFormat, AnalyzeArgs};
-use crate::error::{Error, shown};
+use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::{Parse, TraceEntry};
 use crate::read::{Problem, ReadSummary, TraceReader};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
-use crate::session::{SUFFIXES, SessionFile, discover, resolve};
+use crate::session::{SessionFile, resolve};
 use crate::summary::FileStatus;
 use crate::text;
 use crate::time::parse_time_bound;
@@ -255,19 +255,7 @@ fn sessions(
     report: &mut Reporter,
 ) -> Result<Vec<SessionFile>, Error> {
     if named.is_empty() {
-        let found = discover(&ctx.dir)?;
-        for bad in &found.unreadable {
-            report.unreadable(&bad.path, &bad.error);
-        }
-        if found.sessions.is_empty() {
-            report.note(&format!(
-                "no trace files in {} (looking for names ending in {}); \
-                 choose the directory with --dir or AGENTCLI_TRACE_DIR",
-                shown(&ctx.dir),
-                SUFFIXES.join(", ")
-            ));
-        }
-        return Ok(found.sessions);
+        return super::all_sessions(ctx, report);
     }
     let mut sessions: Vec<SessionFile> = Vec::new();
     for arg in named {

@@ -5,7 +5,7 @@ use crate::cli::{ListArgs, ListFormat};
 use crate::error::{Error, shown};
 use crate::render::chunked::write_boxed_table;
 use crate::report::Reporter;
-use crate::session::{SUFFIXES, SessionFile, discover};
+use crate::session::SessionFile;
 use crate::summary::{Head, Summary, read_head, summarize};
 use crate::text;
 use crate::time::{DisplayZone, Timestamp};
@@ -62,21 +62,9 @@ pub fn run(
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
     let opts = ListOptions::from_args(args, ctx)?;
-    let found = discover(&ctx.dir)?;
-    for bad in &found.unreadable {
-        report.unreadable(&bad.path, &bad.error);
-    }
-    if found.sessions.is_empty() {
-        report.note(&format!(
-            "no trace files in {} (looking for names ending in {}); \
-             choose the directory with --dir or AGENTCLI_TRACE_DIR",
-            shown(&ctx.dir),
-            SUFFIXES.join(", ")
-        ));
-    }
-    let total = found.sessions.len();
-    let mut listed: Vec<Listed> = found
-        .sessions
+    let sessions = super::all_sessions(ctx, report)?;
+    let total = sessions.len();
+    let mut listed: Vec<Listed> = sessions
         .into_par_iter()
         .map(|session| {
             let head = read_head(&session.path).map_err(|e| e.to_string());

@@ -9,12 +9,34 @@ pub mod list;
 pub mod trace;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
-use crate::error::Error;
+use crate::error::{Error, shown};
 use crate::report::Reporter;
+use crate::session::{SUFFIXES, SessionFile, discover};
 use crate::time::{DisplayZone, Timestamp, parse_time_bound};
 use chrono::{DateTime, Local};
 use std::io::Write;
 use std::path::PathBuf;
+
+/// Every session of the trace directory. Files that cannot be read are reported, and a
+/// directory without sessions gets a note saying where agentcli looked and for what names.
+pub(crate) fn all_sessions(
+    ctx: &Context,
+    report: &mut Reporter,
+) -> Result<Vec<SessionFile>, Error> {
+    let found = discover(&ctx.dir)?;
+    for bad in &found.unreadable {
+        report.unreadable(&bad.path, &bad.error);
+    }
+    if found.sessions.is_empty() {
+        report.note(&format!(
+            "no trace files in {} (looking for names ending in {}); \
+             choose the directory with --dir or AGENTCLI_TRACE_DIR",
+            shown(&ctx.dir),
+            SUFFIXES.join(", ")
+        ));
+    }
+    Ok(found.sessions)
+}
 
 /// Table width when the output is not a terminal and `--width` is not given.
 pub const DEFAULT_WIDTH: usize = 120;
