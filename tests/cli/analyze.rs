@@ -253,12 +253,9 @@ fn every_json_field_is_documented() {
 #[test]
 fn an_empty_directory_says_where_it_looked() {
     let w = Workdir::with(&[]);
-    w.run(&["analyze"])
-        .assert()
-        .success()
-        .stderr(
-            predicate::str::contains("no trace files in").and(predicate::str::contains(
-                "looking for names ending in .trace.json, .trace.jsonl",
-            )),
-        );
+    w.run(&["analyze"]).assert().success().stderr(
+        predicate::str::contains("no trace files in").and(predicate::str::contains(
+            "looking for names ending in .trace.json, .trace.jsonl",
+        )),
+    );
 }
