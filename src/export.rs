@@ -69,6 +69,8 @@ impl EntryView for Exporter<'_> {
 /// the input is `None` (JSON `null`, an empty CSV cell).
 #[derive(Debug, Clone)]
 pub struct ExportEntry<'e> {
+    /// The entry as read: what the OTLP spans pair into runs and events.
+    pub entry: &'e TraceEntry<'e>,
     /// The entry's number in its file, from 1 (OTLP span ids derive from it).
     pub index: u64,
     pub timestamp: Timestamp,
@@ -127,6 +129,7 @@ impl<'e> ExportEntry<'e> {
     ) -> ExportEntry<'e> {
         let text = |s: &'e Cow<'e, str>| (!s.is_empty()).then_some(&**s);
         ExportEntry {
+            entry,
             index,
             timestamp: entry.timestamp,
             zone,

@@ -18,7 +18,7 @@
 
 use super::compact::{EventIds, Messages};
 use super::links::{Next, RequestId, RunId};
-use super::runs::{Ended, Mark, Opened, Runs, Sink, Unfinished};
+use super::runs::{Ended, EventNo, Mark, Opened, Runs, Sink, Unfinished};
 use super::{AgentIx, Agents};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
@@ -496,7 +496,7 @@ impl Sink for HopRecorder {
         self.hops.push(hop);
     }
 
-    fn run_ended_again(&mut self, run: RunId, entry: &TraceEntry<'_>, at: Mark) {
+    fn run_ended_again(&mut self, _event: EventNo, run: RunId, entry: &TraceEntry<'_>, at: Mark) {
         // A second report of a finished run (the writer's duplicate AgentError).
         let error = entry.error_message();
         let Some(hop) = self.hops.get_mut(run as usize) else {

@@ -16,7 +16,8 @@
 //!   request of its own.
 //!
 //! Memory follows the events open: past [`OPEN_LIMIT`] of them the older half is given up on
-//! (their runs reported abandoned), so input whose events never end cannot exhaust it.
+//! (their runs reported abandoned, then the events themselves), so input whose events never
+//! end cannot exhaust it.
 
 use super::links::{Link, Links, RequestId, RunId, WAITING_LIMIT, is_failure_event};
 use super::{AgentIx, Agents, clip};
@@ -55,6 +56,18 @@ pub(crate) struct Opened<'e> {
     pub at: Mark,
 }
 
+/// A `BeforeAgentRun`.
+#[derive(Debug)]
+pub(crate) struct Started<'e> {
+    pub agent: AgentIx,
+    /// The agent's name (`""` for an unnamed agent).
+    pub agent_name: &'e str,
+    pub event: EventNo,
+    pub at: Mark,
+    /// It moves the start of a run already started (the writer's second `BeforeAgentRun`).
+    pub again: bool,
+}
+
 /// A run that ended.
 #[derive(Debug)]
 pub(crate) struct Ended<'e> {
@@ -77,6 +90,10 @@ pub(crate) struct Ended<'e> {
     pub failed: bool,
     /// The agent its output routed to.
     pub route: Option<AgentIx>,
+    /// It waits for the event that continues it (its route's, or the runner's failure event),
+    /// until [`Opened::link`] names it or [`Sink::wait_given_up`] gives up on it. Never without
+    /// linking.
+    pub waits: bool,
 }
 
 /// What the runs of an event did, for the event's report.
@@ -93,6 +110,9 @@ pub(crate) struct Outcome {
 /// An event handled (`AfterEventHandling`).
 #[derive(Debug)]
 pub(crate) struct Handled<'e> {
+    /// The event, unless it was not open: this entry is the only one of it seen (and it was
+    /// reported to no [`Sink::event_opened`]).
+    pub event: Option<EventNo>,
     /// The event's id, [`clip`]ped.
     pub event_id: &'e str,
     pub at: Mark,
@@ -124,14 +144,24 @@ pub(crate) trait Sink {
     fn event_opened(&mut self, _event: &Opened<'_>) {}
     /// A `BeforeEventHandling`; `again` when its event had already started.
     fn event_started(&mut self, _at: Mark, _again: bool) {}
-    /// A `BeforeAgentRun`; `again` when it moves the start of a run already started.
-    fn run_started(&mut self, _agent: AgentIx, _at: Mark, _again: bool) {}
+    fn run_started(&mut self, _run: &Started<'_>) {}
     fn run_ended(&mut self, _run: &Ended<'_>) {}
-    /// Another `AfterAgentRun` or `AgentError` for a run already ended.
-    fn run_ended_again(&mut self, _run: RunId, _entry: &TraceEntry<'_>, _at: Mark) {}
+    /// Another `AfterAgentRun` or `AgentError` for run `run` of event `event`, already ended.
+    fn run_ended_again(
+        &mut self,
+        _event: EventNo,
+        _run: RunId,
+        _entry: &TraceEntry<'_>,
+        _at: Mark,
+    ) {
+    }
     /// A run started will never end: its event was handled without it (`handled` is that
     /// entry), or it was given up on to bound memory.
     fn run_abandoned(&mut self, _agent: AgentIx, _started: Mark, _handled: Option<Mark>) {}
+    /// Event `event` was given up on to bound memory, after its runs were reported abandoned;
+    /// it is reported neither handled nor unfinished. Events given up on together come oldest
+    /// first.
+    fn event_given_up(&mut self, _event: EventNo) {}
     fn event_handled(&mut self, _event: &Handled<'_>) {}
     /// Run `run` of `request` waits in vain for the event it leads to.
     fn wait_given_up(&mut self, _run: RunId, _request: RequestId) {}
@@ -209,6 +239,11 @@ impl Runs {
     /// The agents met so far.
     pub fn agents(&self) -> &Agents {
         &self.agents
+    }
+
+    /// The open event whose id is `id`, if there is one.
+    pub fn open_event(&self, id: &str) -> Option<EventNo> {
+        self.events.get(clip(id)).map(|record| record.no)
     }
 
     /// Whether run `run` failed and waits for the event that says where the runner sent its
@@ -326,6 +361,7 @@ impl Runs {
                         sink.run_abandoned(agent, started, None);
                     }
                 }
+                sink.event_given_up(given_up.no);
             }
         }
         self.events.get_mut(key)
@@ -363,6 +399,7 @@ impl Runs {
             return;
         };
         record.queued = None;
+        let event = record.no;
         let again = match record.runs.iter_mut().find(|(a, _)| *a == agent) {
             // The runner's and the orchestrator's entries for one run.
             Some((_, state @ RunState::Running(_))) => {
@@ -379,7 +416,13 @@ impl Runs {
                 false
             }
         };
-        sink.run_started(agent, at, again);
+        sink.run_started(&Started {
+            agent,
+            agent_name: self.agents.name(agent),
+            event,
+            at,
+            again,
+        });
     }
 
     fn run_ended(&mut self, e: &TraceEntry<'_>, at: Mark, sink: &mut impl Sink) {
@@ -397,7 +440,7 @@ impl Runs {
         let slot = record.runs.iter().position(|(a, _)| *a == agent);
         let started = match slot.map(|i| record.runs[i].1) {
             Some(RunState::Ended(ended)) => {
-                sink.run_ended_again(ended, e, at);
+                sink.run_ended_again(record.no, ended, e, at);
                 return;
             }
             Some(RunState::Running(started)) => Some(started),
@@ -416,6 +459,15 @@ impl Runs {
         };
         let (event, request) = (record.no, record.request);
         self.runs_ended += 1;
+        // The event that continues the run: the runner's failure event after an AgentError
+        // (or an error with nowhere to go), else the event its route queued.
+        let waits_for = if !self.linking {
+            None
+        } else if e.hook == Hook::AgentError || (failed && route.is_none()) {
+            Some(None)
+        } else {
+            route.map(Some)
+        };
         sink.run_ended(&Ended {
             run,
             agent,
@@ -429,16 +481,10 @@ impl Runs {
             error,
             failed,
             route,
+            waits: waits_for.is_some(),
         });
-        // The event that continues the run: the runner's failure event after an AgentError
-        // (or an error with nowhere to go), else the event its route queued.
-        if !self.linking {
-            return;
-        }
-        if e.hook == Hook::AgentError || (failed && route.is_none()) {
-            self.links.wait(run, request, agent, None);
-        } else if let Some(route) = route {
-            self.links.wait(run, request, agent, Some(route));
+        if let Some(to) = waits_for {
+            self.links.wait(run, request, agent, to);
         }
     }
 
@@ -454,6 +500,7 @@ impl Runs {
             }
         }
         sink.event_handled(&Handled {
+            event: record.as_ref().map(|r| r.no),
             event_id,
             at,
             started: record.as_ref().and_then(|r| r.started),
@@ -481,7 +528,7 @@ impl<K: Hash + Eq + Clone, V> Open<K, V> {
         }
     }
 
-    /// Inserts, and returns what was given up on to make room.
+    /// Inserts, and returns what was given up on to make room, in the order it was opened.
     fn insert(&mut self, key: K, value: V) -> Vec<(K, V)> {
         let mut evicted = Vec::new();
         if self.map.len() >= self.limit {
@@ -496,14 +543,22 @@ impl<K: Hash + Eq + Clone, V> Open<K, V> {
                 .map(|(k, _)| k.clone())
                 .collect();
             for k in old {
-                if let Some((_, v)) = self.map.remove(&k) {
-                    evicted.push((k, v));
+                if let Some((n, v)) = self.map.remove(&k) {
+                    evicted.push((n, k, v));
                 }
             }
+            evicted.sort_unstable_by_key(|(n, _, _)| *n);
         }
         self.map.insert(key, (self.next, value));
         self.next += 1;
-        evicted
+        evicted.into_iter().map(|(_, k, v)| (k, v)).collect()
+    }
+
+    fn get<Q: Hash + Eq + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: Borrow<Q>,
+    {
+        self.map.get(key).map(|(_, v)| v)
     }
 
     fn get_mut<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<&mut V>

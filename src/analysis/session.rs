@@ -8,7 +8,9 @@ use super::chains::{Chain, Chains, Hop};
 use super::durations::Durations;
 use super::links::{Next, RequestId, RunId};
 use super::routes::RoutesReport;
-use super::runs::{Ended, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Unfinished};
+use super::runs::{
+    Ended, EventNo, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Started, Unfinished,
+};
 use super::top::TopN;
 use super::{AgentIx, Agents, clipped};
 use crate::model::{Hook, TraceEntry};
@@ -464,11 +466,11 @@ impl Sink for Tally {
         self.pairing.duplicate_event_starts += u64::from(again && at.selected);
     }
 
-    fn run_started(&mut self, agent: AgentIx, at: Mark, again: bool) {
-        if again {
-            self.pairing.duplicate_starts += u64::from(at.selected);
+    fn run_started(&mut self, run: &Started<'_>) {
+        if run.again {
+            self.pairing.duplicate_starts += u64::from(run.at.selected);
         } else {
-            self.gaps.run_started(at.at, agent, at.selected);
+            self.gaps.run_started(run.at.at, run.agent, run.at.selected);
         }
     }
 
@@ -506,7 +508,7 @@ impl Sink for Tally {
         }
     }
 
-    fn run_ended_again(&mut self, _run: RunId, _entry: &TraceEntry<'_>, at: Mark) {
+    fn run_ended_again(&mut self, _event: EventNo, _run: RunId, _entry: &TraceEntry<'_>, at: Mark) {
         self.pairing.duplicate_ends += u64::from(at.selected);
     }
 

@@ -2,8 +2,10 @@
 //! from the session id), a root span for the session, one span per event (`BeforeEventHandling`
 //! to `AfterEventHandling`) and, inside it, one span per agent run (its last `BeforeAgentRun` to
 //! its `AfterAgentRun` or first `AgentError`). An event's parent is the agent run whose output
-//! created it (found through the event's `source_agent_id` and the run's route), else the
-//! session. A span is handed out as soon as it ends, so memory holds open spans only.
+//! created it, else the session. Which entries make a run or an event, and which run an event
+//! continues, is decided by the one pairing and linking of the analysis ([`Runs`]), so spans
+//! have the boundaries and parents of the flow view's hops. A span is handed out as soon as it
+//! ends, so memory holds open spans only, as many as the pairing keeps open.
 //!
 //! Attributes follow the OpenTelemetry GenAI conventions where they fit (`gen_ai.operation.name`,
 //! `gen_ai.agent.name`, `gen_ai.agent.id`, `gen_ai.conversation.id`, `error.type`); the rest are
@@ -12,34 +14,41 @@
 use super::{
     KeyValue, SPAN_KIND_INTERNAL, STATUS_CODE_ERROR, Span, SpanEvent, SpanId, Status, TraceId,
 };
+use crate::analysis::links::{RequestId, RunId};
+use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Opened, Runs, Sink, Started};
+use crate::analysis::{AgentIx, Agents};
 use crate::export::{ExportEntry, StateMap};
-use crate::model::Hook;
+use crate::model::{Hook, TraceEntry};
 use crate::render::json::{Layout, write_state_map};
 use crate::time::Timestamp;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
-/// Events open at once, at most: past that the oldest is ended as incomplete, so a file cut off
-/// in many places (or filtered so that events never close) still streams in bounded memory.
-const MAX_OPEN_EVENTS: usize = 4096;
 /// Span events kept per span (entries that open or close no span); the rest are counted.
 const MAX_SPAN_EVENTS: usize = 128;
-/// Finished runs per agent remembered while waiting for the event they routed to.
-const MAX_WAITING_RUNS: usize = 64;
-/// Agents per event remembered as failed, to recognise the writer's duplicate `AgentError`.
-const MAX_FAILED_AGENTS: usize = 16;
 
 /// Turns the entries of one session into spans.
 pub struct SessionSpans {
     /// The session id to use when the entries do not name one.
     fallback_id: String,
+    /// The pairing of the entries the spans are made of: those the export writes, so that a
+    /// filtered export's spans are those of its entries alone.
+    runs: Runs,
+    open: OpenSpans,
+}
+
+/// The spans open, mirroring the events and runs the pairing has open, and those ended and
+/// not yet handed out.
+#[derive(Default)]
+struct OpenSpans {
     session: Option<SessionSpan>,
-    /// Open events by event id; `""` holds the runs of entries without an event id (their spans
-    /// hang from the session).
-    events: HashMap<String, OpenEvent>,
-    /// Finished runs that routed somewhere (or failed), by agent, oldest first: the parents of
-    /// the events still to come from them.
-    waiting: HashMap<String, VecDeque<FinishedRun>>,
-    opened: u64,
+    /// Open events by number. The event whose id is empty holds the runs of entries without an
+    /// event id: it has no span, and its runs hang from the session.
+    events: HashMap<EventNo, OpenEvent>,
+    /// Runs ended that wait for the event they lead to (their route's, or the runner's failure
+    /// event): the parent of that event when it comes.
+    waiting: HashMap<RunId, SpanId>,
+    /// What the entry being taken ended, in the order to hand it out.
+    ended: Vec<Ending>,
 }
 
 /// What the session span needs, gathered over the whole file.
@@ -64,10 +73,9 @@ struct OpenEvent {
     source: Option<String>,
     target: Option<String>,
     start: Timestamp,
+    /// The time of its latest entry: its end, if the file ends before it does.
     last: Timestamp,
-    order: u64,
     runs: Vec<OpenRun>,
-    failed_agents: VecDeque<String>,
     run_count: u64,
     errors: u64,
     notes: Notes,
@@ -75,15 +83,29 @@ struct OpenEvent {
 
 struct OpenRun {
     span_id: SpanId,
-    agent: String,
+    agent: AgentIx,
+    name: String,
     start: Timestamp,
     notes: Notes,
 }
 
-struct FinishedRun {
-    span_id: SpanId,
-    route: Option<String>,
-    failed: bool,
+/// A span ended, waiting to be handed out.
+enum Ending {
+    Run {
+        run: OpenRun,
+        parent: SpanId,
+        event_id: String,
+        end: Timestamp,
+        /// The entry being taken ended it (else it ends, incomplete, at `end`).
+        by_entry: bool,
+    },
+    Event {
+        span_id: SpanId,
+        event: OpenEvent,
+        end: Timestamp,
+        /// The entry being taken ended it (else it ends, incomplete, at `end`).
+        by_entry: bool,
+    },
 }
 
 #[derive(Default)]
@@ -114,84 +136,59 @@ fn json_text(map: &StateMap<'_>) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
+/// Whether the entry opens or ends no span: a hook the pairing does not know, or the start or
+/// end of an event without an id (which has no span).
+fn is_note(e: &ExportEntry<'_>) -> bool {
+    match e.hook {
+        Hook::BeforeAgentRun | Hook::AfterAgentRun | Hook::AgentError => false,
+        Hook::BeforeEventHandling | Hook::AfterEventHandling => e.event_id.is_none(),
+        _ => true,
+    }
+}
+
 impl SessionSpans {
     /// Spans for the session whose file names it `fallback_id` (used when entries carry no
     /// session id).
     pub fn new(fallback_id: &str) -> SessionSpans {
         SessionSpans {
             fallback_id: fallback_id.to_owned(),
-            session: None,
-            events: HashMap::new(),
-            waiting: HashMap::new(),
-            opened: 0,
+            runs: Runs::new(Agents::all()),
+            open: OpenSpans::default(),
         }
     }
 
     /// Takes in the next entry; `emit` gets each span that this entry ends.
-    #[allow(
-        clippy::expect_used,
-        reason = "an event missing at its end is opened just above"
-    )]
     pub fn entry<E>(
         &mut self,
         e: &ExportEntry<'_>,
         emit: &mut impl FnMut(&Span) -> Result<(), E>,
     ) -> Result<(), E> {
         self.see(e);
-        let event_id = e.event_id.unwrap_or_default();
-        match e.hook {
-            Hook::BeforeEventHandling if !event_id.is_empty() => {
-                if !self.events.contains_key(event_id) {
-                    self.open_event(e, emit)?;
-                }
-            }
-            Hook::BeforeAgentRun => {
-                let agent = e.agent_id.unwrap_or_default();
-                let trace_id = self.trace_id();
-                let event = self.event_for(e, emit)?;
-                event.last = event.last.max(e.timestamp);
-                match event.runs.iter_mut().find(|r| r.agent == agent) {
-                    // The writer records a start twice: the run starts at the last.
-                    Some(run) => run.start = e.timestamp,
-                    None => event.runs.push(OpenRun {
-                        span_id: trace_id.span("run", e.index),
-                        agent: agent.to_owned(),
-                        start: e.timestamp,
-                        notes: Notes::default(),
-                    }),
-                }
-            }
-            Hook::AfterAgentRun | Hook::AgentError => self.end_run(e, emit)?,
-            Hook::AfterEventHandling if !event_id.is_empty() => {
-                let event = match self.events.remove(event_id) {
-                    Some(event) => event,
-                    None => {
-                        // An end without a start: the event is known from this entry alone.
-                        self.open_event(e, emit)?;
-                        self.events
-                            .remove(event_id)
-                            .expect("the event was opened just above")
-                    }
-                };
-                self.end_event(event, e.timestamp, Some(e), emit)?;
-            }
-            _ => self.note(e),
+        if is_note(e) {
+            self.note(e);
         }
-        Ok(())
+        // Every entry the export writes is selected: the spans are made of those alone.
+        let mut pairing = Pairing {
+            open: &mut self.open,
+            entry: e,
+        };
+        self.runs.add(e.entry, true, &mut pairing);
+        self.open.hand_out(Some(e), emit)
     }
 
     /// Ends what is still open (as incomplete: the file ends before they did) and the session.
     pub fn finish<E>(mut self, emit: &mut impl FnMut(&Span) -> Result<(), E>) -> Result<(), E> {
-        let mut open: Vec<OpenEvent> = self.events.drain().map(|(_, ev)| ev).collect();
-        open.sort_by_key(|ev| ev.order);
-        for event in open {
+        let mut open: Vec<(EventNo, OpenEvent)> = self.open.events.drain().collect();
+        open.sort_by_key(|(no, _)| *no);
+        for (_, event) in open {
             let end = match event.span_id {
                 Some(_) => event.last,
-                None => self.session.as_ref().map_or(event.last, |s| s.last),
+                None => self.open.session.as_ref().map_or(event.last, |s| s.last),
             };
-            self.end_event(event, end, None, emit)?;
+            self.open.end_event(event, end, false);
         }
-        let Some(session) = self.session.take() else {
+        self.open.hand_out(None, emit)?;
+        let Some(session) = self.open.session.take() else {
             return Ok(());
         };
         let mut attributes = vec![
@@ -220,7 +217,7 @@ impl SessionSpans {
     }
 
     fn see(&mut self, e: &ExportEntry<'_>) {
-        let session = self.session.get_or_insert_with(|| {
+        let session = self.open.session.get_or_insert_with(|| {
             let id = e.session_id.unwrap_or(&self.fallback_id).to_owned();
             let trace_id = TraceId::of_session(&id);
             SessionSpan {
@@ -239,237 +236,6 @@ impl SessionSpans {
         session.first = session.first.min(e.timestamp);
         session.last = session.last.max(e.timestamp);
         session.entries += 1;
-    }
-
-    #[allow(
-        clippy::expect_used,
-        reason = "every entry opens the session before it is handled"
-    )]
-    fn session(&mut self) -> &mut SessionSpan {
-        self.session
-            .as_mut()
-            .expect("every entry is seen before it is handled")
-    }
-
-    fn trace_id(&mut self) -> TraceId {
-        self.session().trace_id
-    }
-
-    /// The open event `e` belongs to, opened now if `e` is its first entry.
-    #[allow(
-        clippy::expect_used,
-        reason = "the event is opened just above when missing"
-    )]
-    fn event_for<E>(
-        &mut self,
-        e: &ExportEntry<'_>,
-        emit: &mut impl FnMut(&Span) -> Result<(), E>,
-    ) -> Result<&mut OpenEvent, E> {
-        let id = e.event_id.unwrap_or_default();
-        if !self.events.contains_key(id) {
-            self.open_event(e, emit)?;
-        }
-        Ok(self
-            .events
-            .get_mut(id)
-            .expect("the event is open: it was opened just above if it was not"))
-    }
-
-    fn open_event<E>(
-        &mut self,
-        e: &ExportEntry<'_>,
-        emit: &mut impl FnMut(&Span) -> Result<(), E>,
-    ) -> Result<(), E> {
-        if self.events.len() >= MAX_OPEN_EVENTS {
-            // The oldest half ends at once (not one at a time), so that a file whose events
-            // never close costs no more per entry than one whose events do.
-            let mut oldest: Vec<(u64, String)> = self
-                .events
-                .iter()
-                .filter(|(id, _)| !id.is_empty())
-                .map(|(id, ev)| (ev.order, id.clone()))
-                .collect();
-            oldest.sort_unstable();
-            oldest.truncate(MAX_OPEN_EVENTS / 2);
-            for (_, id) in oldest {
-                if let Some(event) = self.events.remove(&id) {
-                    let end = event.last;
-                    self.end_event(event, end, None, emit)?;
-                }
-            }
-        }
-        let id = e.event_id.unwrap_or_default();
-        let session = self.session();
-        let (trace_id, session_span) = (session.trace_id, session.span_id);
-        let span_id = (!id.is_empty()).then(|| trace_id.span("event", e.index));
-        if span_id.is_some() {
-            self.session().events += 1;
-        }
-        let parent = match (e.source_agent_id, e.target_agent_id) {
-            (Some(source), target) if span_id.is_some() => self.claim(source, target),
-            _ => None,
-        };
-        self.opened += 1;
-        self.events.insert(
-            id.to_owned(),
-            OpenEvent {
-                span_id,
-                parent: parent.unwrap_or(session_span),
-                id: id.to_owned(),
-                source: e.source_agent_id.map(str::to_owned),
-                target: e.target_agent_id.map(str::to_owned),
-                start: e.timestamp,
-                last: e.timestamp,
-                order: self.opened,
-                runs: Vec::new(),
-                failed_agents: VecDeque::new(),
-                run_count: 0,
-                errors: 0,
-                notes: Notes::default(),
-            },
-        );
-        Ok(())
-    }
-
-    /// The run of `source` whose output created an event for `target`: the oldest waiting run
-    /// that routed there, else the oldest that failed (the runner routes failures onwards).
-    fn claim(&mut self, source: &str, target: Option<&str>) -> Option<SpanId> {
-        let waiting = self.waiting.get_mut(source)?;
-        let at = waiting
-            .iter()
-            .position(|run| run.route.is_some() && run.route.as_deref() == target)
-            .or_else(|| waiting.iter().position(|run| run.failed))?;
-        waiting.remove(at).map(|run| run.span_id)
-    }
-
-    fn end_run<E>(
-        &mut self,
-        e: &ExportEntry<'_>,
-        emit: &mut impl FnMut(&Span) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let agent = e.agent_id.unwrap_or_default();
-        let trace_id = self.trace_id();
-        let session_span = self.session().span_id;
-        let event = self.event_for(e, emit)?;
-        event.last = event.last.max(e.timestamp);
-        let failed = *e.hook == Hook::AgentError || e.error.is_some();
-        let run = match event.runs.iter().position(|r| r.agent == agent) {
-            Some(at) => event.runs.swap_remove(at),
-            // The writer records a failure twice; the run ended at the first.
-            None if *e.hook == Hook::AgentError
-                && event.failed_agents.iter().any(|a| a == agent) =>
-            {
-                return Ok(());
-            }
-            // An end without a start (filtered out, or before the file began).
-            None => OpenRun {
-                span_id: trace_id.span("run", e.index),
-                agent: agent.to_owned(),
-                start: e.timestamp,
-                notes: Notes::default(),
-            },
-        };
-        if *e.hook == Hook::AgentError {
-            if event.failed_agents.len() >= MAX_FAILED_AGENTS {
-                event.failed_agents.pop_front();
-            }
-            event.failed_agents.push_back(agent.to_owned());
-        }
-        event.run_count += 1;
-        event.errors += u64::from(failed);
-        let parent = event.span_id.unwrap_or(session_span);
-        let event_id = event.id.clone();
-        let session = self.session();
-        session.runs += 1;
-        session.errors += u64::from(failed);
-        let conversation = session.id.clone();
-        let route = e.next_agent.as_deref().map(str::to_owned);
-        if route.is_some() || failed {
-            let waiting = self.waiting.entry(agent.to_owned()).or_default();
-            if waiting.len() >= MAX_WAITING_RUNS {
-                waiting.pop_front();
-            }
-            waiting.push_back(FinishedRun {
-                span_id: run.span_id,
-                route: route.clone(),
-                failed,
-            });
-        }
-        emit(&run_span(
-            trace_id,
-            run,
-            parent,
-            &conversation,
-            &event_id,
-            RunEnd::Entry(e),
-        ))
-    }
-
-    fn end_event<E>(
-        &mut self,
-        mut event: OpenEvent,
-        end: Timestamp,
-        closing: Option<&ExportEntry<'_>>,
-        emit: &mut impl FnMut(&Span) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let session = self.session();
-        let (trace_id, session_span, conversation) =
-            (session.trace_id, session.span_id, session.id.clone());
-        let parent = event.span_id.unwrap_or(session_span);
-        event.runs.sort_by_key(|r| r.start);
-        for run in event.runs.drain(..) {
-            emit(&run_span(
-                trace_id,
-                run,
-                parent,
-                &conversation,
-                &event.id,
-                RunEnd::Unseen(end.max(event.last)),
-            ))?;
-        }
-        let Some(span_id) = event.span_id else {
-            return Ok(());
-        };
-        let mut attributes = vec![
-            KeyValue::string("gen_ai.conversation.id", conversation),
-            KeyValue::string("agentcli.event.id", event.id),
-        ];
-        if let Some(source) = event.source {
-            attributes.push(KeyValue::string("agentcli.event.source_agent", source));
-        }
-        if let Some(target) = event.target.clone() {
-            attributes.push(KeyValue::string("agentcli.event.target_agent", target));
-        }
-        if let Some(agent) = closing.and_then(|e| e.agent_id) {
-            attributes.push(KeyValue::string("agentcli.event.agent", agent));
-        }
-        attributes.push(KeyValue::int("agentcli.event.agent_runs", event.run_count));
-        if event.errors > 0 {
-            attributes.push(KeyValue::int("agentcli.event.errors", event.errors));
-        }
-        if closing.is_none() {
-            attributes.push(KeyValue::bool("agentcli.incomplete", true));
-        }
-        if let Some(ms) = closing.and_then(|e| e.duration_ms) {
-            attributes.push(KeyValue::double("agentcli.duration_ms", ms));
-        }
-        let name = match &event.target {
-            Some(target) => format!("event {target}"),
-            None => "event".to_owned(),
-        };
-        emit(&Span {
-            trace_id,
-            span_id,
-            parent_span_id: Some(event.parent),
-            name,
-            kind: SPAN_KIND_INTERNAL,
-            start_time_unix_nano: nanos(event.start),
-            end_time_unix_nano: nanos(end.max(event.start)),
-            attributes,
-            events: event.notes.events,
-            dropped_events_count: event.notes.dropped,
-            status: None,
-        })
     }
 
     /// An entry that opens or ends no span becomes an event of the innermost open span it
@@ -493,18 +259,285 @@ impl SessionSpans {
             name: e.hook_name().unwrap_or("entry").to_owned(),
             attributes,
         };
-        let event_id = e.event_id.unwrap_or_default();
-        let agent = e.agent_id.unwrap_or_default();
-        if let Some(event) = self.events.get_mut(event_id) {
+        let event = self.runs.open_event(e.event_id.unwrap_or_default());
+        if let Some(event) = event.and_then(|no| self.open.events.get_mut(&no)) {
             event.last = event.last.max(e.timestamp);
-            if let Some(run) = event.runs.iter_mut().find(|r| r.agent == agent) {
+            let agent = self.runs.agents().get(e.agent_id.unwrap_or_default());
+            if let Some(run) = event.runs.iter_mut().find(|r| Some(r.agent) == agent) {
                 return run.notes.add(note);
             }
             if event.span_id.is_some() {
                 return event.notes.add(note);
             }
         }
-        self.session().notes.add(note);
+        if let Some(session) = &mut self.open.session {
+            session.notes.add(note);
+        }
+    }
+}
+
+impl OpenSpans {
+    /// The trace, the session's span and its id (every entry is seen before it is paired).
+    fn session(&mut self) -> Option<(TraceId, SpanId, &mut SessionSpan)> {
+        let session = self.session.as_mut()?;
+        Some((session.trace_id, session.span_id, session))
+    }
+
+    /// Ends an event at `end` and, before it, its runs still open, in the order they started.
+    fn end_event(&mut self, mut event: OpenEvent, end: Timestamp, by_entry: bool) {
+        let parent = match (event.span_id, &self.session) {
+            (Some(span_id), _) => span_id,
+            (None, Some(session)) => session.span_id,
+            (None, None) => return,
+        };
+        event.runs.sort_by_key(|r| r.start);
+        for run in event.runs.drain(..) {
+            self.ended.push(Ending::Run {
+                run,
+                parent,
+                event_id: event.id.clone(),
+                end: end.max(event.last),
+                by_entry: false,
+            });
+        }
+        if let Some(span_id) = event.span_id {
+            self.ended.push(Ending::Event {
+                span_id,
+                event,
+                end,
+                by_entry,
+            });
+        }
+    }
+
+    /// Hands out the spans ended, `entry` being the entry just taken (`None` at the end).
+    fn hand_out<E>(
+        &mut self,
+        entry: Option<&ExportEntry<'_>>,
+        emit: &mut impl FnMut(&Span) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let Some(session) = &self.session else {
+            self.ended.clear();
+            return Ok(());
+        };
+        let (trace_id, conversation) = (session.trace_id, session.id.clone());
+        for ending in self.ended.drain(..) {
+            let span = match ending {
+                Ending::Run {
+                    run,
+                    parent,
+                    event_id,
+                    end,
+                    by_entry,
+                } => {
+                    let end = match entry.filter(|_| by_entry) {
+                        Some(e) => RunEnd::Entry(e),
+                        None => RunEnd::Unseen(end),
+                    };
+                    run_span(trace_id, run, parent, &conversation, &event_id, end)
+                }
+                Ending::Event {
+                    span_id,
+                    event,
+                    end,
+                    by_entry,
+                } => event_span(
+                    trace_id,
+                    span_id,
+                    event,
+                    end,
+                    entry.filter(|_| by_entry),
+                    &conversation,
+                ),
+            };
+            emit(&span)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the pairing finds in one entry, turned into spans opened and ended.
+struct Pairing<'s, 'x, 'e> {
+    open: &'s mut OpenSpans,
+    /// The entry being paired.
+    entry: &'x ExportEntry<'e>,
+}
+
+impl Pairing<'_, '_, '_> {
+    /// A new event, opened by the entry being paired.
+    fn new_event(&mut self, id: &str, parent: Option<SpanId>) -> Option<OpenEvent> {
+        let e = self.entry;
+        let (trace_id, session_span, session) = self.open.session()?;
+        let span_id = (!id.is_empty()).then(|| trace_id.span("event", e.index));
+        session.events += u64::from(span_id.is_some());
+        Some(OpenEvent {
+            span_id,
+            parent: parent.unwrap_or(session_span),
+            id: id.to_owned(),
+            source: e.source_agent_id.map(str::to_owned),
+            target: e.target_agent_id.map(str::to_owned),
+            start: e.timestamp,
+            last: e.timestamp,
+            runs: Vec::new(),
+            run_count: 0,
+            errors: 0,
+            notes: Notes::default(),
+        })
+    }
+
+}
+
+/// A new run of `agent`, started (or, without a start, ended) by `e`.
+fn new_run(trace_id: TraceId, agent: AgentIx, name: &str, e: &ExportEntry<'_>) -> OpenRun {
+    OpenRun {
+        span_id: trace_id.span("run", e.index),
+        agent,
+        name: name.to_owned(),
+        start: e.timestamp,
+        notes: Notes::default(),
+    }
+}
+
+impl Sink for Pairing<'_, '_, '_> {
+    fn event_opened(&mut self, opened: &Opened<'_>) {
+        // The run this event continues is its parent, and waits no more.
+        let parent = opened
+            .link
+            .and_then(|link| self.open.waiting.remove(&link.run));
+        if let Some(event) = self.new_event(opened.id, parent) {
+            self.open.events.insert(opened.no, event);
+        }
+    }
+
+    fn run_started(&mut self, started: &Started<'_>) {
+        let e = self.entry;
+        let Some((trace_id, _, _)) = self.open.session() else {
+            return;
+        };
+        let Some(event) = self.open.events.get_mut(&started.event) else {
+            return;
+        };
+        event.last = event.last.max(e.timestamp);
+        let running = event.runs.iter_mut().find(|r| r.agent == started.agent);
+        match running {
+            // The writer records a start twice: the run starts at the last.
+            Some(run) if started.again => run.start = e.timestamp,
+            _ => event.runs.push(new_run(
+                trace_id,
+                started.agent,
+                started.agent_name,
+                e,
+            )),
+        }
+    }
+
+    fn run_ended(&mut self, ended: &Ended<'_>) {
+        let e = self.entry;
+        let Some((trace_id, session_span, session)) = self.open.session() else {
+            return;
+        };
+        session.runs += 1;
+        session.errors += u64::from(ended.failed);
+        let Some(event) = self.open.events.get_mut(&ended.event) else {
+            return;
+        };
+        event.last = event.last.max(e.timestamp);
+        let run = match event.runs.iter().position(|r| r.agent == ended.agent) {
+            Some(at) => event.runs.swap_remove(at),
+            // An end without a start (filtered out, or before the file began).
+            None => new_run(trace_id, ended.agent, ended.agent_name, e),
+        };
+        event.run_count += 1;
+        event.errors += u64::from(ended.failed);
+        if ended.waits {
+            self.open.waiting.insert(ended.run, run.span_id);
+        }
+        self.open.ended.push(Ending::Run {
+            run,
+            parent: event.span_id.unwrap_or(session_span),
+            event_id: event.id.clone(),
+            end: e.timestamp,
+            by_entry: true,
+        });
+    }
+
+    fn run_ended_again(&mut self, event: EventNo, _run: RunId, _entry: &TraceEntry<'_>, _: Mark) {
+        // The writer records a failure twice; the run ended at the first.
+        if let Some(event) = self.open.events.get_mut(&event) {
+            event.last = event.last.max(self.entry.timestamp);
+        }
+    }
+
+    fn event_given_up(&mut self, no: EventNo) {
+        if let Some(event) = self.open.events.remove(&no) {
+            let end = event.last;
+            self.open.end_event(event, end, false);
+        }
+    }
+
+    fn event_handled(&mut self, handled: &Handled<'_>) {
+        let event = match handled.event {
+            Some(no) => self.open.events.remove(&no),
+            // An end without a start: the event is known from this entry alone.
+            None => self.new_event(self.entry.event_id.unwrap_or_default(), None),
+        };
+        if let Some(event) = event {
+            self.open.end_event(event, self.entry.timestamp, true);
+        }
+    }
+
+    fn wait_given_up(&mut self, run: RunId, _request: RequestId) {
+        self.open.waiting.remove(&run);
+    }
+}
+
+fn event_span(
+    trace_id: TraceId,
+    span_id: SpanId,
+    event: OpenEvent,
+    end: Timestamp,
+    closing: Option<&ExportEntry<'_>>,
+    conversation: &str,
+) -> Span {
+    let mut attributes = vec![
+        KeyValue::string("gen_ai.conversation.id", conversation),
+        KeyValue::string("agentcli.event.id", event.id),
+    ];
+    if let Some(source) = event.source {
+        attributes.push(KeyValue::string("agentcli.event.source_agent", source));
+    }
+    if let Some(target) = event.target.clone() {
+        attributes.push(KeyValue::string("agentcli.event.target_agent", target));
+    }
+    if let Some(agent) = closing.and_then(|e| e.agent_id) {
+        attributes.push(KeyValue::string("agentcli.event.agent", agent));
+    }
+    attributes.push(KeyValue::int("agentcli.event.agent_runs", event.run_count));
+    if event.errors > 0 {
+        attributes.push(KeyValue::int("agentcli.event.errors", event.errors));
+    }
+    if closing.is_none() {
+        attributes.push(KeyValue::bool("agentcli.incomplete", true));
+    }
+    if let Some(ms) = closing.and_then(|e| e.duration_ms) {
+        attributes.push(KeyValue::double("agentcli.duration_ms", ms));
+    }
+    let name = match &event.target {
+        Some(target) => format!("event {target}"),
+        None => "event".to_owned(),
+    };
+    Span {
+        trace_id,
+        span_id,
+        parent_span_id: Some(event.parent),
+        name,
+        kind: SPAN_KIND_INTERNAL,
+        start_time_unix_nano: nanos(event.start),
+        end_time_unix_nano: nanos(end.max(event.start)),
+        attributes,
+        events: event.notes.events,
+        dropped_events_count: event.notes.dropped,
+        status: None,
     }
 }
 
@@ -526,8 +559,8 @@ fn run_span(
 ) -> Span {
     let mut attributes = vec![
         KeyValue::string("gen_ai.operation.name", "invoke_agent"),
-        KeyValue::string("gen_ai.agent.name", run.agent.clone()),
-        KeyValue::string("gen_ai.agent.id", run.agent.clone()),
+        KeyValue::string("gen_ai.agent.name", run.name.clone()),
+        KeyValue::string("gen_ai.agent.id", run.name.clone()),
         KeyValue::string("gen_ai.conversation.id", conversation),
     ];
     if !event_id.is_empty() {
@@ -584,10 +617,10 @@ fn run_span(
         trace_id,
         span_id: run.span_id,
         parent_span_id: Some(parent),
-        name: if run.agent.is_empty() {
+        name: if run.name.is_empty() {
             "invoke_agent".to_owned()
         } else {
-            format!("invoke_agent {}", run.agent)
+            format!("invoke_agent {}", run.name)
         },
         kind: SPAN_KIND_INTERNAL,
         start_time_unix_nano: nanos(run.start),
