@@ -384,7 +384,6 @@ impl Pairing<'_, '_, '_> {
             notes: Notes::default(),
         })
     }
-
 }
 
 /// A new run of `agent`, started (or, without a start, ended) by `e`.
@@ -422,12 +421,9 @@ impl Sink for Pairing<'_, '_, '_> {
         match running {
             // The writer records a start twice: the run starts at the last.
             Some(run) if started.again => run.start = e.timestamp,
-            _ => event.runs.push(new_run(
-                trace_id,
-                started.agent,
-                started.agent_name,
-                e,
-            )),
+            _ => event
+                .runs
+                .push(new_run(trace_id, started.agent, started.agent_name, e)),
         }
     }
 
@@ -635,6 +631,7 @@ fn run_span(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::runs::OPEN_LIMIT;
     use crate::model::TraceEntry;
     use crate::redact::Redactor;
     use crate::time::DisplayZone;
@@ -670,12 +667,49 @@ mod tests {
             .map(|kv| &kv.value)
     }
 
+    /// An entry with more fields (JSON members, after a comma).
+    fn line_with(second: u32, hook: &str, event: &str, agent: &str, more: &str) -> String {
+        let mut line = line(second, hook, event, agent);
+        line.pop();
+        format!("{line},{more}}}")
+    }
+
+    fn routed(to: &str) -> String {
+        format!(r#""agent_result":{{"output_state":{{"meta":{{"route":"{to}"}}}}}}"#)
+    }
+
+    fn span<'s>(spans: &'s [Span], name: &str, event: &str) -> &'s Span {
+        spans
+            .iter()
+            .find(|s| {
+                s.name == name
+                    && matches!(attribute(s, "agentcli.event.id"),
+                        Some(crate::otlp::AnyValue::String(id)) if id == event)
+            })
+            .unwrap_or_else(|| panic!("no span {name} of {event} in {spans:?}"))
+    }
+
     #[test]
     fn events_that_never_end_are_ended_in_bounded_memory_and_none_is_lost() {
-        let n = MAX_OPEN_EVENTS * 3;
+        let n = OPEN_LIMIT * 3 / 2;
         let lines: Vec<String> = (0..n)
             .map(|i| line((i % 60) as u32, "BeforeAgentRun", &format!("e{i}"), "a"))
             .collect();
+        let mut spans = SessionSpans::new("file-id");
+        let mut ended_early = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let e = TraceEntry::parse(line.as_bytes()).unwrap();
+            let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None, &Redactor::off());
+            spans
+                .entry(&x, &mut |_| {
+                    ended_early += 1;
+                    Ok::<(), Infallible>(())
+                })
+                .unwrap();
+            assert!(spans.open.events.len() <= OPEN_LIMIT);
+        }
+        // The older half was ended as the bound was reached, not at the end of the input.
+        assert!(ended_early >= OPEN_LIMIT, "{ended_early}");
         let spans = spans_of(&lines);
         let events = spans.iter().filter(|s| s.name == "event").count();
         let runs = spans.iter().filter(|s| s.name == "invoke_agent a").count();
@@ -724,5 +758,113 @@ mod tests {
             Some(STATUS_CODE_ERROR)
         );
         assert_eq!(spans[0].parent_span_id, Some(spans[1].span_id));
+    }
+
+    /// The old span builder took a failed run as the parent of any later event from its agent;
+    /// the one linker takes it only for the runner's failure event.
+    #[test]
+    fn a_failed_run_is_the_parent_of_its_failure_event_only() {
+        let lines = [
+            line_with(
+                1,
+                "BeforeEventHandling",
+                "e1",
+                "",
+                r#""target_agent_id":"a""#,
+            ),
+            line(2, "BeforeAgentRun", "e1", "a"),
+            line_with(3, "AgentError", "e1", "a", r#""error":"boom""#),
+            line_with(3, "AgentError", "e1", "a", r#""error":"boom""#),
+            line(4, "AfterEventHandling", "e1", "a"),
+            line_with(
+                5,
+                "BeforeEventHandling",
+                "e2",
+                "",
+                r#""source_agent_id":"a","target_agent_id":"b""#,
+            ),
+            line_with(
+                6,
+                "BeforeEventHandling",
+                "e3",
+                "",
+                r#""source_agent_id":"a","target_agent_id":"error-handler""#,
+            ),
+        ];
+        let spans = spans_of(&lines);
+        let session = spans.last().unwrap();
+        let failed = span(&spans, "invoke_agent a", "e1");
+        assert_eq!(failed.status.as_ref().unwrap().message, "boom");
+        assert_eq!(failed.events[0].name, "exception");
+        assert_eq!(
+            spans.iter().filter(|s| s.name == "invoke_agent a").count(),
+            1
+        );
+        assert_eq!(
+            span(&spans, "event b", "e2").parent_span_id,
+            Some(session.span_id)
+        );
+        assert_eq!(
+            span(&spans, "event error-handler", "e3").parent_span_id,
+            Some(failed.span_id)
+        );
+    }
+
+    /// The old span builder let a run whose event never came take a later request's event;
+    /// the one linker gives up on it once a run that ended after it has its event.
+    #[test]
+    fn a_run_whose_event_never_came_is_no_later_events_parent() {
+        let lines = [
+            line(1, "BeforeAgentRun", "e1", "planner"),
+            line_with(2, "AfterAgentRun", "e1", "planner", &routed("researcher")),
+            line(3, "AfterEventHandling", "e1", "planner"),
+            line(4, "BeforeAgentRun", "e2", "analyzer"),
+            line_with(5, "AfterAgentRun", "e2", "analyzer", &routed("writer")),
+            line(6, "AfterEventHandling", "e2", "analyzer"),
+            line_with(
+                7,
+                "BeforeEventHandling",
+                "e3",
+                "",
+                r#""source_agent_id":"analyzer","target_agent_id":"writer""#,
+            ),
+            line_with(
+                8,
+                "BeforeEventHandling",
+                "e4",
+                "",
+                r#""source_agent_id":"planner","target_agent_id":"researcher""#,
+            ),
+        ];
+        let spans = spans_of(&lines);
+        let session = spans.last().unwrap();
+        let analyzer = span(&spans, "invoke_agent analyzer", "e2");
+        assert_eq!(
+            span(&spans, "event writer", "e3").parent_span_id,
+            Some(analyzer.span_id)
+        );
+        assert_eq!(
+            span(&spans, "event researcher", "e4").parent_span_id,
+            Some(session.span_id)
+        );
+    }
+
+    /// The old span builder recognised only a repeated `AgentError` as the writer's duplicate,
+    /// and made a second run, without a start, of a repeated `AfterAgentRun`.
+    #[test]
+    fn an_end_written_twice_is_one_run() {
+        let lines = [
+            line(1, "BeforeAgentRun", "e", "a"),
+            line(2, "AfterAgentRun", "e", "a"),
+            line(3, "AfterAgentRun", "e", "a"),
+        ];
+        let spans = spans_of(&lines);
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["invoke_agent a", "event", "session file-id"]);
+        // The event's end, unseen, is the last time seen in it: the duplicate's.
+        assert_eq!(
+            spans[1].end_time_unix_nano - spans[1].start_time_unix_nano,
+            2_000_000_000
+        );
     }
 }
