@@ -849,6 +849,35 @@ mod tests {
         );
     }
 
+    /// The old span builder took the oldest failed run of an agent as the parent of its failure
+    /// event, even one that had routed elsewhere (a retry whose event never came); that run
+    /// waits for its route's event, and the failure event continues the `AgentError` run.
+    #[test]
+    fn a_failure_event_continues_the_run_that_failed_without_a_route() {
+        let retried = format!(r#""error":"timeout",{}"#, routed("s"));
+        let lines = [
+            line(1, "BeforeAgentRun", "e1", "s"),
+            line_with(2, "AfterAgentRun", "e1", "s", &retried),
+            line(3, "AfterEventHandling", "e1", "s"),
+            line(4, "BeforeAgentRun", "e2", "s"),
+            line_with(5, "AgentError", "e2", "s", r#""error":"429""#),
+            line(6, "AfterEventHandling", "e2", "s"),
+            line_with(
+                7,
+                "BeforeEventHandling",
+                "e3",
+                "",
+                r#""source_agent_id":"s","target_agent_id":"error-handler""#,
+            ),
+        ];
+        let spans = spans_of(&lines);
+        let failed = span(&spans, "invoke_agent s", "e2");
+        assert_eq!(
+            span(&spans, "event error-handler", "e3").parent_span_id,
+            Some(failed.span_id)
+        );
+    }
+
     /// The old span builder recognised only a repeated `AgentError` as the writer's duplicate,
     /// and made a second run, without a start, of a repeated `AfterAgentRun`.
     #[test]

@@ -422,6 +422,30 @@ fn otlp_marks_what_the_file_cut_off_as_incomplete() {
     assert_eq!(event["parent_span_id"], summarizer["span_id"]);
 }
 
+/// The old span builder let the first run to route to an agent wait for its event forever,
+/// so in a filtered export (here without the entries that open events, whose order says which
+/// run each event continues) it took an event of a later request. Spans now link as the flow
+/// view does: the runs that ended before one whose event came wait in vain.
+#[test]
+fn otlp_parents_of_a_filtered_export_are_the_runs_the_events_continue() {
+    let w = Workdir::with(&["analysis/known.trace.json"]);
+    let spans = decode(&export(
+        &w,
+        "known",
+        "otlp",
+        &["--filter", "hook=AfterAgentRun"],
+    ));
+    let of_event = |name: &str, event: &str| {
+        spans
+            .iter()
+            .find(|s| s["name"] == name && s["attributes"]["agentcli.event.id"] == event)
+            .unwrap_or_else(|| panic!("no {name} of {event}"))
+    };
+    let summary = of_event("event summarizer", "e9-summary");
+    let research = of_event("invoke_agent researcher", "e8-research");
+    assert_eq!(summary["parent_span_id"], research["span_id"]);
+}
+
 #[test]
 fn export_sends_exactly_what_otlp_writes() {
     let w = Workdir::with(&SAMPLES);
