@@ -1,6 +1,6 @@
 //! Run pairing: which entries of a session make one agent run, and one event. Decided here
-//! once for every view: the flow view's hops and the analysis's durations are read from what
-//! [`Runs`] reports to its [`Sink`].
+//! once for every view: the flow view's hops, the analysis's durations, the exports' durations
+//! and the OTLP spans are read from what [`Runs`] reports to its [`Sink`].
 //!
 //! The rules (TRACE_FORMAT.md, "Hooks for one event" and "Durations"):
 //! - An event is open from its first entry to its `AfterEventHandling`; an id used again after

@@ -277,7 +277,8 @@ impl SessionSpans {
 }
 
 impl OpenSpans {
-    /// The trace, the session's span and its id (every entry is seen before it is paired).
+    /// The session's trace id, its span id and the session itself: there is one as soon as an
+    /// entry has been seen, which is before it is paired.
     fn session(&mut self) -> Option<(TraceId, SpanId, &mut SessionSpan)> {
         let session = self.session.as_mut()?;
         Some((session.trace_id, session.span_id, session))
