@@ -379,7 +379,8 @@ impl Pairing<'_, '_, '_> {
             target: e.target_agent_id.map(str::to_owned),
             start: e.timestamp,
             last: e.timestamp,
-            runs: Vec::new(),
+            // Most events have one run: room for more is made when a second comes.
+            runs: Vec::with_capacity(1),
             run_count: 0,
             errors: 0,
             notes: Notes::default(),
