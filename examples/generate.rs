@@ -1,11 +1,11 @@
-//! Writes realistic synthetic traces (see `agentcli::synth`) for tests and benchmarks:
+//! Writes realistic synthetic traces (see `crates/synth`) for tests and benchmarks:
 //!
 //! ```text
 //! cargo run --release --example generate -- --size 100MB --out big.trace.json
 //! cargo run --release --example generate -- --sessions 10000 --dir traces/ --seed 7
 //! ```
 
-use agentcli::synth::{
+use agentcli_synth::{
     EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, ZONES, directory_session, write_session,
 };
 use anyhow::{Context, bail};

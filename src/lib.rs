@@ -29,7 +29,6 @@ pub mod render;
 pub mod report;
 pub mod session;
 pub mod summary;
-pub mod synth;
 pub mod text;
 pub mod time;
 pub mod units;

@@ -788,7 +788,7 @@ mod tests {
         #[test]
         fn a_preview_is_the_start_of_the_text(s in "\\PC{0,60}", max in 0usize..200) {
             let mut json = Vec::new();
-            crate::synth::go_string(&mut json, &s);
+            agentcli_synth::go_string(&mut json, &s);
             let json = String::from_utf8(json).unwrap();
             let raw: &RawValue = serde_json::from_str(&json).unwrap();
             let (start, more) = raw_text_prefix(raw, max);

@@ -638,7 +638,7 @@ mod tests {
     }
 
     fn generate_entries() -> Vec<Vec<u8>> {
-        use crate::synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
+        use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
         let spec = SessionSpec {
             id: "req-1".to_owned(),
             target_bytes: 300_000,

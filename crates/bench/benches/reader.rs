@@ -1,12 +1,12 @@
-//! The reader's hot path, measured with criterion on synthetic traces (`agentcli::synth`):
+//! The reader's hot path, measured with criterion on synthetic traces (`agentcli-synth`):
 //! framing alone, entry parsing alone, the two together as commands use them, and the whole-file
-//! summary `list --verbose` computes. `cargo bench --bench reader`.
+//! summary `list --verbose` computes. `cargo bench -p agentcli-bench`.
 
 use agentcli::model::{Parse, TraceEntry};
 use agentcli::read::TraceReader;
 use agentcli::read::framer::{FrameEvent, Framer};
 use agentcli::summary::summarize;
-use agentcli::synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
+use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::io::Cursor;

@@ -1,5 +1,6 @@
 //! Synthetic traces, byte for byte in the shape AgenticGoKit's file trace logger writes (see
-//! `TRACE_FORMAT.md`): for tests, the criterion benchmarks and `examples/generate.rs`.
+//! `TRACE_FORMAT.md`): for agentcli's tests, the criterion benchmarks (`crates/bench`),
+//! `examples/generate.rs` and the fuzz targets. A dev-only crate: the product never links it.
 //!
 //! A session is a run of requests, each a chain of events routed from agent to agent through
 //! the `route` meta of their output states, with the writer's quirks: Go's two-space indented
@@ -965,8 +966,8 @@ const SNIPPETS: [&str; 8] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Hook;
-    use crate::read::TraceReader;
+    use agentcli::model::Hook;
+    use agentcli::read::TraceReader;
     use std::path::Path;
 
     fn spec(ending: Ending, target_bytes: u64) -> SessionSpec {
