@@ -6,6 +6,7 @@ mod collector;
 mod common;
 mod completions;
 mod diff;
+mod docs;
 mod export;
 mod flow;
 mod follow;
