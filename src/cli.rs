@@ -327,7 +327,7 @@ pub struct ExportArgs {
     pub redact_keys: Vec<String>,
 
     /// The service.name the spans are reported under
-    #[arg(long, value_name = "NAME", env = "OTEL_SERVICE_NAME", default_value = crate::otlp::DEFAULT_SERVICE_NAME)]
+    #[arg(long, value_name = "NAME", env = "OTEL_SERVICE_NAME", default_value = crate::export::otlp::DEFAULT_SERVICE_NAME)]
     pub service_name: String,
 }
 

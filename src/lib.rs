@@ -22,7 +22,6 @@ pub mod export;
 pub mod filter;
 pub mod follow;
 pub mod model;
-pub mod otlp;
 pub mod read;
 pub mod redact;
 pub mod render;

@@ -4,11 +4,11 @@
 use super::Context;
 use crate::cli::ExportArgs;
 use crate::error::{Error, shown};
+use crate::export::otlp::http::{CollectorOptions, Sender, Sent, traces_url};
+use crate::export::otlp::spans::SessionSpans;
+use crate::export::otlp::{STATUS_CODE_ERROR, Span, TraceId};
 use crate::export::{Clock, ExportEntry};
 use crate::filter::Filter;
-use crate::otlp::http::{CollectorOptions, Sender, Sent, traces_url};
-use crate::otlp::spans::SessionSpans;
-use crate::otlp::{STATUS_CODE_ERROR, Span, TraceId};
 use crate::read::TraceReader;
 use crate::redact::Redactor;
 use crate::render::boxed_table;

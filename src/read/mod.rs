@@ -11,6 +11,7 @@ pub mod framer;
 mod last;
 mod pipeline;
 pub(crate) mod scan;
+mod view;
 
 use crate::model::{Parse, TraceEntry};
 use crate::text;
@@ -23,6 +24,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 use std::sync::Arc;
+pub use view::EntryView;
 
 /// How many bytes a reader takes from its source at a time by default.
 pub const DEFAULT_CHUNK: usize = 256 * 1024;

@@ -2,9 +2,8 @@
 //! it was read, then what the reader made of the file (its shape, whether it was compressed,
 //! entries read, entries skipped and why, an entry still being written).
 
-use super::EntryView;
 use crate::read::framer::Shape;
-use crate::read::{Entry, Problem, ReadSummary};
+use crate::read::{Entry, EntryView, Problem, ReadSummary};
 use crate::redact::Redactor;
 use crate::report::SHOWN_PER_FILE;
 use crate::session::SessionFile;

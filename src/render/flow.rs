@@ -4,8 +4,8 @@
 use crate::analysis::Next;
 use crate::analysis::flow::{Flow, FlowBuilder, FlowHop, HopKind, HopText, normalise_event_id};
 use crate::model::Hook;
-use crate::read::{Entry, ReadSummary};
-use crate::render::{ERROR_STYLE, EntryView, Settings, hook_style};
+use crate::read::{Entry, EntryView, ReadSummary};
+use crate::render::{ERROR_STYLE, Settings, hook_style};
 use crate::text;
 use owo_colors::{OwoColorize, Style};
 use std::borrow::Cow;

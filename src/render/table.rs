@@ -6,9 +6,9 @@
 //! live views reuse, and [`TimelineView`] is the session view, which sizes the columns on a bounded
 //! look-ahead of the first rows.
 
-use super::{BOX_STYLE, ERROR_STYLE, EntryView, Settings, hook_style};
+use super::{BOX_STYLE, ERROR_STYLE, Settings, hook_style};
 use crate::model::{TraceEntry, raw_text_prefix};
-use crate::read::{Entry, ReadSummary};
+use crate::read::{Entry, EntryView, ReadSummary};
 use crate::redact::{Members, Redactor};
 use crate::text::{self, ELLIPSIS};
 use comfy_table::{ContentLineStyle, LineStyle};

@@ -2,9 +2,9 @@
 //! its whole merged state (data and meta), pretty-printed and wrapped to the width, nothing cut.
 //! Text keeps its line breaks; everything else that could drive a terminal is made visible.
 
-use super::{ERROR_STYLE, EntryView, Settings, hook_style};
+use super::{ERROR_STYLE, Settings, hook_style};
 use crate::model::{TraceEntry, raw_text};
-use crate::read::{Entry, ReadSummary};
+use crate::read::{Entry, EntryView, ReadSummary};
 use crate::redact::{Members, Redactor};
 use crate::render::table::write_title;
 use crate::text;

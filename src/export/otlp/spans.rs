@@ -17,9 +17,9 @@ use super::{
 use crate::analysis::links::{RequestId, RunId};
 use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Opened, Runs, Sink, Started};
 use crate::analysis::{AgentIx, Agents};
+use crate::export::json::{Layout, write_state_map};
 use crate::export::{ExportEntry, StateMap};
 use crate::model::{Hook, TraceEntry};
-use crate::render::json::{Layout, write_state_map};
 use crate::time::Timestamp;
 use std::collections::HashMap;
 
@@ -662,7 +662,7 @@ mod tests {
         )
     }
 
-    fn attribute<'s>(span: &'s Span, key: &str) -> Option<&'s crate::otlp::AnyValue> {
+    fn attribute<'s>(span: &'s Span, key: &str) -> Option<&'s crate::export::otlp::AnyValue> {
         span.attributes
             .iter()
             .find(|kv| kv.key == key)
@@ -686,7 +686,7 @@ mod tests {
             .find(|s| {
                 s.name == name
                     && matches!(attribute(s, "agentcli.event.id"),
-                        Some(crate::otlp::AnyValue::String(id)) if id == event)
+                        Some(crate::export::otlp::AnyValue::String(id)) if id == event)
             })
             .unwrap_or_else(|| panic!("no span {name} of {event} in {spans:?}"))
     }

@@ -5,65 +5,10 @@
 use crate::analysis::Agents;
 use crate::analysis::runs::{Ended, Handled, Runs, Sink};
 use crate::model::{Hook, Merge, TraceEntry, object_keys};
-use crate::read::{Entry, ReadSummary};
 use crate::redact::Redactor;
-use crate::render::{EntryRenderer, EntryView, ExportFormat, export_renderer};
 use crate::time::{DisplayZone, Rfc3339, Timestamp};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
-use std::io::{self, Write};
-
-/// An export being written, as a view of the session: every entry read goes in (the filtered
-/// out ones too, for the durations of the runs they start or end), and those selected come out
-/// normalised and redacted, in the chosen format.
-pub struct Exporter<'w> {
-    clock: Clock,
-    zone: DisplayZone,
-    redactor: Redactor,
-    renderer: Box<dyn EntryRenderer + 'w>,
-}
-
-impl<'w> Exporter<'w> {
-    /// An export of the session whose file names it `session`, with times in `zone`, to `out`
-    /// (a terminal when `terminal`).
-    pub fn new(
-        format: ExportFormat,
-        session: &str,
-        zone: DisplayZone,
-        terminal: bool,
-        redactor: &Redactor,
-        out: &'w mut dyn Write,
-    ) -> Exporter<'w> {
-        Exporter {
-            clock: Clock::new(),
-            zone,
-            redactor: redactor.clone(),
-            renderer: export_renderer(&format, session, terminal, out),
-        }
-    }
-}
-
-impl EntryView for Exporter<'_> {
-    fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
-        let duration = self.clock.duration_ms(&read.entry);
-        let entry = ExportEntry::new(&read.entry, read.index, self.zone, duration, &self.redactor);
-        self.renderer.entry(&entry)
-    }
-
-    fn filtered_out(&mut self, read: &Entry<'_>) -> io::Result<()> {
-        self.clock.duration_ms(&read.entry);
-        Ok(())
-    }
-
-    fn caught_up(&mut self) -> io::Result<()> {
-        self.renderer.flush()
-    }
-
-    fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
-        self.renderer.finish()?;
-        self.renderer.flush()
-    }
-}
 
 /// One trace entry as the exports show it. Text is borrowed from the entry; an empty field of
 /// the input is `None` (JSON `null`, an empty CSV cell).
@@ -286,7 +231,7 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::json::{Layout, write_state};
+    use crate::export::json::{Layout, write_state};
 
     fn entry(json: &str) -> TraceEntry<'_> {
         TraceEntry::parse(json.as_bytes()).unwrap()

@@ -1,10 +1,9 @@
 //! `--format otlp`: the session as one OTLP/JSON `ExportTraceServiceRequest` (what an OTLP/HTTP
 //! collector accepts at `/v1/traces`), each span on its own line, written as soon as it ends.
 
-use super::EntryRenderer;
-use crate::export::ExportEntry;
-use crate::otlp::spans::SessionSpans;
-use crate::otlp::{DEFAULT_SERVICE_NAME, ENVELOPE_TAIL, Envelope, write_span};
+use super::spans::SessionSpans;
+use super::{DEFAULT_SERVICE_NAME, ENVELOPE_TAIL, Envelope, Span, write_span};
+use crate::export::{EntryRenderer, ExportEntry};
 use std::io::{self, Write};
 
 pub struct OtlpDocument<'w> {
@@ -61,7 +60,7 @@ impl EntryRenderer for OtlpDocument<'_> {
     }
 }
 
-fn write_line(out: &mut dyn Write, written: &mut u64, span: &crate::otlp::Span) -> io::Result<()> {
+fn write_line(out: &mut dyn Write, written: &mut u64, span: &Span) -> io::Result<()> {
     out.write_all(if *written == 0 { b"\n" } else { b",\n" })?;
     *written += 1;
     write_span(out, span)

@@ -5,10 +5,13 @@
 //! The encoding follows the OTLP specification's JSON mapping: lowerCamelCase field names, trace
 //! and span ids as hex (not base64), enums as integers, 64-bit integers as decimal strings.
 
+mod document;
 pub mod http;
 pub mod spans;
 
-use crate::render::json::{self, Layout};
+pub use document::OtlpDocument;
+
+use crate::export::json::{self, Layout};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
