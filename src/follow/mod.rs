@@ -2,18 +2,21 @@
 //! gains to the one reader, so that each entry is passed on once, as soon as it is complete.
 //!
 //! Two parts, as in hl's `fsmon`:
-//! - A [`Monitor`] watches directories, not files, so that a file created later, deleted, or
-//!   replaced by a rename is still seen. It uses the platform's file-system notifications,
-//!   passes on only changes to the paths of interest, and falls back to polling where
-//!   notifications are unavailable. Its handler returns [`ControlFlow`](std::ops::ControlFlow), so a caller (a test)
-//!   can stop it after any number of wakes.
-//! - A [`Follower`] keeps one [`TraceReader`](crate::read::TraceReader) open on the followed file and, each time the
-//!   monitor wakes it, reads only the bytes the file gained: the reader holds a partly written
-//!   entry until its last byte arrives. Before reading, it checks whether the file changed
-//!   under it: truncated or rewritten (smaller than what was read, or its first bytes differ),
-//!   replaced (another file at the path) or deleted; then it says so and starts again at the
-//!   beginning of the new file. Entries of one file are never passed on twice.
-
+//! - A [`Monitor`] (`watch`) watches directories, not files, so that a file created later,
+//!   deleted, or replaced by a rename is still seen. It uses the platform's file-system
+//!   notifications, passes on only changes to the paths of interest, and falls back to polling
+//!   where notifications are unavailable. Its handler returns
+//!   [`ControlFlow`](std::ops::ControlFlow), so a caller (a test) can stop it after any number
+//!   of wakes.
+//! - A [`Follower`] (`tail`) keeps one [`TraceReader`](crate::read::TraceReader) open on the
+//!   followed file and, each time the monitor wakes it, reads only the bytes the file gained:
+//!   the reader holds a partly written entry until its last byte arrives. Before reading, it
+//!   checks whether the file changed under it: truncated or rewritten (smaller than what was
+//!   read, or its first bytes differ), replaced (another file at the path) or deleted; then it
+//!   says so and starts again at the beginning of the new file. Entries of one file are never
+//!   passed on twice.
+//!
+//! A [`Plan`] (here) says what to follow, decided once from the command line.
 mod tail;
 mod watch;
 
