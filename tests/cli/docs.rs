@@ -8,19 +8,21 @@
 //! output (for blocks a code-hosting site draws, such as `mermaid`). Commands run in `sh`, in a
 //! directory holding a copy of `fixtures/` whose files all have one modification time
 //! ([`MODIFIED`]), in UTC, with 120 columns, without a locale, as the tests' other commands do.
-//! A line `...` in the shown output stands for any number of lines. A command piped into `jq`
-//! runs without jq (cargo test needs only Rust): every JSON value shown must be found in
-//! agentcli's own JSON output (see [`found`]).
+//! A line `...` in the shown output stands for any number of lines. An output that ends with
+//! `^C` is a follower's: it is interrupted once its output has come (see [`check_follow`]). A
+//! command piped into `jq` runs without jq (cargo test needs only Rust): every JSON value shown
+//! must be found in agentcli's own JSON output (see [`found`]). Examples not run: [`NOT_RUN`].
 //!
 //! `AGENTCLI_UPDATE_DOCS=1 cargo test --test cli docs` rewrites the shown output of every example
-//! that differs with what the command printed (not those with `...` or `jq`): review it with
+//! that differs with what the command printed (not those with `...`, `jq` or `^C`): review it with
 //! `git diff` before committing, as with snapshots.
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -36,24 +38,10 @@ const README_MAX_BYTES: usize = 15_000;
 
 /// Examples that are not run, each with why. Each must still match an example, so that the list
 /// does not outlive the examples it excuses.
-const NOT_RUN: &[(&str, &str)] = &[
-    (
-        "agentcli export --dir fixtures --otlp-endpoint http://localhost:4318",
-        "needs an OTLP collector listening on port 4318; tests/cli/collector.rs sends to a test collector",
-    ),
-    (
-        "--dir traces",
-        "the session is written by a script while it is followed; tests/cli/follow.rs writes and follows sessions",
-    ),
-    (
-        "agentcli trace --follow req-17461590 --tail 3",
-        "runs until Ctrl-C; tests/cli/follow.rs interrupts followers",
-    ),
-    (
-        "agentcli trace -f req-17461590 --tail 1",
-        "runs until Ctrl-C; tests/cli/follow.rs interrupts followers",
-    ),
-];
+const NOT_RUN: &[(&str, &str)] = &[(
+    "agentcli export --dir fixtures --otlp-endpoint http://localhost:4318",
+    "needs an OTLP collector listening on port 4318; tests/cli/collector.rs sends to a test collector",
+)];
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -167,8 +155,9 @@ fn fixture_copy() -> tempfile::TempDir {
     dir
 }
 
-/// Runs `command` in `sh` in `dir`, as `agentcli` on the PATH; its stdout and stderr as one text.
-fn run(dir: &Path, command: &str, merge_stderr: bool) -> Result<String, String> {
+/// `sh -c SCRIPT` in `dir`, with `agentcli` on the PATH and an environment that does not depend
+/// on the machine running the tests (as in common::agentcli), its stdout piped.
+fn shell(dir: &Path, script: &str) -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_agentcli"));
     let path = std::env::join_paths(
         std::iter::once(bin.parent().expect("the binary's directory").to_path_buf()).chain(
@@ -178,22 +167,16 @@ fn run(dir: &Path, command: &str, merge_stderr: bool) -> Result<String, String> 
         ),
     )
     .expect("a PATH");
-    let script = if merge_stderr {
-        format!("{{ {command}\n}} 2>&1")
-    } else {
-        format!("{command} 2>/dev/null")
-    };
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(script)
         .current_dir(dir)
         .env("PATH", path)
-        // As in common::agentcli: nothing of the machine running the tests shows.
         .env("TZ", "UTC")
         .env("COLUMNS", "120")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::null());
     for var in [
         "NO_COLOR",
         "AGENTCLI_TRACE_DIR",
@@ -211,6 +194,17 @@ fn run(dir: &Path, command: &str, merge_stderr: bool) -> Result<String, String> 
     ] {
         cmd.env_remove(var);
     }
+    cmd
+}
+
+/// Runs `command` in [`shell`]; its stdout, and its stderr too when `merge_stderr`, as one text.
+fn run(dir: &Path, command: &str, merge_stderr: bool) -> Result<String, String> {
+    let script = if merge_stderr {
+        format!("{{ {command}\n}} 2>&1")
+    } else {
+        format!("{command} 2>/dev/null")
+    };
+    let mut cmd = shell(dir, &script);
     let mut child = cmd.spawn().map_err(|e| format!("cannot run sh: {e}"))?;
     let mut stdout = child.stdout.take().expect("stdout piped");
     let reader = thread::spawn(move || {
@@ -232,6 +226,212 @@ fn run(dir: &Path, command: &str, merge_stderr: bool) -> Result<String, String> 
     }
     let out = reader.join().expect("the reader thread");
     String::from_utf8(out).map_err(|e| format!("output is not UTF-8: {e}"))
+}
+
+/// A step of the script that writes `traces/req-17461590.trace.json` while an example follows
+/// it, from the entries of `fixtures/req-17461590.trace.json` (by index), as the runner writes
+/// them: an array left open, entries separated by `\n,\n`.
+#[derive(Clone, Copy)]
+enum Step {
+    /// The file written from its start (created, or rewritten: a new run), with these entries.
+    Write(usize, usize),
+    /// These entries appended.
+    Append(usize, usize),
+    /// Waits until this many lines of output hold the text.
+    Until(&'static str, usize),
+}
+
+/// The examples that follow a session while it is written, and the script that writes it. Other
+/// follow examples follow a fixture that does not change.
+const WRITTEN_WHILE_FOLLOWED: &[(&str, &[Step])] = &[
+    (
+        "agentcli trace -f req-17461590 --dir traces --width 100",
+        &[
+            Step::Until("waiting for it", 1),
+            Step::Write(0, 4),
+            Step::Until("14:32:15.232 │ AfterAgentRun", 1),
+            Step::Append(4, 7),
+            Step::Until("14:32:15.235 │ BeforeAgentRun", 1),
+            Step::Write(0, 2),
+            Step::Until("14:32:15.124 │ BeforeAgentRun", 3),
+        ],
+    ),
+    (
+        "agentcli trace -f req-17461590 --flow-only --filter agent=summarizer --dir traces",
+        &[
+            Step::Until("waiting for it", 1),
+            Step::Write(0, 4),
+            Step::Append(4, 7),
+            Step::Append(7, 51),
+            Step::Until("14:32:19.574", 1),
+        ],
+    ),
+];
+
+/// A follow example running: its output lines (stdout and stderr) as they come.
+struct Following {
+    child: Child,
+    lines: Receiver<String>,
+    out: Vec<String>,
+}
+
+impl Following {
+    fn start(dir: &Path, command: &str) -> Result<Following, String> {
+        // `exec`: the process interrupted is agentcli itself, as Ctrl-C would.
+        let mut child = shell(dir, &format!("exec {command} 2>&1"))
+            .spawn()
+            .map_err(|e| format!("cannot run sh: {e}"))?;
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Ok(Following {
+            child,
+            lines,
+            out: Vec::new(),
+        })
+    }
+
+    /// Gathers output until `done` holds for it, or fails after [`PATIENCE`].
+    fn until(&mut self, what: &str, done: impl Fn(&[String]) -> bool) -> Result<(), String> {
+        let deadline = Instant::now() + PATIENCE;
+        while !done(&self.out) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.out.push(line),
+                Err(_) => {
+                    return Err(format!(
+                        "waited {PATIENCE:?} for {what}; printed:\n{}",
+                        self.out.join("\n")
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Ctrl-C; all the output, once the process has ended.
+    fn interrupt(mut self) -> Result<Vec<String>, String> {
+        // A moment for output that should not come, so that the comparison sees it.
+        thread::sleep(Duration::from_millis(300));
+        let pid = self.child.id().to_string();
+        let killed = Command::new("sh")
+            .args(["-c", "kill -INT \"$1\"", "sh", &pid])
+            .status()
+            .map_err(|e| format!("cannot run kill: {e}"))?;
+        if !killed.success() {
+            return Err("kill -INT failed: did the follower end by itself?".into());
+        }
+        let deadline = Instant::now() + PATIENCE;
+        while self.child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if Instant::now() > deadline {
+                return Err(format!("still running {PATIENCE:?} after Ctrl-C"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        // The reader thread ends when the pipe closes.
+        let mut out = std::mem::take(&mut self.out);
+        out.extend(self.lines.iter());
+        Ok(out)
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        // A failed example must not leave its follower running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `stopped following after 1.49s: 3 entries shown` without its time, which varies.
+fn without_time(line: &str) -> String {
+    match (line.find(" after "), line.find(": ")) {
+        (Some(at), Some(colon)) if line.starts_with("stopped following") && at < colon => {
+            format!("{} after TIME{}", &line[..at], &line[colon..])
+        }
+        _ => line.to_string(),
+    }
+}
+
+/// Runs a follow example (its shown output ends with a `^C` line: the terminal's echo of Ctrl-C,
+/// then what agentcli says on stopping). A fixture is followed until the output shown before
+/// Ctrl-C has come (the table's bottom line comes at Ctrl-C); a session written while followed
+/// is written by its [`WRITTEN_WHILE_FOLLOWED`] script.
+fn check_follow(dir: &Path, example: &Example, shown_lines: &[&str]) -> Result<(), String> {
+    let (stopped, before) = shown_lines.split_last().expect("a ^C line");
+    let script = WRITTEN_WHILE_FOLLOWED
+        .iter()
+        .find(|(needle, _)| example.command.contains(needle))
+        .map(|(_, script)| *script);
+    let traces = dir.join("traces");
+    if script.is_some() {
+        let _ = fs::remove_dir_all(&traces);
+        fs::create_dir(&traces).map_err(|e| format!("cannot create traces/: {e}"))?;
+    }
+    let mut following = Following::start(dir, &example.command)?;
+    match script {
+        Some(script) => {
+            let text = fs::read_to_string(dir.join("fixtures/req-17461590.trace.json"))
+                .map_err(|e| e.to_string())?;
+            let entries: Vec<&str> = text
+                .trim_start_matches(['[', '\n'])
+                .trim_end()
+                .split("\n,\n")
+                .collect();
+            let file = traces.join("req-17461590.trace.json");
+            for step in script {
+                match *step {
+                    Step::Write(from, to) => {
+                        fs::write(&file, format!("[\n{}", entries[from..to].join("\n,\n")))
+                    }
+                    Step::Append(from, to) => fs::OpenOptions::new()
+                        .append(true)
+                        .open(&file)
+                        .and_then(|mut f| {
+                            std::io::Write::write_all(
+                                &mut f,
+                                format!("\n,\n{}", entries[from..to].join("\n,\n")).as_bytes(),
+                            )
+                        }),
+                    Step::Until(text, n) => {
+                        following.until(&format!("{n} lines with {text:?}"), |out| {
+                            out.iter().filter(|l| l.contains(text)).count() >= n
+                        })?;
+                        Ok(())
+                    }
+                }
+                .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+            }
+        }
+        None => {
+            let at_ctrl_c = before
+                .iter()
+                .rev()
+                .take_while(|l| l.starts_with('└'))
+                .count();
+            let wanted = before.len() - at_ctrl_c;
+            following.until(&format!("{wanted} lines"), |out| out.len() >= wanted)?;
+        }
+    }
+    let out = following.interrupt()?;
+    let actual: Vec<String> = out.iter().map(|l| without_time(l)).collect();
+    let mut shown: Vec<String> = before.iter().map(|l| l.to_string()).collect();
+    shown.push(without_time(stopped.trim_start_matches("^C")));
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let actual_lines: Vec<&str> = actual.iter().map(String::as_str).collect();
+    if matches(&shown, &actual_lines) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the output differs.\n--- shown\n{}\n--- printed\n{}",
+            shown_lines.join("\n"),
+            out.join("\n")
+        ))
+    }
 }
 
 /// Whether `actual` is what `shown` shows: line by line, trailing spaces aside, a shown `...`
@@ -278,6 +478,9 @@ fn json_matches(value: &serde_json::Value, shown: &serde_json::Value) -> bool {
 /// Checks one example; `Ok(Some(text))` is the output to write in its place when updating.
 fn check(dir: &Path, example: &Example, lines: &[&str]) -> Result<(), (String, Option<String>)> {
     let shown_lines = &lines[example.output.clone()];
+    if shown_lines.last().is_some_and(|l| l.starts_with("^C")) {
+        return check_follow(dir, example, shown_lines).map_err(|e| (e, None));
+    }
     if let Some((program, _jq)) = example.command.split_once(" | jq ") {
         let out = run(dir, program, false).map_err(|e| (e, None))?;
         let doc: serde_json::Value = serde_json::from_str(&out)
