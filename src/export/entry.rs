@@ -1,5 +1,5 @@
-//! The normalised export entry: every trace entry in one documented shape (README, "Export
-//! schema"), whatever writer produced it, shared by the JSON, JSON Lines, CSV and OTLP exports;
+//! The normalised export entry: every trace entry in one documented shape (docs/formats.md,
+//! "Exports"), whatever writer produced it, shared by the JSON, JSON Lines, CSV and OTLP exports;
 //! and the clock that gives entries their durations as a file streams past.
 
 use crate::analysis::Agents;

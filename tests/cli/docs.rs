@@ -1,6 +1,6 @@
 //! The manual is true: every `$ agentcli ...` example in README.md and docs/*.md runs and prints
-//! what the page shows, every relative link leads to a file and heading that exist, and the README
-//! stays a front page.
+//! what the page shows, every relative link leads to a file and heading that exist, every command
+//! has its page and every option of `--help` is in the manual, and the README stays a front page.
 //!
 //! An example is a fenced block whose first line is `$ agentcli ...`: each `$ ` line is a command,
 //! the lines after it (up to the next `$ ` line) its output, stdout and stderr as a terminal
@@ -706,5 +706,80 @@ fn the_docs_index_links_every_page() {
     assert!(
         missing.is_empty(),
         "docs/README.md does not link {missing:?}"
+    );
+}
+
+/// The long options (`--name`) in a help text's option lines.
+fn long_options(help: &str) -> Vec<String> {
+    let mut options = Vec::new();
+    for line in help.lines() {
+        let line = line.trim_start();
+        if !line.starts_with('-') || line.starts_with("- ") {
+            continue;
+        }
+        for word in line.split_whitespace().take(2) {
+            if let Some(name) = word.strip_prefix("--") {
+                let name: String = name
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                if !name.is_empty() && name != "help" && name != "version" {
+                    options.push(format!("--{name}"));
+                }
+            }
+        }
+    }
+    options
+}
+
+fn help(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_agentcli"))
+        .args(args)
+        .arg("--help")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("agentcli --help runs");
+    assert!(out.status.success(), "agentcli {args:?} --help fails");
+    String::from_utf8(out.stdout).expect("UTF-8 help")
+}
+
+#[test]
+fn every_command_has_a_page_and_every_option_is_in_the_manual() {
+    let top = help(&[]);
+    let commands: Vec<String> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .filter(|c| c != "help")
+        .collect();
+    assert!(commands.len() >= 5, "no commands read from --help:\n{top}");
+    let manual: String = pages()
+        .iter()
+        .map(|p| fs::read_to_string(p).expect("read a page"))
+        .collect();
+    let mut missing = Vec::new();
+    for command in &commands {
+        if !root().join("docs").join(format!("{command}.md")).exists() {
+            missing.push(format!(
+                "docs/{command}.md, the page of `agentcli {command}`"
+            ));
+        }
+        for option in long_options(&help(&[command])) {
+            if !manual.contains(&option) {
+                missing.push(format!("`{option}` of `agentcli {command}`"));
+            }
+        }
+    }
+    for option in long_options(&top) {
+        if !manual.contains(&option) {
+            missing.push(format!("`{option}` of `agentcli`"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in the manual (README.md, docs/*.md): {missing:#?}"
     );
 }
