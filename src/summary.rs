@@ -2,7 +2,8 @@
 //! open), read in microseconds from the ends of the file; and a summary of the whole file
 //! (entries, events, agents, span, errors), read in one streaming pass.
 
-use crate::model::{Hook, Parse};
+use crate::model::Hook;
+use crate::read::Parse;
 use crate::read::framer::Shape;
 use crate::read::{Problem, TraceReader};
 use crate::report::SHOWN_PER_FILE;

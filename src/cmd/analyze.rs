@@ -9,8 +9,8 @@ use crate::analysis::{
 use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::Error;
 use crate::filter::{Condition, Filter};
-use crate::model::{Parse, TraceEntry};
-use crate::read::{Problem, ReadSummary, TraceReader};
+use crate::model::TraceEntry;
+use crate::read::{Parse, Problem, ReadSummary, TraceReader};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
 use crate::session::{SessionFile, resolve};

@@ -10,14 +10,16 @@
 pub mod framer;
 mod last;
 mod pipeline;
+mod parse;
 pub(crate) mod scan;
 mod view;
 
-use crate::model::{Parse, TraceEntry};
+use crate::model::TraceEntry;
 use crate::text;
 use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
 pub use last::LastEntries;
+pub use parse::Parse;
 use pipeline::{Found, Pipeline};
 use std::fmt;
 use std::fs::File;

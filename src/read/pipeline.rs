@@ -8,7 +8,8 @@
 //! so a handful of batches are in flight at any time.
 
 use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
-use crate::model::{Parse, TraceEntry};
+use super::Parse;
+use crate::model::TraceEntry;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};

@@ -14,7 +14,8 @@
 //! (And a state value nested over a hundred levels deep, which serde_json refuses as too deep
 //! for the whole entry, is read here.)
 
-use crate::model::{AgentResult, Hook, Parse, State, TraceEntry};
+use super::Parse;
+use crate::model::{AgentResult, Hook, State, TraceEntry};
 use crate::time::Timestamp;
 use serde_json::value::RawValue;
 use std::borrow::Cow;

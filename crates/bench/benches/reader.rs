@@ -2,8 +2,8 @@
 //! framing alone, entry parsing alone, the two together as commands use them, and the whole-file
 //! summary `list --verbose` computes. `cargo bench -p agentcli-bench`.
 
-use agentcli::model::{Parse, TraceEntry};
-use agentcli::read::TraceReader;
+use agentcli::model::TraceEntry;
+use agentcli::read::{Parse, TraceReader};
 use agentcli::read::framer::{FrameEvent, Framer};
 use agentcli::summary::summarize;
 use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
