@@ -21,6 +21,7 @@ pub mod error;
 pub mod export;
 pub mod filter;
 pub mod follow;
+pub mod json;
 pub mod model;
 pub mod read;
 pub mod redact;

@@ -2,9 +2,10 @@
 //! from. State is kept as raw JSON and parsed only when a command asks for it, so a command
 //! that needs the hooks and agents of a 1 GB trace does not pay for the state it never shows.
 
+use crate::json::{lookup, members, object_keys, text};
 use crate::time::Timestamp;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
@@ -265,20 +266,12 @@ impl<'a> TraceEntry<'a> {
     }
 }
 
-/// The members of a JSON object, values left raw. `null` (or no object) is empty.
-pub fn members(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
-    let mut out = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    de.deserialize_option(MembersVisitor(&mut out))?;
-    Ok(out)
-}
-
 /// The data or meta of a merged state, taken apart only when it has to be.
 #[derive(Debug, Clone)]
 pub enum Merge<'a> {
     /// One object, as written, that is its own merge: the other state has none, and its keys
     /// are plain (no escapes) and each greater than the one before, as Go writes a map. Its
-    /// members are those the merge would give, in the same order: [`object_keys`] reads them.
+    /// members are those the merge would give, in the same order: [`object_keys`](crate::json::object_keys) reads them.
     Object(&'a RawValue),
     /// The members, sorted by key, each key once.
     Members(Vec<(Cow<'a, str>, &'a RawValue)>),
@@ -309,86 +302,6 @@ fn is_own_merge(raw: &RawValue) -> bool {
     true
 }
 
-/// The keys of a JSON object as written, escapes and all (none for another value): the
-/// decoded keys when they have no escapes. Values are skipped by their quotes and brackets
-/// alone, without a parse: a `RawValue` is valid JSON.
-pub fn object_keys(raw: &RawValue) -> impl Iterator<Item = &str> {
-    let json = raw.get();
-    let b = json.as_bytes();
-    // At the `{`, then at the `,` or `}` after each member.
-    let mut at = if json.starts_with('{') { 0 } else { b.len() };
-    std::iter::from_fn(move || {
-        if !matches!(b.get(at), Some(b'{' | b',')) {
-            return None;
-        }
-        let start = at + memchr::memchr2(b'"', b'}', b.get(at + 1..)?)? + 1;
-        if b[start] == b'}' {
-            at = b.len();
-            return None;
-        }
-        let end = string_end(b, start);
-        at = member_end(b, end);
-        json.get(start + 1..end - 1)
-    })
-}
-
-/// The index just past the JSON string that starts with the quote at `start` (the end of the
-/// input if it does not end).
-pub(crate) fn string_end(raw: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(found) = memchr::memchr2(b'"', b'\\', &raw[i.min(raw.len())..]) {
-        i += found;
-        if raw[i] == b'\\' {
-            i += 2;
-        } else {
-            return i + 1;
-        }
-    }
-    raw.len()
-}
-
-/// The index of the `,` or `}` that ends the member whose value follows index `from` (past
-/// the member's `:`). A nested object or array is skipped by counting its own kind of bracket
-/// (in valid JSON the other kind pairs up inside it) outside strings.
-fn member_end(b: &[u8], from: usize) -> usize {
-    let is_space = |c: &u8| matches!(c, b':' | b' ' | b'\n' | b'\r' | b'\t');
-    let Some(start) = b
-        .iter()
-        .skip(from)
-        .position(|c| !is_space(c))
-        .map(|p| from + p)
-    else {
-        return b.len();
-    };
-    let after = match b[start] {
-        b'"' => string_end(b, start),
-        open @ (b'{' | b'[') => {
-            // `}` and `]` follow their openers in ASCII by two.
-            let close = open + 2;
-            let (mut depth, mut i) = (0usize, start);
-            while let Some(found) = memchr::memchr3(b'"', open, close, &b[i..]) {
-                i += found;
-                if b[i] == b'"' {
-                    i = string_end(b, i);
-                    continue;
-                }
-                i += 1;
-                if b[i - 1] == open {
-                    depth += 1;
-                } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-            }
-            i
-        }
-        _ => start,
-    };
-    memchr::memchr2(b',', b'}', &b[after.min(b.len())..]).map_or(b.len(), |p| after + p)
-}
-
 fn merge<'a>(
     base: Option<&'a RawValue>,
     over: Option<&'a RawValue>,
@@ -401,170 +314,6 @@ fn merge<'a>(
     all.sort_by(|a, b| a.0.cmp(&b.0));
     all.dedup_by(|later, first| later.0 == first.0);
     Ok(all)
-}
-
-/// A raw JSON value as text: a string's contents, or the JSON of anything else.
-pub fn raw_text(raw: &RawValue) -> Cow<'_, str> {
-    let json = raw.get();
-    if json.starts_with('"') {
-        let mut de = serde_json::Deserializer::from_str(json);
-        if let Ok(s) = text(&mut de) {
-            return s;
-        }
-    }
-    Cow::Borrowed(json)
-}
-
-/// The start of a raw JSON value as text, for a shortened preview: like [`raw_text`], but a
-/// string is decoded only as far as about its first `max_json_bytes` bytes of JSON (whole
-/// characters and escapes), not all of a many-KB LLM output. The flag says the text goes on.
-pub fn raw_text_prefix(raw: &RawValue, max_json_bytes: usize) -> (Cow<'_, str>, bool) {
-    let json = raw.get();
-    let b = json.as_bytes();
-    if !json.starts_with('"') || json.len() <= max_json_bytes.saturating_add(2) {
-        return (raw_text(raw), false);
-    }
-    // Walk to the cut, escape by escape; a high surrogate keeps its low half or goes.
-    let limit = 1 + max_json_bytes;
-    let (mut i, mut after_high_surrogate) = (1, None);
-    while i < limit {
-        if b[i] != b'\\' {
-            i += 1;
-            after_high_surrogate = None;
-            continue;
-        }
-        let unicode = b.get(i + 1) == Some(&b'u');
-        let len = if unicode { 6 } else { 2 };
-        if i + len > limit {
-            break;
-        }
-        let high = unicode
-            && b.get(i + 2..i + 4).is_some_and(|h| {
-                h[0].eq_ignore_ascii_case(&b'd') && matches!(h[1].to_ascii_lowercase(), b'8'..=b'b')
-            });
-        after_high_surrogate = high.then_some(i);
-        i += len;
-    }
-    if let Some(start) = after_high_surrogate {
-        i = start;
-    }
-    while !json.is_char_boundary(i) {
-        i -= 1;
-    }
-    let mut cut = String::with_capacity(i + 1);
-    cut.push_str(&json[..i]);
-    cut.push('"');
-    match text(&mut serde_json::Deserializer::from_str(&cut)) {
-        Ok(s) => (Cow::Owned(s.into_owned()), true),
-        Err(_) => (raw_text(raw), false),
-    }
-}
-
-/// Finds `key` in a raw JSON object without building it; the value as text.
-fn lookup<'a>(raw: &'a RawValue, key: &str) -> Option<Cow<'a, str>> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    de.deserialize_option(LookupVisitor { key }).ok().flatten()
-}
-
-struct MembersVisitor<'o, 'a>(&'o mut Vec<(Cow<'a, str>, &'a RawValue)>);
-
-impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'_, 'a> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        while let Some(key) = map.next_key_seed(TextSeed)? {
-            let value: &'a RawValue = map.next_value()?;
-            self.0.push((key, value));
-        }
-        Ok(())
-    }
-}
-
-struct LookupVisitor<'k> {
-    key: &'k str,
-}
-
-impl<'de> Visitor<'de> for LookupVisitor<'_> {
-    type Value = Option<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object")
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut found = None;
-        while let Some(key) = map.next_key_seed(TextSeed)? {
-            if found.is_none() && key == self.key {
-                let value: &'de RawValue = map.next_value()?;
-                found = Some(raw_text(value));
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(found)
-    }
-}
-
-/// Deserializes a string, borrowed when it holds no escapes.
-struct TextSeed;
-
-impl<'de> DeserializeSeed<'de> for TextSeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_str(TextVisitor)
-    }
-}
-
-struct TextVisitor;
-
-impl<'de> Visitor<'de> for TextVisitor {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(""))
-    }
-}
-
-/// A string field, borrowed when possible; `null` reads as empty.
-fn text<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Cow<'a, str>, D::Error> {
-    d.deserialize_any(TextVisitor)
 }
 
 /// An optional string field where empty means absent (Go's `omitempty` is not always used).
@@ -625,6 +374,7 @@ fn optional_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestam
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::raw_text;
 
     const AFTER_RUN: &str = r#"{
   "timestamp": "2025-05-02T14:32:15.23284593+05:30",
@@ -698,62 +448,6 @@ mod tests {
             err.to_string().contains("missing field `timestamp`"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn a_preview_decodes_only_the_start_of_a_long_string() {
-        let long = format!("\"{}\"", r"\u003cb\u003e \ud83d\ude80 é \n".repeat(100));
-        let raw: &RawValue = serde_json::from_str(&long).unwrap();
-        let whole = raw_text(raw);
-        for max in [0, 1, 5, 6, 7, 12, 13, 17, 18, 19, 40, 100] {
-            let (start, more) = raw_text_prefix(raw, max);
-            assert!(more, "{max}");
-            assert!(whole.starts_with(&*start), "{max}: {start:?}");
-            assert!(start.len() <= max + 4, "{max}: {start:?}");
-        }
-        let (all, more) = raw_text_prefix(raw, long.len());
-        assert_eq!((all, more), (whole.clone(), false));
-        let number: &RawValue = serde_json::from_str("12345678").unwrap();
-        assert_eq!(
-            raw_text_prefix(number, 2),
-            (Cow::Borrowed("12345678"), false)
-        );
-    }
-
-    proptest::proptest! {
-        /// A preview is the start of the whole text, and all of it when nothing is cut.
-        #[test]
-        fn a_preview_is_the_start_of_the_text(s in "\\PC{0,60}", max in 0usize..200) {
-            let mut json = Vec::new();
-            agentcli_synth::go_string(&mut json, &s);
-            let json = String::from_utf8(json).unwrap();
-            let raw: &RawValue = serde_json::from_str(&json).unwrap();
-            let (start, more) = raw_text_prefix(raw, max);
-            proptest::prop_assert!(s.starts_with(&*start));
-            proptest::prop_assert_eq!(more, start.len() < s.len());
-        }
-    }
-
-    #[test]
-    fn object_keys_skip_values_whatever_they_hold() {
-        let raw: &RawValue = serde_json::from_str(
-            r#"{
-  "a": {"b": [1, {"}": "]"}], "c": "x\"}"},
-  "d": [[], [{}], "[", "\\"],
-  "e" : -1.5e3,
-  "f": "}, \"g\": 1",
-  "h": null
-}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            object_keys(raw).collect::<Vec<_>>(),
-            ["a", "d", "e", "f", "h"]
-        );
-        for other in ["{}", "{ }", "[1]", "\"a\"", "2"] {
-            let raw: &RawValue = serde_json::from_str(other).unwrap();
-            assert_eq!(object_keys(raw).count(), 0, "{other}");
-        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! written: redaction cuts the secret values out of the raw JSON text and splices the
 //! replacement in, so numbers, escapes and layout are untouched.
 
+use crate::json::string_end;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
@@ -175,21 +176,6 @@ impl Redactor {
     }
 }
 
-/// The index just after the JSON string that starts at `start` (its opening quote).
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    let mut i = start + 1;
-    while let Some(k) = bytes
-        .get(i..)
-        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-    {
-        if bytes[i + k] == b'"' {
-            return i + k + 1;
-        }
-        i += k + 2;
-    }
-    bytes.len()
-}
-
 /// A key (a JSON string with its quotes) as text, its escapes decoded.
 fn key_text(quoted: &str) -> Cow<'_, str> {
     match quoted.strip_prefix('"').and_then(|k| k.strip_suffix('"')) {
@@ -299,7 +285,7 @@ fn splice(text: &str, parts: &mut [&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::members;
+    use crate::json::members;
 
     fn raw(json: &str) -> &RawValue {
         serde_json::from_str(json).unwrap()

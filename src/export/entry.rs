@@ -4,7 +4,8 @@
 
 use crate::analysis::Agents;
 use crate::analysis::runs::{Ended, Handled, Runs, Sink};
-use crate::model::{Hook, Merge, TraceEntry, object_keys};
+use crate::json::object_keys;
+use crate::model::{Hook, Merge, TraceEntry};
 use crate::redact::Redactor;
 use crate::time::{DisplayZone, Rfc3339, Timestamp};
 use serde_json::value::RawValue;

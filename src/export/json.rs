@@ -7,7 +7,7 @@
 
 use super::EntryRenderer;
 use crate::export::{ExportEntry, ExportState, StateMap};
-use crate::model::string_end;
+use crate::json::{Strings, compact, indented, newline_indent, safe_string, unsafe_char_at};
 use crate::read::scan::{HIGHS, bytes_below, bytes_equal};
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
@@ -21,12 +21,6 @@ pub enum Layout {
     /// Two-space indentation, as `serde_json::to_writer_pretty` writes it.
     Pretty,
 }
-
-const INDENT: &[u8] = b"  ";
-/// Raw values nested deeper than this are written compact, on one line: indentation grows with
-/// depth, so a value nested thousands of levels deep would otherwise take the square of its
-/// size to write.
-const MAX_INDENT_DEPTH: usize = 32;
 
 /// Writes `value` as JSON laid out as asked; with `Pretty`, as if it stood `depth` levels deep.
 pub fn write<W: Write + ?Sized, T: Serialize + ?Sized>(
@@ -347,14 +341,6 @@ impl JsonFormatter {
     }
 }
 
-fn newline_indent<W: ?Sized + Write>(out: &mut W, depth: usize) -> io::Result<()> {
-    out.write_all(b"\n")?;
-    for _ in 0..depth {
-        out.write_all(INDENT)?;
-    }
-    Ok(())
-}
-
 impl Formatter for JsonFormatter {
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.depth += 1;
@@ -428,163 +414,16 @@ impl Formatter for JsonFormatter {
 
     fn write_raw_fragment<W: ?Sized + Write>(&mut self, w: &mut W, raw: &str) -> io::Result<()> {
         match self.layout {
-            Layout::Compact => compact(raw.as_bytes(), w),
-            Layout::Pretty => indented(raw.as_bytes(), self.depth, w),
+            Layout::Compact => compact(raw.as_bytes(), Strings::TerminalSafe, w),
+            Layout::Pretty => indented(raw.as_bytes(), self.depth, Strings::TerminalSafe, w),
         }
     }
-}
-
-/// Whitespace that JSON allows between tokens.
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\n' | b'\r' | b'\t')
-}
-
-/// Writes (part of) a JSON string with the characters that could drive a terminal escaped.
-/// The input is valid UTF-8 (it comes from a `&str` or a validated `RawValue`).
-fn safe_string<W: ?Sized + Write>(s: &[u8], out: &mut W) -> io::Result<()> {
-    let has_del = memchr::memchr(0x7f, s).is_some();
-    if !has_del && s.is_ascii() {
-        return out.write_all(s);
-    }
-    // Every unsafe character at or above DEL starts with one of these bytes in UTF-8.
-    let next = |from: usize| {
-        let tail = &s[from..];
-        let lead = memchr::memchr3(0xc2, 0xe2, 0xef, tail);
-        let del = if has_del {
-            memchr::memchr(0x7f, tail)
-        } else {
-            None
-        };
-        match (lead, del) {
-            (Some(a), Some(b)) => Some(from + a.min(b)),
-            (a, b) => a.or(b).map(|i| from + i),
-        }
-    };
-    let mut run = 0;
-    let mut at = 0;
-    while let Some(i) = next(at) {
-        match unsafe_char_at(s, i) {
-            Some((c, len)) => {
-                out.write_all(&s[run..i])?;
-                write!(out, "\\u{:04x}", c as u32)?;
-                run = i + len;
-                at = run;
-            }
-            None => at = i + 1,
-        }
-    }
-    out.write_all(&s[run..])
-}
-
-/// The character at byte `i` of UTF-8 text and its length, if it is one that must not reach a
-/// terminal as it is (`text::is_unsafe`).
-fn unsafe_char_at(s: &[u8], i: usize) -> Option<(char, usize)> {
-    let len = match s[i] {
-        0x7f => 1,
-        0xc2 => 2,
-        0xe2 | 0xef => 3,
-        _ => return None,
-    };
-    let c = std::str::from_utf8(s.get(i..i + len)?)
-        .ok()?
-        .chars()
-        .next()?;
-    crate::text::is_unsafe(c).then_some((c, len))
-}
-
-/// Writes valid JSON without the whitespace between its tokens.
-fn compact<W: ?Sized + Write>(raw: &[u8], out: &mut W) -> io::Result<()> {
-    let mut run = 0;
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'"' => {
-                out.write_all(&raw[run..i])?;
-                let end = string_end(raw, i);
-                safe_string(&raw[i..end], out)?;
-                i = end;
-                run = end;
-            }
-            b if is_space(b) => {
-                out.write_all(&raw[run..i])?;
-                while i < raw.len() && is_space(raw[i]) {
-                    i += 1;
-                }
-                run = i;
-            }
-            _ => i += 1,
-        }
-    }
-    out.write_all(&raw[run..])
-}
-
-/// Writes valid JSON indented as the pretty layout does, as if it stood `depth` levels deep;
-/// levels past [`MAX_INDENT_DEPTH`] stay on one line.
-fn indented<W: ?Sized + Write>(raw: &[u8], mut depth: usize, out: &mut W) -> io::Result<()> {
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'"' => {
-                let end = string_end(raw, i);
-                safe_string(&raw[i..end], out)?;
-                i = end;
-            }
-            open @ (b'{' | b'[') => {
-                let close = if open == b'{' { b'}' } else { b']' };
-                let mut next = i + 1;
-                while next < raw.len() && is_space(raw[next]) {
-                    next += 1;
-                }
-                if raw.get(next) == Some(&close) {
-                    out.write_all(&[open, close])?;
-                    i = next + 1;
-                } else {
-                    depth += 1;
-                    out.write_all(&[open])?;
-                    if depth <= MAX_INDENT_DEPTH {
-                        newline_indent(out, depth)?;
-                    }
-                    i += 1;
-                }
-            }
-            close @ (b'}' | b']') => {
-                depth = depth.saturating_sub(1);
-                if depth < MAX_INDENT_DEPTH {
-                    newline_indent(out, depth)?;
-                }
-                out.write_all(&[close])?;
-                i += 1;
-            }
-            b',' => {
-                out.write_all(b",")?;
-                if depth <= MAX_INDENT_DEPTH {
-                    newline_indent(out, depth)?;
-                }
-                i += 1;
-            }
-            b':' => {
-                out.write_all(b": ")?;
-                i += 1;
-            }
-            b if is_space(b) => i += 1,
-            _ => {
-                let start = i;
-                while i < raw.len()
-                    && !is_space(raw[i])
-                    && !matches!(raw[i], b'"' | b'{' | b'}' | b'[' | b']' | b',' | b':')
-                {
-                    i += 1;
-                }
-                out.write_all(&raw[start..i])?;
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::MAX_INDENT_DEPTH;
     use serde_json::value::RawValue;
 
     fn laid_out(raw: &str, layout: Layout) -> String {
@@ -661,17 +500,6 @@ mod tests {
                 from_raw.contains(r"a\u009b31m b\u202e c\u007f 日本\u001b"),
                 "{from_raw}"
             );
-        }
-    }
-
-    #[test]
-    fn exactly_the_characters_unsafe_on_a_terminal_are_escaped() {
-        for c in ('\u{7f}'..='\u{ffff}').chain(['\u{1f916}']) {
-            let mut out = Vec::new();
-            let text = format!("a{c}b");
-            safe_string(text.as_bytes(), &mut out).unwrap();
-            let escaped = out != text.as_bytes();
-            assert_eq!(escaped, crate::text::is_unsafe(c), "{:04x}", c as u32);
         }
     }
 

@@ -9,8 +9,8 @@
 
 pub mod framer;
 mod last;
-mod pipeline;
 mod parse;
+mod pipeline;
 pub(crate) mod scan;
 mod view;
 

@@ -7,8 +7,8 @@
 //! handed over rather than copied), and the channels between the threads hold one batch each,
 //! so a handful of batches are in flight at any time.
 
-use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
 use super::Parse;
+use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
 use crate::model::TraceEntry;
 use std::io::{self, Read};
 use std::ops::Range;

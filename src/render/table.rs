@@ -7,7 +7,8 @@
 //! look-ahead of the first rows.
 
 use super::{BOX_STYLE, ERROR_STYLE, Settings, hook_style};
-use crate::model::{TraceEntry, raw_text_prefix};
+use crate::json::{compact_prefix, raw_text_prefix};
+use crate::model::TraceEntry;
 use crate::read::{Entry, EntryView, ReadSummary};
 use crate::redact::{Members, Redactor};
 use crate::text::{self, ELLIPSIS};
@@ -395,8 +396,7 @@ fn push_value(out: &mut String, raw: &RawValue, cap: usize) -> bool {
         out.push('"');
         cut
     } else {
-        let mut compact = String::new();
-        let whole = compact_json(json, cap * 4, &mut compact);
+        let (compact, whole) = compact_prefix(json, cap * 4);
         push_shortened_with(out, &text::escape(&compact, false), cap, !whole)
     }
 }
@@ -422,33 +422,6 @@ fn push_shortened_with(out: &mut String, s: &str, cap: usize, more: bool) -> boo
     out.push_str(&short);
     if !short.ends_with(ELLIPSIS) {
         out.push(ELLIPSIS);
-    }
-    true
-}
-
-/// Appends `json` without the whitespace between its tokens, stopping after about `limit`
-/// bytes. Returns whether all of it was appended.
-fn compact_json(json: &str, limit: usize, out: &mut String) -> bool {
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in json.trim().chars() {
-        if out.len() >= limit {
-            return false;
-        }
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-        } else if c.is_ascii_whitespace() {
-            continue;
-        }
-        out.push(c);
     }
     true
 }

@@ -3,7 +3,8 @@
 //! Text keeps its line breaks; everything else that could drive a terminal is made visible.
 
 use super::{ERROR_STYLE, Settings, hook_style};
-use crate::model::{TraceEntry, raw_text};
+use crate::json::{self, raw_text};
+use crate::model::TraceEntry;
 use crate::read::{Entry, EntryView, ReadSummary};
 use crate::redact::{Members, Redactor};
 use crate::render::table::write_title;
@@ -23,9 +24,6 @@ const MIN_VALUE_WIDTH: usize = 24;
 /// Lines longer than this many bytes are wrapped a piece at a time: wrapping takes memory in
 /// proportion to the text wrapped (a value can be hundreds of MB).
 const WRAP_SEGMENT: usize = 64 * 1024;
-/// Values nested deeper than this are written on one line: indentation grows with depth, so a
-/// value nested thousands of levels deep would otherwise take the square of its size to show.
-const MAX_INDENT_DEPTH: usize = 32;
 
 /// Writes each entry in full, entries separated by a blank line.
 pub struct VerboseView<'r, 'w> {
@@ -262,7 +260,7 @@ fn value_text(raw: &RawValue) -> Cow<'_, str> {
             s
         }
     } else {
-        Cow::Owned(pretty_json(raw.get()))
+        Cow::Owned(json::indented_text(raw.get()))
     }
 }
 
@@ -286,69 +284,6 @@ fn segments(line: &str, max: usize) -> impl Iterator<Item = &str> {
         rest = Some(after);
         Some(piece)
     })
-}
-
-/// `json` (valid JSON) indented two spaces per level, its strings and numbers exactly as
-/// written (a serde round trip would rewrite numbers and escapes). Levels deeper than
-/// [`MAX_INDENT_DEPTH`] stay on one line, so the output is at most a few times the input.
-fn pretty_json(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = json.trim().chars().peekable();
-    let newline = |out: &mut String, depth: usize| {
-        out.push('\n');
-        push_spaces(out, 2 * depth);
-    };
-    while let Some(c) = chars.next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                out.push(c);
-            }
-            '{' | '[' => {
-                while chars.next_if(char::is_ascii_whitespace).is_some() {}
-                out.push(c);
-                if let Some(close) = chars.next_if(|c| matches!(c, '}' | ']')) {
-                    out.push(close);
-                } else {
-                    depth += 1;
-                    if depth <= MAX_INDENT_DEPTH {
-                        newline(&mut out, depth);
-                    }
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                if depth < MAX_INDENT_DEPTH {
-                    newline(&mut out, depth);
-                }
-                out.push(c);
-            }
-            ',' => {
-                out.push(',');
-                if depth <= MAX_INDENT_DEPTH {
-                    newline(&mut out, depth);
-                }
-            }
-            ':' => out.push_str(": "),
-            c if c.is_ascii_whitespace() => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn push_spaces(out: &mut String, n: usize) {
@@ -396,40 +331,6 @@ mod tests {
         let mut out = String::new();
         block.write(&read, &mut out);
         out
-    }
-
-    #[test]
-    fn json_is_reindented_as_written() {
-        assert_eq!(
-            pretty_json("{\n      \"a\": [1.50, {}],  \"b\": \"x,{y}\\\"\" ,\"c\":[ ]}"),
-            "{\n  \"a\": [\n    1.50,\n    {}\n  ],\n  \"b\": \"x,{y}\\\"\",\n  \"c\": []\n}"
-        );
-    }
-
-    /// Found reading the path of a 100,000-level value (fixtures/bad): each level was
-    /// indented on a line of its own, 20 GB of output for 200 KB of input.
-    #[test]
-    fn deep_values_stay_on_one_line_below_the_indentation_limit() {
-        let depth = 100_000;
-        let json = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
-        let shown = pretty_json(&json);
-        assert!(shown.len() < 2 * json.len() + 2 * MAX_INDENT_DEPTH.pow(2));
-        let lines: Vec<&str> = shown.lines().collect();
-        assert_eq!(lines.len(), 2 * MAX_INDENT_DEPTH + 1);
-        let deepest = lines[MAX_INDENT_DEPTH];
-        assert_eq!(
-            deepest,
-            format!(
-                "{}{}1{}",
-                " ".repeat(2 * MAX_INDENT_DEPTH),
-                "[".repeat(depth - MAX_INDENT_DEPTH),
-                "]".repeat(depth - MAX_INDENT_DEPTH)
-            )
-        );
-        assert_eq!(
-            pretty_json(r#"{"a":{"b":[1,{"c":2}]}}"#),
-            "{\n  \"a\": {\n    \"b\": [\n      1,\n      {\n        \"c\": 2\n      }\n    ]\n  }\n}"
-        );
     }
 
     #[test]

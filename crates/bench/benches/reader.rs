@@ -3,8 +3,8 @@
 //! summary `list --verbose` computes. `cargo bench -p agentcli-bench`.
 
 use agentcli::model::TraceEntry;
-use agentcli::read::{Parse, TraceReader};
 use agentcli::read::framer::{FrameEvent, Framer};
+use agentcli::read::{Parse, TraceReader};
 use agentcli::summary::summarize;
 use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
