@@ -426,12 +426,30 @@ fn check_follow(dir: &Path, example: &Example, shown_lines: &[&str]) -> Result<(
     if matches(&shown, &actual_lines) {
         Ok(())
     } else {
-        Err(format!(
-            "the output differs.\n--- shown\n{}\n--- printed\n{}",
-            shown_lines.join("\n"),
-            out.join("\n")
-        ))
+        Err(differs(shown_lines, &out.join("\n")))
     }
+}
+
+/// What differs: the first line that does (before any `...`), then both outputs whole.
+fn differs(shown: &[&str], printed: &str) -> String {
+    let first = shown
+        .iter()
+        .take_while(|l| **l != "...")
+        .zip(printed.lines().chain(std::iter::repeat("(nothing)")))
+        .position(|(s, p)| s.trim_end() != p.trim_end())
+        .map(|i| {
+            format!(
+                "line {} of the output: shown `{}`, printed `{}`\n",
+                i + 1,
+                shown[i],
+                printed.lines().nth(i).unwrap_or("(nothing)")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "the output differs. {first}--- shown\n{}\n--- printed\n{printed}",
+        shown.join("\n")
+    )
 }
 
 /// Whether `actual` is what `shown` shows: line by line, trailing spaces aside, a shown `...`
@@ -504,14 +522,7 @@ fn check(dir: &Path, example: &Example, lines: &[&str]) -> Result<(), (String, O
         return Ok(());
     }
     let replacement = (!shown_lines.contains(&"...")).then(|| actual[..actual_end].join("\n"));
-    Err((
-        format!(
-            "the output differs.\n--- shown\n{}\n--- printed\n{}",
-            shown_lines.join("\n"),
-            out.trim_end()
-        ),
-        replacement,
-    ))
+    Err((differs(shown_lines, out.trim_end()), replacement))
 }
 
 #[test]
