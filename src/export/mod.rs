@@ -3,11 +3,11 @@
 //! spans and their sending to a collector (`otlp`). Nothing here draws for a person: that is
 //! `render`'s.
 
-pub mod csv;
+mod csv;
 mod entry;
-pub mod json;
-pub mod jsonl;
-pub mod otlp;
+pub(crate) mod json;
+mod jsonl;
+pub(crate) mod otlp;
 
 pub use entry::{Clock, ExportEntry, ExportState, StateMap};
 

@@ -20,8 +20,10 @@
 mod tail;
 mod watch;
 
-pub use tail::{Ended, Follower, Handler, Restart, Update};
-pub use watch::{Interest, Monitor, POLL_INTERVAL, RECHECK_INTERVAL, Stopper, Wake, Watching};
+pub use tail::{Ended, Follower, Restart, Update};
+pub use watch::{Monitor, POLL_INTERVAL, Stopper, Watching};
+
+use watch::Interest;
 
 use crate::error::Error;
 use crate::session;

@@ -1,5 +1,6 @@
 //! Follow mode end to end: the monitor, then the follower on files written as it watches.
 
+use super::watch::Wake;
 use super::*;
 use std::fs::File;
 use std::io::Write;

@@ -2,7 +2,7 @@
 //! style of the seed documentation's example output. The machine formats are `export`'s.
 
 pub mod analysis;
-pub mod chunked;
+pub(crate) mod chunked;
 pub mod debug;
 pub mod diff;
 pub mod dot;
@@ -10,7 +10,7 @@ pub mod flow;
 pub mod mermaid;
 pub mod table;
 pub mod verbose;
-pub mod waterfall;
+pub(crate) mod waterfall;
 
 use crate::model::Hook;
 use crate::time::DisplayZone;
