@@ -1,23 +1,9 @@
 //! `agentcli analyze`: the per-agent analysis across sessions.
 
-use crate::common::{Workdir, agentcli, json_of, stdout_of};
+use crate::common::{KNOWN, SAMPLES, Workdir, agentcli, json_keys, json_of, stdout_of};
 use agentcli::analysis::AggregateReport;
 use predicates::prelude::*;
 use std::collections::BTreeSet;
-
-const SAMPLES: [&str; 5] = [
-    "req-17461590.trace.json",
-    "req-17461591.trace.json",
-    "req-17461592.trace.json",
-    "req-20000001.trace.json",
-    "req-30000001.trace.json",
-];
-
-const KNOWN: [&str; 3] = [
-    "analysis/known.trace.json",
-    "analysis/unclosed.trace.json",
-    "analysis/edge.trace.jsonl",
-];
 
 fn close(a: &serde_json::Value, b: f64) -> bool {
     a.as_f64().is_some_and(|a| (a - b).abs() < 1e-6)
@@ -216,27 +202,13 @@ fn help_states_the_quantile_error_bound() {
     );
 }
 
-/// Every key of a JSON document, with its path.
-fn keys(value: &serde_json::Value, out: &mut BTreeSet<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                out.insert(k.clone());
-                keys(v, out);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-        _ => {}
-    }
-}
-
 #[test]
 fn every_json_field_is_documented() {
     let doc = std::fs::read_to_string(crate::common::fixtures().join("../docs/analysis-json.md"))
         .expect("docs/analysis-json.md");
     let w = Workdir::with(&KNOWN);
     let mut found = BTreeSet::new();
-    keys(
+    json_keys(
         &json_of(w.run(&["analyze", "--format", "json", "--by-session"])),
         &mut found,
     );

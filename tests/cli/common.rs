@@ -1,4 +1,5 @@
-//! A temporary trace directory holding copies of fixtures, and the binary run in it.
+//! What the integration tests share: a temporary trace directory holding copies of fixtures,
+//! the binary run in it, the fixture sets, and readers of its output (tables, JSON).
 
 use assert_cmd::Command;
 use std::fs;
@@ -87,4 +88,50 @@ pub fn stdout_of(mut cmd: impl std::borrow::BorrowMut<Command>) -> String {
 /// Parses JSON output.
 pub fn json_of(cmd: impl std::borrow::BorrowMut<Command>) -> serde_json::Value {
     serde_json::from_str(&stdout_of(cmd)).expect("JSON output")
+}
+
+/// The five sample sessions of the seed documentation's examples.
+pub const SAMPLES: [&str; 5] = [
+    "req-17461590.trace.json",
+    "req-17461591.trace.json",
+    "req-17461592.trace.json",
+    "req-20000001.trace.json",
+    "req-30000001.trace.json",
+];
+
+/// The analysis fixtures: a session whose durations are known by construction, an unclosed
+/// file, and a JSON Lines file of edge cases.
+pub const KNOWN: [&str; 3] = [
+    "analysis/known.trace.json",
+    "analysis/unclosed.trace.json",
+    "analysis/edge.trace.jsonl",
+];
+
+/// The cells of the rows of a timeline table in `text`, its header (`TIMESTAMP │ HOOK │ ...`)
+/// left out.
+pub fn table_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| {
+            l.trim_matches('│')
+                .split('│')
+                .map(|c| c.trim().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|cells| cells.first().is_none_or(|c| c != "TIMESTAMP"))
+        .collect()
+}
+
+/// Every key of a JSON document, at any depth.
+pub fn json_keys(value: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                out.insert(k.clone());
+                json_keys(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| json_keys(v, out)),
+        _ => {}
+    }
 }

@@ -1,7 +1,7 @@
 //! `agentcli diff A B`: the comparison of two sessions, and `--fail-on` exit codes. The
 //! fixtures in fixtures/diff/ each differ from `baseline` in one known way (their README).
 
-use crate::common::{Workdir, agentcli, json_of, stdout_of};
+use crate::common::{Workdir, agentcli, json_keys, json_of, stdout_of};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -517,20 +517,6 @@ fn help_documents_the_conditions_and_exit_code_3() {
     assert!(top.contains("3  diff: a --fail-on condition holds"));
 }
 
-/// Every key of a JSON document.
-fn keys(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::Object(map) => {
-            for (k, v) in map {
-                out.insert(k.clone());
-                keys(v, out);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-        _ => {}
-    }
-}
-
 fn undocumented(doc: &str, found: &BTreeSet<String>) -> Vec<String> {
     let doc = std::fs::read_to_string(crate::common::fixtures().join("../docs").join(doc))
         .expect("the document");
@@ -560,7 +546,7 @@ fn every_json_field_is_documented() {
             ])
             .output()
             .unwrap();
-        keys(&serde_json::from_slice(&out.stdout).unwrap(), &mut found);
+        json_keys(&serde_json::from_slice(&out.stdout).unwrap(), &mut found);
     }
     let missing = undocumented("diff-json.md", &found);
     assert!(missing.is_empty(), "not in docs/diff-json.md: {missing:?}");
@@ -571,7 +557,7 @@ fn the_session_reports_routes_are_documented() {
     let w = Workdir::with(&DIFF);
     let mut found = BTreeSet::new();
     let json = json_of(w.run(&["trace", "--analyze", "new-error", "--format", "json"]));
-    keys(&json["routes"], &mut found);
+    json_keys(&json["routes"], &mut found);
     found.insert("routes".to_owned());
     let missing = undocumented("analysis-json.md", &found);
     assert!(

@@ -1,19 +1,11 @@
 //! `agentcli trace --flow-only`, and the flow's pictures: `--format mermaid` and `--format dot`.
 
-use crate::common::{Workdir, stdout_of};
+use crate::common::{SAMPLES, Workdir, stdout_of};
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::Write;
 use std::path::Path;
 use std::process::Stdio;
-
-const SAMPLES: [&str; 5] = [
-    "req-17461590.trace.json",
-    "req-17461591.trace.json",
-    "req-17461592.trace.json",
-    "req-20000001.trace.json",
-    "req-30000001.trace.json",
-];
 
 /// The command with a UTF-8 locale, whatever the machine's.
 fn utf8(mut cmd: Command) -> Command {

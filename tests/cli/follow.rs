@@ -1,7 +1,7 @@
 //! `agentcli trace --follow`: the binary run as a child process while the test writes the
 //! trace file, as an agent would, in pieces of any size; and `--tail`.
 
-use crate::common::{Workdir, fixtures, stdout_of};
+use crate::common::{Workdir, fixtures, stdout_of, table_rows};
 use agentcli::text;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
@@ -80,7 +80,7 @@ impl Following {
                 Ok(first) => {
                     let waiting: Vec<_> = self.stdout.try_iter().collect();
                     for (at, line) in std::iter::once(first).chain(waiting) {
-                        self.rows.extend(rows(std::slice::from_ref(&line)));
+                        self.rows.extend(table_rows(&line));
                         self.arrived.push(at);
                         self.out.push(line);
                     }
@@ -130,20 +130,6 @@ impl Drop for Following {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// The cells of the table rows among `lines` (headers left out).
-fn rows(lines: &[String]) -> Vec<Vec<String>> {
-    lines
-        .iter()
-        .filter(|l| l.starts_with('│') && !l.contains("TIMESTAMP"))
-        .map(|l| {
-            l.trim_matches('│')
-                .split('│')
-                .map(|c| c.trim().to_owned())
-                .collect()
-        })
-        .collect()
 }
 
 /// The text every generated entry carries: multi-byte characters to be cut in the middle.
@@ -348,18 +334,17 @@ fn tail_shows_the_last_entries_then_the_new_ones() {
     let w = Workdir::with(&["req-17461590.trace.json"]);
     let path = w.path().join("req-17461590.trace.json");
     let all = stdout_of(w.run(&["trace", "req-17461590"]));
-    let all: Vec<String> = all.lines().map(str::to_owned).collect();
     // Time, hook and agent (the widths of the other columns differ when following).
     let first_three = |rows: Vec<Vec<String>>| -> Vec<Vec<String>> {
         rows.into_iter().map(|r| r[..3].to_vec()).collect()
     };
-    let last_three = first_three(rows(&all)[48..].to_vec());
+    let last_three = first_three(table_rows(&all)[48..].to_vec());
     let mut f = Following::start(
         w.path(),
         &["trace", "req-17461590", "--follow", "--tail", "3"],
     );
     f.wait_until("the last three", |f| f.rows.len() == 3);
-    assert_eq!(first_three(rows(&f.out)), last_three);
+    assert_eq!(first_three(table_rows(&f.out.join("\n"))), last_three);
     fs::OpenOptions::new()
         .append(true)
         .open(&path)
@@ -384,7 +369,7 @@ fn tail_without_follow_shows_the_last_matching_entries() {
         "hook=AfterAgentRun",
     ]));
     let lines: Vec<String> = out.lines().map(str::to_owned).collect();
-    let agents: Vec<String> = rows(&lines).into_iter().map(|r| r[2].clone()).collect();
+    let agents: Vec<String> = table_rows(&out).into_iter().map(|r| r[2].clone()).collect();
     assert_eq!(agents, ["error-handler", "planner"]);
     assert!(lines.last().unwrap().starts_with('└'));
 }

@@ -1,15 +1,7 @@
 //! `agentcli list`.
 
-use crate::common::{Workdir, agentcli, json_of, stdout_of};
+use crate::common::{SAMPLES, Workdir, agentcli, json_of, stdout_of};
 use predicates::prelude::*;
-
-const SAMPLES: [&str; 5] = [
-    "req-17461590.trace.json",
-    "req-17461591.trace.json",
-    "req-17461592.trace.json",
-    "req-20000001.trace.json",
-    "req-30000001.trace.json",
-];
 
 #[test]
 fn lists_the_samples_newest_first() {

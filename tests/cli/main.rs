@@ -15,3 +15,4 @@ mod fuzz_corpus;
 mod list;
 mod shapes;
 mod trace;
+mod trace_analyze;

@@ -1,7 +1,7 @@
 //! `agentcli trace`: the timeline table, --verbose, --debug, --filter, --redact, and output
 //! that is safe for a terminal.
 
-use crate::common::{Workdir, agentcli, stdout_of};
+use crate::common::{Workdir, agentcli, stdout_of, table_rows};
 use agentcli::text;
 use predicates::prelude::*;
 use std::io::{BufRead, BufReader, Write};
@@ -10,24 +10,12 @@ use std::process::Stdio;
 const SAMPLE: &str = "req-17461590.trace.json";
 const HOSTILE: &str = "hostile/req-40000001.trace.json";
 
-/// The cells of a table's rows (the header left out).
-fn rows(table: &str) -> Vec<Vec<String>> {
-    table
-        .lines()
-        .filter(|l| l.starts_with('│'))
-        .skip(1)
-        .map(|l| {
-            l.trim_matches('│')
-                .split('│')
-                .map(|c| c.trim().to_owned())
-                .collect()
-        })
-        .collect()
-}
-
 /// The rows' values in one column.
 fn column(table: &str, index: usize) -> Vec<String> {
-    rows(table).into_iter().map(|r| r[index].clone()).collect()
+    table_rows(table)
+        .into_iter()
+        .map(|r| r[index].clone())
+        .collect()
 }
 
 /// `trace` with the given arguments on the sample with an agent error (at width 120 unless
@@ -47,7 +35,7 @@ fn the_default_table_is_the_documented_timeline() {
     let table = trace(&w, &[]);
     insta::assert_snapshot!(table);
     assert!(table.starts_with("Trace for session req-17461590:\n\n┌"));
-    assert_eq!(rows(&table).len(), 51);
+    assert_eq!(table_rows(&table).len(), 51);
     for line in table.lines().skip(2) {
         assert_eq!(text::width(line), 120, "{line}");
     }
@@ -60,7 +48,7 @@ fn the_table_fits_the_width_and_shrinks_state_and_error_first() {
     for line in narrow.lines().skip(2) {
         assert_eq!(text::width(line), 90, "{line}");
     }
-    let first = &rows(&narrow)[0];
+    let first = &table_rows(&narrow)[0];
     assert_eq!(
         first[..3],
         ["14:32:15.123", "BeforeEventHandling", "planner"]
@@ -94,7 +82,7 @@ fn options_go_before_or_after_the_session() {
 #[test]
 fn sessions_are_found_by_prefix_path_or_latest() {
     let w = Workdir::with(&[SAMPLE, "req-20000001.trace.json"]);
-    let rows_of = |session: &str| rows(&stdout_of(w.run(&["trace", session]))).len();
+    let rows_of = |session: &str| table_rows(&stdout_of(w.run(&["trace", session]))).len();
     assert_eq!(rows_of("req-2"), 70);
     assert_eq!(rows_of("latest"), 70);
     let path = w.path().join(SAMPLE);
@@ -184,12 +172,12 @@ fn each_filter_key_selects_its_entries() {
         for e in exprs {
             args.extend(["--filter", e]);
         }
-        rows(&trace(&w, &args)).len()
+        table_rows(&trace(&w, &args)).len()
     };
     assert_eq!(count(&[]), 51);
     // The agent: on BeforeEventHandling, the agent the event is for.
     let planner = trace(&w, &["--filter", "agent=planner"]);
-    assert_eq!(rows(&planner).len(), 15);
+    assert_eq!(table_rows(&planner).len(), 15);
     assert!(column(&planner, 2).iter().all(|a| a == "planner"));
     assert_eq!(count(&["hook=AgentError"]), 2);
     assert_eq!(count(&["hook=agenterror"]), 2);
@@ -228,10 +216,10 @@ fn filters_combine_and_take_globs() {
         &w,
         &["--filter", "agent=research*", "--filter", "event=543bcd04"],
     );
-    assert_eq!(rows(&table).len(), 5);
+    assert_eq!(table_rows(&table).len(), 5);
     // A prefix may end in a wildcard of its own.
     let table = trace(&w, &["--filter", "event=eca6*", "--filter", "error"]);
-    assert_eq!(rows(&table).len(), 2);
+    assert_eq!(table_rows(&table).len(), 2);
     let table = trace(
         &w,
         &[
@@ -314,7 +302,7 @@ fn damaged_entries_are_reported_and_the_rest_shown() {
     let w = Workdir::with(&["bad/wrong-type-and-garbage.trace.json"]);
     let assert = w.run(&["trace", "wrong-type-and-garbage"]).assert().code(1);
     let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    assert_eq!(rows(&out).len(), 3);
+    assert_eq!(table_rows(&out).len(), 3);
     assert!(
         String::from_utf8_lossy(&assert.get_output().stderr)
             .contains(":21:1: unexpected 't' between entries")
@@ -491,7 +479,7 @@ fn a_long_trace_streams_with_widths_decided_up_front() {
     write_big_trace(&w.path().join("big.trace.json"), 3_000);
     let table = stdout_of(w.run(&["trace", "big", "--width", "110"]));
     // More rows than the look-ahead: the table takes the whole width, every row the same.
-    assert_eq!(rows(&table).len(), 3_000);
+    assert_eq!(table_rows(&table).len(), 3_000);
     for line in table.lines().skip(2) {
         assert_eq!(text::width(line), 110, "{line}");
     }
@@ -509,8 +497,11 @@ fn a_long_trace_streams_with_widths_decided_up_front() {
 #[test]
 fn agentcli_reads_compressed_and_json_lines_sessions_too() {
     let w = Workdir::with(&["shapes/archived.trace.json.gz", "shapes/lines.trace.jsonl"]);
-    assert_eq!(rows(&stdout_of(w.run(&["trace", "archived"]))).len(), 70);
-    assert_eq!(rows(&stdout_of(w.run(&["trace", "lines"]))).len(), 3);
+    assert_eq!(
+        table_rows(&stdout_of(w.run(&["trace", "archived"]))).len(),
+        70
+    );
+    assert_eq!(table_rows(&stdout_of(w.run(&["trace", "lines"]))).len(), 3);
     agentcli()
         .args(["trace", "--help"])
         .assert()

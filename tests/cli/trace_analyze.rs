@@ -1,14 +1,8 @@
 //! `agentcli trace --analyze`: the performance analysis of one session.
 
-use crate::common::{Workdir, json_of, stdout_of};
+use crate::common::{KNOWN, Workdir, json_of, stdout_of};
 use agentcli::analysis::SessionReport;
 use predicates::prelude::*;
-
-const KNOWN: [&str; 3] = [
-    "analysis/known.trace.json",
-    "analysis/unclosed.trace.json",
-    "analysis/edge.trace.jsonl",
-];
 
 #[test]
 fn a_session_known_by_construction_as_tables_and_a_waterfall() {
