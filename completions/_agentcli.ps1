@@ -40,9 +40,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;list' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only sessions that started before TIME (same forms as --since)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Before TIME (the same forms as --since)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
@@ -59,9 +59,9 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         'agentcli;trace' {
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Of the entries already written, show only the last N (of those the filters select)')
             [CompletionResult]::new('--top', '--top', [CompletionResultType]::ParameterName, 'With --analyze: how many slowest events and longest idle gaps to show')
-            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)')
-            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)')
+            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
@@ -73,10 +73,10 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)')
             [CompletionResult]::new('--analyze', '--analyze', [CompletionResultType]::ParameterName, 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts')
-            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--flow-only', '--flow-only', [CompletionResultType]::ParameterName, 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request''s sequence (--verbose: whole event ids and errors)')
             [CompletionResult]::new('--ascii', '--ascii', [CompletionResultType]::ParameterName, 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]')
             [CompletionResult]::new('--csv-safe', '--csv-safe', [CompletionResultType]::ParameterName, 'With --format csv: put a '' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC [default: in the zone each trace was written in]')
             [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Show times in this machine''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -87,13 +87,13 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         }
         'agentcli;export' {
             [CompletionResult]::new('--otlp-endpoint', '--otlp-endpoint', [CompletionResultType]::ParameterName, 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint')
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only sessions that started before TIME (same forms as --since)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An HTTP header for every request, as NAME=VALUE (a hosted backend''s credentials); repeatable')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)')
-            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)')
-            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
             [CompletionResult]::new('--service-name', '--service-name', [CompletionResultType]::ParameterName, 'The service.name the spans are reported under')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Before TIME (the same forms as --since)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)')
+            [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also redact the values of keys containing NAME (repeatable; implies --redact)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
@@ -107,10 +107,10 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;analyze' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window')
-            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only what happened before TIME (same forms as --since)')
-            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (JSON: see docs/analysis-json.md)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Before TIME (the same forms as --since)')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')
             [CompletionResult]::new('--width', '--width', [CompletionResultType]::ParameterName, 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]')
@@ -124,7 +124,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
             break
         }
         'agentcli;diff' {
-            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', errors>0, route-changed, ''agent=researcher:p95>+500ms'' (see below)')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', ''errors>0'', route-changed, ''agent=researcher:p95>+500ms'' (see below; quote an EXPR with > or < for the shell)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (JSON: the whole comparison, see docs/diff-json.md)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Directory holding the trace files [default: the current directory]')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour the output (NO_COLOR in the environment means never, unless "always")')

@@ -91,12 +91,16 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__analyze)
-            opts="-h -V --since --until --filter --by-session --format --dir --color --utc --local --width --help --version"
+            opts="-h -V --by-session --format --since --until --filter --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -107,10 +111,6 @@ _agentcli() {
                     ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -193,21 +193,13 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__export)
-            opts="-h -V --otlp-endpoint --since --until --header --retries --filter --redact --redact-key --service-name --dir --color --utc --local --width --help --version"
+            opts="-h -V --otlp-endpoint --header --retries --service-name --since --until --filter --redact --redact-key --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --otlp-endpoint)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --since)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -219,15 +211,23 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --redact-key)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --service-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -363,22 +363,22 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -h -V --verbose --since --until --format --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --format --since --until --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --since)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --until)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -401,7 +401,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --filter --redact --redact-key --flow-only --ascii --format --csv-safe --dir --color --utc --local --width --help --version"
+            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --flow-only --ascii --format --csv-safe --filter --redact --redact-key --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -415,16 +415,16 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json jsonl csv otlp mermaid dot" -- "${cur}"))
+                    return 0
+                    ;;
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --redact-key)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json jsonl csv otlp mermaid dot" -- "${cur}"))
                     return 0
                     ;;
                 --dir)

@@ -36,9 +36,9 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'agentcli;list'= {
-            cand --since 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
-            cand --until 'Only sessions that started before TIME (same forms as --since)'
             cand --format 'Output format'
+            cand --since 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
+            cand --until 'Before TIME (the same forms as --since)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -54,9 +54,9 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;trace'= {
             cand --tail 'Of the entries already written, show only the last N (of those the filters select)'
             cand --top 'With --analyze: how many slowest events and longest idle gaps to show'
-            cand --filter 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=''research*'' (see below)'
-            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
             cand --format 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)'
+            cand --filter 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)'
+            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -68,10 +68,10 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --verbose 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
             cand --debug 'The raw structure: each entry''s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
             cand --analyze 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
-            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --flow-only 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request''s sequence (--verbose: whole event ids and errors)'
             cand --ascii 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
             cand --csv-safe 'With --format csv: put a '' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas'
+            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
             cand -h 'Print help (see more with ''--help'')'
@@ -81,13 +81,13 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;export'= {
             cand --otlp-endpoint 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint'
-            cand --since 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
-            cand --until 'Only sessions that started before TIME (same forms as --since)'
             cand --header 'An HTTP header for every request, as NAME=VALUE (a hosted backend''s credentials); repeatable'
             cand --retries 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)'
-            cand --filter 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)'
-            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
             cand --service-name 'The service.name the spans are reported under'
+            cand --since 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
+            cand --until 'Before TIME (the same forms as --since)'
+            cand --filter 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)'
+            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -100,10 +100,10 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;analyze'= {
-            cand --since 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window'
-            cand --until 'Only what happened before TIME (same forms as --since)'
-            cand --filter 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`'
             cand --format 'Output format (JSON: see docs/analysis-json.md)'
+            cand --since 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
+            cand --until 'Before TIME (the same forms as --since)'
+            cand --filter 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
@@ -116,7 +116,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --version 'Print version'
         }
         &'agentcli;diff'= {
-            cand --fail-on 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', errors>0, route-changed, ''agent=researcher:p95>+500ms'' (see below)'
+            cand --fail-on 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. ''p95>+20%'', ''errors>0'', route-changed, ''agent=researcher:p95>+500ms'' (see below; quote an EXPR with > or < for the shell)'
             cand --format 'Output format (JSON: the whole comparison, see docs/diff-json.md)'
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'

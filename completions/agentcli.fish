@@ -40,11 +40,11 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "analyze" -d 'Anal
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Only sessions that started before TIME (same forms as --since)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Before TIME (the same forms as --since)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -57,8 +57,6 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l tail -d 'Of the entries already written, show only the last N (of those the filters select)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, hook=AgentError, meta.correlation_id=abc, agent=\'research*\' (see below)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)' -r -f -a "table\t'The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)'
 json\t'A JSON array of normalised entries (agentcli reads it back as a session file); with --analyze, its report as one JSON document'
 jsonl\t'The normalised entries as JSON Lines, one line per entry, written as it is read'
@@ -66,6 +64,8 @@ csv\t'The normalised entries as CSV with a header row, one row per entry'
 otlp\t'The session as OpenTelemetry spans: an OTLP/JSON ExportTraceServiceRequest'
 mermaid\t'The agent flow as a Mermaid sequenceDiagram'
 dot\t'The agent flow as a Graphviz digraph'"
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l filter -d 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, \'agent=research*\' (the language: `agentcli trace --help`)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -77,22 +77,22 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'Wit
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'The raw structure: each entry\'s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
-complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request\'s sequence (--verbose: whole event ids and errors)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l ascii -d 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l csv-safe -d 'With --format csv: put a \' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l otlp-endpoint -d 'The OTLP/HTTP collector: its base URL (http://localhost:4318), to which /v1/traces is added, or the full URL of its traces endpoint' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l since -d 'Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l until -d 'Only sessions that started before TIME (same forms as --since)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l header -d 'An HTTP header for every request, as NAME=VALUE (a hosted backend\'s credentials); repeatable' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l retries -d 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l filter -d 'Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l service-name -d 'The service.name the spans are reported under' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l since -d 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l until -d 'Before TIME (the same forms as --since)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l filter -d 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, \'agent=research*\' (the language: `agentcli trace --help`)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -103,11 +103,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l utc -d 'Sho
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand export" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l since -d 'Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d). A run counts when its end is in the window' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d 'Only what happened before TIME (same forms as --since)' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l filter -d 'Count only runs, events and errors whose completing entry matches EXPR (repeatable: all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of `trace --filter`' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l format -d 'Output format (JSON: see docs/analysis-json.md)' -r -f -a "table\t''
 json\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l since -d 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d 'Before TIME (the same forms as --since)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l filter -d 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, \'agent=research*\' (the language: `agentcli trace --help`)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -118,7 +118,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l utc -d 'Sh
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on -d 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. \'p95>+20%\', errors>0, route-changed, \'agent=researcher:p95>+500ms\' (see below)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l fail-on -d 'Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. \'p95>+20%\', \'errors>0\', route-changed, \'agent=researcher:p95>+500ms\' (see below; quote an EXPR with > or < for the shell)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l format -d 'Output format (JSON: the whole comparison, see docs/diff-json.md)' -r -f -a "table\t''
 json\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F

@@ -4,13 +4,33 @@
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Exit codes, shown in `--help`.
+/// The exit codes of a command that reads sessions, shown in its `--help`.
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0  success
   1  the command ran, but some input was skipped as malformed (reported on stderr)
-  2  usage error, unknown session, or unreadable file or directory
-  3  diff: a --fail-on condition holds (whatever else happened)";
+  2  usage error, unknown session, or unreadable file or directory";
+
+/// The one exit code only `diff` gives.
+const EXIT_CODE_FAIL_ON: &str = "  3  diff: a --fail-on condition holds (whatever else happened)";
+
+/// Every exit code, as `agentcli --help` and `diff --help` show them.
+pub fn all_exit_codes() -> String {
+    format!("{EXIT_CODES}\n{EXIT_CODE_FAIL_ON}")
+}
+
+/// `completions --help`: the shell, and none of the options about sessions and tables that every
+/// other command takes (they are accepted, and change nothing in a completion script).
+const COMPLETIONS_TEMPLATE: &str = "\
+{about-with-newline}
+{usage-heading} {usage}
+
+Arguments:
+{positionals}
+
+Options:
+  -h, --help     Print help
+  -V, --version  Print version";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -20,7 +40,7 @@ Exit codes:
     long_about = "Read and analyse the execution traces of multi-agent systems.\n\n\
         Trace files are <session-id>.trace.json (as AgenticGoKit writes them, closed or not), \
         .trace.jsonl, and the same gzip-compressed (.gz).",
-    after_help = EXIT_CODES,
+    after_help = all_exit_codes(),
     propagate_version = true
 )]
 pub struct Cli {
@@ -105,6 +125,10 @@ pub enum Command {
     Diff(DiffArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(
+        help_template = COMPLETIONS_TEMPLATE,
+        override_usage = "agentcli completions <SHELL>"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -117,24 +141,20 @@ pub struct ListArgs {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or
-    /// an age (90m, 2h, 3d)
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only sessions that started before TIME (same forms as --since)
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
     /// Output format
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
+
+    #[command(flatten, next_help_heading = SESSIONS_STARTED)]
+    pub time: TimeRange,
 }
 
 /// `trace --help`: the filter language, then the exit codes.
 pub const TRACE_HELP: &str = "\
 Filters (--filter EXPR, repeatable; an entry is shown when all hold):
   agent=NAME        the agent (on BeforeEventHandling, the agent the event is for)
+  KEY!=VALUE        the opposite of KEY=VALUE: agent!=planner, every other agent's entries
+                    (any key but since and until)
   hook=NAME         the hook, any case (AgentError, HookAgentError, agenterror)
   event=ID          the event id, or a prefix of it
   type=NAME         the entry's type (empty from the callback writer)
@@ -212,20 +232,6 @@ pub struct TraceArgs {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "analyze")]
     pub top: usize,
 
-    /// Show only entries matching EXPR (repeatable: all must hold), e.g. agent=planner,
-    /// hook=AgentError, meta.correlation_id=abc, agent='research*' (see below)
-    #[arg(long = "filter", value_name = "EXPR")]
-    pub filters: Vec<String>,
-
-    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
-    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
-    #[arg(long)]
-    pub redact: bool,
-
-    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
-    #[arg(long = "redact-key", value_name = "NAME")]
-    pub redact_keys: Vec<String>,
-
     /// Only the agent flow: one row per agent run and the agent it handed the work to, then
     /// the numbered sequence, the condensed route and each request's sequence (--verbose:
     /// whole event ids and errors)
@@ -248,6 +254,12 @@ pub struct TraceArgs {
     /// return, so that spreadsheets show them instead of running them as formulas
     #[arg(long)]
     pub csv_safe: bool,
+
+    #[command(flatten, next_help_heading = "Entries shown")]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// `trace --format`.
@@ -294,15 +306,6 @@ pub struct ExportArgs {
     #[arg(long, value_name = "URL", env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
     pub otlp_endpoint: String,
 
-    /// Only sessions that started at or after TIME: a date (2024-01-01), an RFC 3339 time, or
-    /// an age (90m, 2h, 3d)
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only sessions that started before TIME (same forms as --since)
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
     /// An HTTP header for every request, as NAME=VALUE (a hosted backend's credentials);
     /// repeatable
     #[arg(long = "header", value_name = "NAME=VALUE")]
@@ -313,22 +316,18 @@ pub struct ExportArgs {
     #[arg(long, value_name = "N", default_value_t = 4)]
     pub retries: u32,
 
-    /// Send only entries matching EXPR (repeatable: all must hold; the filters of `trace`)
-    #[arg(long = "filter", value_name = "EXPR")]
-    pub filters: Vec<String>,
-
-    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
-    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
-    #[arg(long)]
-    pub redact: bool,
-
-    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
-    #[arg(long = "redact-key", value_name = "NAME")]
-    pub redact_keys: Vec<String>,
-
     /// The service.name the spans are reported under
     #[arg(long, value_name = "NAME", env = "OTEL_SERVICE_NAME", default_value = crate::export::otlp::DEFAULT_SERVICE_NAME)]
     pub service_name: String,
+
+    #[command(flatten, next_help_heading = SESSIONS_STARTED)]
+    pub time: TimeRange,
+
+    #[command(flatten, next_help_heading = "Entries sent")]
+    pub filter: FilterArgs,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Args)]
@@ -338,21 +337,6 @@ pub struct AnalyzeArgs {
     #[arg(value_name = "SESSION")]
     pub sessions: Vec<String>,
 
-    /// Only what happened at or after TIME: a date (2024-01-01), an RFC 3339 time, or an age
-    /// (90m, 2h, 3d). A run counts when its end is in the window
-    #[arg(long, value_name = "TIME")]
-    pub since: Option<String>,
-
-    /// Only what happened before TIME (same forms as --since)
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-
-    /// Count only runs, events and errors whose completing entry matches EXPR (repeatable:
-    /// all must hold), e.g. agent=researcher, error, meta.KEY=VALUE; the filter language of
-    /// `trace --filter`
-    #[arg(long = "filter", value_name = "EXPR")]
-    pub filters: Vec<String>,
-
     /// Also list each session: duration, events, runs, errors, slowest agent
     #[arg(long)]
     pub by_session: bool,
@@ -360,6 +344,18 @@ pub struct AnalyzeArgs {
     /// Output format (JSON: see docs/analysis-json.md)
     #[arg(long, value_enum, default_value_t = AnalysisFormat::Table)]
     pub format: AnalysisFormat,
+
+    #[command(
+        flatten,
+        next_help_heading = "Time range (a run counts when its end is in it)"
+    )]
+    pub time: TimeRange,
+
+    #[command(
+        flatten,
+        next_help_heading = "Runs, events and errors counted (by the entry that completes them)"
+    )]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -373,7 +369,8 @@ pub struct DiffArgs {
     pub b: String,
 
     /// Exit with code 3 when EXPR holds (repeatable: when any holds), e.g. 'p95>+20%',
-    /// errors>0, route-changed, 'agent=researcher:p95>+500ms' (see below)
+    /// 'errors>0', route-changed, 'agent=researcher:p95>+500ms' (see below; quote an EXPR with
+    /// > or < for the shell)
     #[arg(long = "fail-on", value_name = "EXPR")]
     pub fail_on: Vec<String>,
 
@@ -395,9 +392,10 @@ pub fn diff_help() -> String {
          one by one. Requests are compared by their route (the agents that ran, in order, and \
          how the request ended) and, when the sessions share request ids (the first event's id \
          normalised, req-17461596-planner -> req-17461596), by id.\n\
-         Accuracy: {}.\n\n{EXIT_CODES}",
+         Accuracy: {}.\n\n{}",
         crate::analysis::diff::conditions::GRAMMAR,
-        crate::analysis::QUANTILE_ERROR
+        crate::analysis::QUANTILE_ERROR,
+        all_exit_codes()
     )
 }
 
@@ -417,6 +415,47 @@ pub fn analysis_help() -> String {
          Accuracy: {}.\n\n{EXIT_CODES}",
         crate::analysis::QUANTILE_ERROR
     )
+}
+
+/// The help heading of `--since` and `--until` where they choose sessions.
+const SESSIONS_STARTED: &str = "Time range (of when sessions started)";
+
+/// `--since` and `--until`: a window of time, as each command applies it (its help heading says
+/// to what). Parsed once, by `cmd::Context::time_range`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TimeRange {
+    /// At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Before TIME (the same forms as --since)
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+/// `--filter`: the entries a command shows, sends or counts (its help heading says which), in
+/// the one filter language (`filter.rs`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner,
+    /// agent!=planner, hook=AgentError, error, meta.correlation_id=abc, 'agent=research*'
+    /// (the language: `agentcli trace --help`)
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+}
+
+/// `--redact` and `--redact-key`: secrets kept out of what is shown or sent.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Redaction")]
+pub struct RedactArgs {
+    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
+    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
+    #[arg(long = "redact-key", value_name = "NAME")]
+    pub redact_keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

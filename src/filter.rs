@@ -1,9 +1,9 @@
 //! The one filter language: `--filter` expressions that select trace entries, shared by every
 //! view (timeline, flow, analysis, exports, follow). It knows entries, not how they are shown.
 //!
-//! An expression is `KEY=VALUE` (or a bare `error`); a [`Filter`] holds several, and an entry
-//! passes when all of them hold. Values are compared whole and may hold glob wildcards
-//! (`agent=research*`).
+//! An expression is `KEY=VALUE` (or a bare `error`), or `KEY!=VALUE` for its opposite; a
+//! [`Filter`] holds several, and an entry passes when all of them hold. Values are compared
+//! whole and may hold glob wildcards (`agent=research*`).
 
 use crate::error::Error;
 use crate::model::{Hook, TraceEntry};
@@ -39,6 +39,9 @@ pub enum Condition {
     Since(Timestamp),
     /// `until=TIME`: before the time.
     Until(Timestamp),
+    /// `KEY!=VALUE`: the entry does not meet the condition (`agent!=planner`: every other
+    /// agent's entries, and those without an agent).
+    Not(Box<Condition>),
 }
 
 /// What a field is compared with: text compared whole, where `*`, `?` and `[...]` are
@@ -117,6 +120,34 @@ impl Condition {
             Some((key, value)) => (key.trim(), Some(value)),
             None => (expr.trim(), None),
         };
+        if let Some(value) = value.and_then(|v| v.strip_prefix('=')) {
+            // `agent==x` would otherwise look for the agent `=x`.
+            let key = text::escape(key.trim_end_matches('!'), false);
+            let value = text::escape(value, false);
+            return Err(usage(format!(
+                "'==' is not an operator: write {key}={value}, or {key}!={value} for the \
+                 opposite (a value that starts with = is written [=]...)"
+            )));
+        }
+        if let (Some(positive), Some(value)) = (key.strip_suffix('!'), value) {
+            let positive = positive.trim();
+            let lower = positive.to_ascii_lowercase();
+            if lower == "since" || lower == "until" {
+                let other = if lower == "since" { "until" } else { "since" };
+                return Err(usage(format!(
+                    "'{lower}' cannot be negated: write {other}=TIME"
+                )));
+            }
+            if positive.ends_with('!') {
+                return Err(usage(unknown_key(key)));
+            }
+            let inner =
+                Condition::parse(&format!("{positive}={value}"), now).map_err(|e| match e {
+                    Error::Usage { message, .. } => usage(message),
+                    other => other,
+                })?;
+            return Ok(Condition::Not(Box::new(inner)));
+        }
         let lower = key.to_ascii_lowercase();
         let exact = |v: &str| Value::new(v, true).map_err(usage);
         let needs_value = || {
@@ -189,6 +220,16 @@ impl Condition {
             Condition::Meta { key, value } => entry.meta(key).is_some_and(|m| value.matches(&m)),
             Condition::Since(t) => entry.timestamp >= *t,
             Condition::Until(t) => entry.timestamp < *t,
+            Condition::Not(c) => !c.matches(entry),
+        }
+    }
+
+    /// The condition itself, or, when negated (`KEY!=VALUE`), the one it negates: what it is
+    /// about.
+    pub fn unnegated(&self) -> &Condition {
+        match self {
+            Condition::Not(c) => c.unnegated(),
+            c => c,
         }
     }
 }
@@ -205,7 +246,7 @@ fn unknown_key(key: &str) -> String {
         message.push_str(&format!(" (did you mean '{k}'?)"));
     }
     message.push_str(&format!(
-        "; valid keys: {} (as KEY=VALUE, or a bare `error`)",
+        "; valid keys: {} (as KEY=VALUE or KEY!=VALUE, or a bare `error`)",
         KEYS.join(", ")
     ));
     message
@@ -239,6 +280,7 @@ impl fmt::Display for Condition {
             }
             Condition::Since(t) => write!(f, "since {t}"),
             Condition::Until(t) => write!(f, "until {t}"),
+            Condition::Not(c) => write!(f, "not {c}"),
         }
     }
 }
@@ -361,6 +403,50 @@ mod tests {
         assert!(message("event=").contains("needs an id"));
         assert!(message("since=soon").contains("invalid time 'soon'"));
         assert!(message("agent=[a").contains("bad wildcard pattern"));
+    }
+
+    #[test]
+    fn not_equal_selects_the_opposite() {
+        let (run, failed) = (entry(RUN), entry(FAILED));
+        let passes = |exprs: &[&str]| {
+            let f = filter(exprs);
+            (f.matches(&run), f.matches(&failed))
+        };
+        assert_eq!(passes(&["agent!=researcher"]), (false, true));
+        assert_eq!(passes(&["agent!=research*"]), (false, true));
+        assert_eq!(passes(&["hook!=agenterror"]), (true, false));
+        assert_eq!(passes(&["event!=eca6"]), (true, false));
+        assert_eq!(passes(&["error!=*429*"]), (true, false));
+        assert_eq!(passes(&["meta.correlation_id!=abc"]), (false, true));
+        assert_eq!(
+            passes(&["agent!=summarizer", "agent!=researcher"]),
+            (false, false)
+        );
+        assert_eq!(
+            filter(&["agent!=planner", "hook!=AgentError"]).to_string(),
+            "not agent 'planner' and not hook 'AgentError'"
+        );
+    }
+
+    /// `agent==x` used to filter for the agent `=x`, silently.
+    #[test]
+    fn a_double_equals_is_a_usage_error_that_says_what_to_write() {
+        let message = |expr: &str| Condition::parse(expr, now()).unwrap_err().to_string();
+        assert_eq!(
+            message("agent==x"),
+            "invalid --filter \"agent==x\": '==' is not an operator: write agent=x, or agent!=x \
+             for the opposite (a value that starts with = is written [=]...)"
+        );
+        assert!(message("agent!==x").contains("write agent=x, or agent!=x"));
+        assert!(message("since!=2h").contains("'since' cannot be negated: write until=TIME"));
+        assert!(message("agent!!=x").contains("unknown key 'agent!!'"));
+        assert!(message("agnet!=x").contains("unknown key 'agnet' (did you mean 'agent'?)"));
+        assert!(message("agent!").contains("unknown key 'agent!'"));
+        // A value that does start with `=` can still be asked for.
+        let f = filter(&["agent=[=]x"]);
+        assert!(f.matches(&entry(
+            r#"{"timestamp":"2025-05-02T14:32:19Z","agent_id":"=x"}"#
+        )));
     }
 
     #[test]

@@ -13,10 +13,9 @@ use crate::model::TraceEntry;
 use crate::read::{Parse, Problem, ReadSummary, TraceReader};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
-use crate::session::{SessionFile, resolve};
+use crate::session::SessionFile;
 use crate::summary::FileStatus;
 use crate::text;
-use crate::time::parse_time_bound;
 use rayon::prelude::*;
 use std::io::Write;
 use std::path::Path;
@@ -32,21 +31,12 @@ pub struct AnalyzeOptions {
 
 impl AnalyzeOptions {
     pub fn from_args(args: &AnalyzeArgs, ctx: &Context) -> Result<AnalyzeOptions, Error> {
-        let bound = |flag: &str, value: &Option<String>| {
-            value
-                .as_deref()
-                .map(|v| parse_time_bound(v, ctx.now))
-                .transpose()
-                .map_err(|message| Error::Usage {
-                    what: flag.to_owned(),
-                    message,
-                })
-        };
-        let mut conditions = Filter::parse_all(&args.filters, ctx.now)?
+        let window = ctx.time_window(&args.time)?;
+        let mut conditions = Filter::parse_all(&args.filter.filters, ctx.now)?
             .conditions()
             .to_vec();
-        conditions.extend(bound("--since", &args.since)?.map(Condition::Since));
-        conditions.extend(bound("--until", &args.until)?.map(Condition::Until));
+        conditions.extend(window.since.map(Condition::Since));
+        conditions.extend(window.until.map(Condition::Until));
         Ok(AnalyzeOptions {
             filter: Filter::new(conditions),
             by_session: args.by_session,
@@ -173,7 +163,7 @@ pub fn run(
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
     let opts = AnalyzeOptions::from_args(args, ctx)?;
-    let sessions = sessions(&args.sessions, ctx, report)?;
+    let sessions = super::sessions(&args.sessions, ctx, report)?;
     let filter = &opts.filter;
     // Only aggregates are kept: each thread folds the sessions it reads into one aggregate,
     // and the aggregates are merged, so memory does not grow with the sessions' entries (nor
@@ -246,23 +236,4 @@ pub fn run(
         }
     }
     Ok(())
-}
-
-/// The sessions named, or every session in the trace directory.
-fn sessions(
-    named: &[String],
-    ctx: &Context,
-    report: &mut Reporter,
-) -> Result<Vec<SessionFile>, Error> {
-    if named.is_empty() {
-        return super::all_sessions(ctx, report);
-    }
-    let mut sessions: Vec<SessionFile> = Vec::new();
-    for arg in named {
-        let s = resolve(arg, &ctx.dir)?;
-        if !sessions.iter().any(|known| known.path == s.path) {
-            sessions.push(s);
-        }
-    }
-    Ok(sessions)
 }

@@ -1,9 +1,9 @@
 //! `agentcli export`: sends sessions to an OTLP/HTTP collector as traces (one per session), then
 //! says what was sent: per session, its trace id, entries, spans and failed runs.
 
-use super::Context;
+use super::{Context, TimeWindow};
 use crate::cli::ExportArgs;
-use crate::error::{Error, shown};
+use crate::error::Error;
 use crate::export::otlp::http::{CollectorOptions, Sender, Sent, traces_url};
 use crate::export::otlp::spans::SessionSpans;
 use crate::export::otlp::{STATUS_CODE_ERROR, Span, TraceId};
@@ -13,10 +13,9 @@ use crate::read::TraceReader;
 use crate::redact::Redactor;
 use crate::render::boxed_table;
 use crate::report::Reporter;
-use crate::session::{SessionFile, discover, resolve};
+use crate::session::SessionFile;
 use crate::summary::read_head;
 use crate::text;
-use crate::time::Timestamp;
 use crate::units;
 use comfy_table::CellAlignment;
 use std::io::Write;
@@ -27,8 +26,7 @@ pub struct ExportOptions {
     pub sessions: Vec<String>,
     pub filter: Filter,
     pub redactor: Redactor,
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
+    pub window: TimeWindow,
     pub collector: CollectorOptions,
 }
 
@@ -57,10 +55,9 @@ impl ExportOptions {
             .collect::<Result<_, _>>()?;
         Ok(ExportOptions {
             sessions: args.sessions.clone(),
-            filter: Filter::parse_all(&args.filters, ctx.now)?,
-            redactor: Redactor::from_flags(args.redact, &args.redact_keys),
-            since: ctx.time_bound("--since", args.since.as_deref())?,
-            until: ctx.time_bound("--until", args.until.as_deref())?,
+            filter: Filter::parse_all(&args.filter.filters, ctx.now)?,
+            redactor: Redactor::from_flags(args.redact.redact, &args.redact.redact_keys),
+            window: ctx.time_window(&args.time)?,
             collector: CollectorOptions {
                 url,
                 headers,
@@ -89,15 +86,7 @@ pub fn run(
     let opts = ExportOptions::from_args(args, ctx)?;
     let sessions = select(&opts, ctx, report)?;
     if sessions.is_empty() {
-        report.note(&format!(
-            "no sessions to send in {}{}",
-            shown(&ctx.dir),
-            if opts.since.is_some() || opts.until.is_some() {
-                " in the time range given"
-            } else {
-                ""
-            }
-        ));
+        // Why was said on stderr: no trace files, or none in the time range.
         return Ok(());
     }
     let mut sender = Sender::new(opts.collector.clone());
@@ -129,35 +118,20 @@ fn select(
     ctx: &Context,
     report: &mut Reporter,
 ) -> Result<Vec<SessionFile>, Error> {
-    let mut sessions = if opts.sessions.is_empty() {
-        let found = discover(&ctx.dir)?;
-        for bad in &found.unreadable {
-            report.unreadable(&bad.path, &bad.error);
-        }
-        found.sessions
-    } else {
-        let mut named = opts
-            .sessions
-            .iter()
-            .map(|arg| resolve(arg, &ctx.dir))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut seen = std::collections::HashSet::new();
-        named.retain(|s| seen.insert(s.path.clone()));
-        named
-    };
-    if opts.since.is_some() || opts.until.is_some() {
-        sessions.retain(|s| match read_head(&s.path) {
-            Ok(head) => head.started.is_some_and(|t| {
-                opts.since.is_none_or(|since| t >= since)
-                    && opts.until.is_none_or(|until| t < until)
-            }),
-            Err(e) => {
-                report.unreadable(&s.path, &e);
-                false
-            }
-        });
+    let sessions = super::sessions(&opts.sessions, ctx, report)?;
+    if opts.window.is_unbounded() {
+        return Ok(sessions);
     }
-    Ok(sessions)
+    let mut started = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        match read_head(&session.path) {
+            Ok(head) => started.push((session, head.started)),
+            Err(e) => report.unreadable(&session.path, &e),
+        }
+    }
+    opts.window
+        .keep_started(&mut started, |(_, t)| *t, ctx, report);
+    Ok(started.into_iter().map(|(session, _)| session).collect())
 }
 
 /// Reads one session and hands its spans to the sender; `None` when the file cannot be read.

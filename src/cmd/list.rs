@@ -1,8 +1,8 @@
 //! `agentcli list`: the sessions of the trace directory, newest first, as a table, JSON or CSV.
 
-use super::Context;
+use super::{Context, TimeWindow};
 use crate::cli::{ListArgs, ListFormat};
-use crate::error::{Error, shown};
+use crate::error::Error;
 use crate::render::chunked::write_boxed_table;
 use crate::report::Reporter;
 use crate::session::SessionFile;
@@ -19,8 +19,7 @@ use std::io::Write;
 #[derive(Debug, Clone)]
 pub struct ListOptions {
     pub verbose: bool,
-    pub since: Option<Timestamp>,
-    pub until: Option<Timestamp>,
+    pub window: TimeWindow,
     pub format: ListFormat,
 }
 
@@ -28,8 +27,7 @@ impl ListOptions {
     pub fn from_args(args: &ListArgs, ctx: &Context) -> Result<ListOptions, Error> {
         Ok(ListOptions {
             verbose: args.verbose,
-            since: ctx.time_bound("--since", args.since.as_deref())?,
-            until: ctx.time_bound("--until", args.until.as_deref())?,
+            window: ctx.time_window(&args.time)?,
             format: args.format,
         })
     }
@@ -63,7 +61,6 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let opts = ListOptions::from_args(args, ctx)?;
     let sessions = super::all_sessions(ctx, report)?;
-    let total = sessions.len();
     let mut listed: Vec<Listed> = sessions
         .into_par_iter()
         .map(|session| {
@@ -79,20 +76,8 @@ pub fn run(
         .collect();
     report_problems(&listed, report);
 
-    if opts.since.is_some() || opts.until.is_some() {
-        listed.retain(|l| {
-            l.started().is_some_and(|t| {
-                opts.since.is_none_or(|since| t >= since)
-                    && opts.until.is_none_or(|until| t < until)
-            })
-        });
-        if listed.is_empty() && total > 0 {
-            report.note(&format!(
-                "none of the {total} sessions in {} started in the time range given",
-                shown(&ctx.dir)
-            ));
-        }
-    }
+    opts.window
+        .keep_started(&mut listed, Listed::started, ctx, report);
     // Newest first: by start, then by modification for sessions without a readable start.
     listed.sort_by(|a, b| {
         b.started()
@@ -390,8 +375,7 @@ mod tests {
             let listed = sessions(2 * CHUNK_ROWS + 200, verbose);
             let opts = ListOptions {
                 verbose,
-                since: None,
-                until: None,
+                window: TimeWindow::default(),
                 format: ListFormat::Table,
             };
             for width in [60, 120, 200, 400] {

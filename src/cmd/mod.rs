@@ -8,10 +8,10 @@ pub mod export;
 pub mod list;
 pub mod trace;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, TimeRange};
 use crate::error::{Error, shown};
 use crate::report::Reporter;
-use crate::session::{SUFFIXES, SessionFile, discover};
+use crate::session::{SUFFIXES, SessionFile, discover, resolve};
 use crate::time::{DisplayZone, Timestamp, parse_time_bound};
 use chrono::{DateTime, Local};
 use std::io::Write;
@@ -36,6 +36,67 @@ pub(crate) fn all_sessions(
         ));
     }
     Ok(found.sessions)
+}
+
+/// The sessions a command is given: those `named` (ids, prefixes, paths, `latest`; each file
+/// once, in the order named), or every session of the trace directory when none is.
+pub(crate) fn sessions(
+    named: &[String],
+    ctx: &Context,
+    report: &mut Reporter,
+) -> Result<Vec<SessionFile>, Error> {
+    if named.is_empty() {
+        return all_sessions(ctx, report);
+    }
+    let mut sessions: Vec<SessionFile> = Vec::new();
+    for arg in named {
+        let s = resolve(arg, &ctx.dir)?;
+        if !sessions.iter().any(|known| known.path == s.path) {
+            sessions.push(s);
+        }
+    }
+    Ok(sessions)
+}
+
+/// `--since` and `--until`, parsed: the window `[since, until)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+impl TimeWindow {
+    /// Whether neither bound is given: the window holds every time.
+    pub fn is_unbounded(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Whether `t` is in the window (at or after `since`, before `until`).
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.since.is_none_or(|since| t >= since) && self.until.is_none_or(|until| t < until)
+    }
+
+    /// Keeps the sessions that started in the window (those whose start is unknown are not
+    /// kept, unless the window is unbounded), and notes on stderr when none of them did.
+    pub(crate) fn keep_started<T>(
+        &self,
+        sessions: &mut Vec<T>,
+        started: impl Fn(&T) -> Option<Timestamp>,
+        ctx: &Context,
+        report: &mut Reporter,
+    ) {
+        if self.is_unbounded() {
+            return;
+        }
+        let total = sessions.len();
+        sessions.retain(|s| started(s).is_some_and(|t| self.contains(t)));
+        if sessions.is_empty() && total > 0 {
+            report.note(&format!(
+                "none of the {total} sessions in {} started in the time range given",
+                shown(&ctx.dir)
+            ));
+        }
+    }
 }
 
 /// Table width when the output is not a terminal and `--width` is not given.
@@ -119,15 +180,22 @@ impl Context {
 }
 
 impl Context {
-    /// A `--since` / `--until` value, relative to now; `flag` names it in the error.
-    pub fn time_bound(&self, flag: &str, value: Option<&str>) -> Result<Option<Timestamp>, Error> {
-        value
-            .map(|v| parse_time_bound(v, self.now))
-            .transpose()
-            .map_err(|message| Error::Usage {
-                what: flag.to_owned(),
-                message,
-            })
+    /// `--since` and `--until`, relative to now: the one place they are parsed.
+    pub fn time_window(&self, range: &TimeRange) -> Result<TimeWindow, Error> {
+        let bound = |flag: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|v| parse_time_bound(v, self.now))
+                .transpose()
+                .map_err(|message| Error::Usage {
+                    what: flag.to_owned(),
+                    message,
+                })
+        };
+        Ok(TimeWindow {
+            since: bound("--since", &range.since)?,
+            until: bound("--until", &range.until)?,
+        })
     }
 }
 

@@ -94,8 +94,8 @@ impl TraceOptions {
     /// Checks the arguments once: the filter parses, the options go together, and the session
     /// exists (or, when following, is one that can be waited for).
     pub fn from_args(args: &TraceArgs, ctx: &Context) -> Result<TraceOptions, Error> {
-        let filter = Filter::parse_all(&args.filters, ctx.now)?;
-        let redactor = Redactor::from_flags(args.redact, &args.redact_keys);
+        let filter = Filter::parse_all(&args.filter.filters, ctx.now)?;
+        let redactor = Redactor::from_flags(args.redact.redact, &args.redact.redact_keys);
         let picture = matches!(args.format, TraceFormat::Mermaid | TraceFormat::Dot);
         if picture && args.analyze {
             return Err(usage(
@@ -628,7 +628,7 @@ fn nothing_shown(
         .filter
         .conditions()
         .iter()
-        .any(|c| matches!(c, Condition::Hook(_)));
+        .any(|c| matches!(c.unnegated(), Condition::Hook(_)));
     if about_hooks {
         note.push_str(&format!("; hooks here: {}", listed(&unmatched.hooks)));
     }

@@ -517,6 +517,62 @@ fn help_documents_the_conditions_and_exit_code_3() {
     assert!(top.contains("3  diff: a --fail-on condition holds"));
 }
 
+/// Exit code 3 is `diff`'s: the top-level help lists every code, each command those it gives.
+#[test]
+fn each_help_lists_the_exit_codes_its_command_gives() {
+    let codes = |args: &[&str]| {
+        let help = stdout_of(agentcli().args(args));
+        let listed = help
+            .split_once("Exit codes:\n")
+            .unwrap_or_else(|| panic!("no exit codes in {args:?} --help:\n{help}"))
+            .1;
+        listed
+            .lines()
+            .filter_map(|line| line.trim_start().split_once("  "))
+            .filter_map(|(code, _)| code.parse::<u8>().ok())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(codes(&["--help"]), [0, 1, 2, 3]);
+    assert_eq!(codes(&["-h"]), [0, 1, 2, 3]);
+    assert_eq!(codes(&["diff", "--help"]), [0, 1, 2, 3]);
+    for command in ["list", "trace", "analyze", "export"] {
+        assert_eq!(codes(&[command, "--help"]), [0, 1, 2], "{command} --help");
+    }
+}
+
+/// Typed as shown, an example with `>` or `<` must not redirect: `--fail-on errors>0` would
+/// write a file named `0`.
+#[test]
+fn help_examples_with_a_comparison_are_quoted_for_the_shell() {
+    for command in ["diff", "trace", "analyze", "list", "export"] {
+        for flag in ["-h", "--help"] {
+            let help = stdout_of(agentcli().args([command, flag]));
+            for word in help.split_whitespace() {
+                assert!(
+                    word.starts_with('\'') || !is_comparison(word),
+                    "{command} {flag}: {word} is not quoted in\n{help}"
+                );
+            }
+        }
+    }
+    let help = stdout_of(agentcli().args(["diff", "--help"]));
+    assert!(help.contains("--fail-on 'errors>0'"), "{help}");
+}
+
+/// Whether `word` holds a comparison as `--fail-on` takes it: `errors>0`, `p95>=+20%` (not an
+/// arrow, `->`, nor a placeholder, `<SHELL>`).
+fn is_comparison(word: &str) -> bool {
+    let Some(at) = word.find(['<', '>']) else {
+        return false;
+    };
+    let before = word[..at].chars().last();
+    let after = word[at + 1..]
+        .trim_start_matches(['=', '+', '-'])
+        .chars()
+        .next();
+    before.is_some_and(|c| c.is_ascii_alphanumeric()) && after.is_some_and(|c| c.is_ascii_digit())
+}
+
 fn undocumented(doc: &str, found: &BTreeSet<String>) -> Vec<String> {
     let doc = std::fs::read_to_string(crate::common::fixtures().join("../docs").join(doc))
         .expect("the document");

@@ -508,3 +508,34 @@ fn agentcli_reads_compressed_and_json_lines_sessions_too() {
         .success()
         .stdout(predicate::str::contains("meta.KEY=VALUE"));
 }
+
+/// `--filter agent==planner` used to show the entries of an agent named `=planner` (none),
+/// silently; `!=` is the opposite of `=`.
+#[test]
+fn filter_double_equals_is_refused_and_not_equals_negates() {
+    let w = Workdir::with(&[SAMPLE]);
+    w.run(&["trace", "req-17461590", "--filter", "agent==planner"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "'==' is not an operator: write agent=planner, or agent!=planner for the opposite",
+        ));
+    let agents = |filter: &str| {
+        let out = stdout_of(w.run(&["trace", "req-17461590", "--filter", filter]));
+        rows(&out)
+            .into_iter()
+            .map(|r| r[2].clone())
+            .collect::<Vec<_>>()
+    };
+    let all = agents("agent=*");
+    let planner = agents("agent=planner");
+    let others = agents("agent!=planner");
+    assert!(!planner.is_empty() && !others.is_empty());
+    assert!(others.iter().all(|a| a != "planner"), "{others:?}");
+    assert_eq!(planner.len() + others.len(), all.len());
+    w.run(&["trace", "req-17461590", "--filter", "since!=2h"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'since' cannot be negated"));
+}

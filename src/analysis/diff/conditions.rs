@@ -29,7 +29,7 @@ VALUE, against B's figure, or against its change from A when signed:
   +3, -1, +500ms         the change from A to B (B - A)
   +20%, -10%             the change relative to A ((B - A) / A; from 0 to more is +inf%)
   5%, +2pp               error-rate only: B's rate; its change in percentage points
-Examples: --fail-on 'p95>+20%'  --fail-on errors>0  --fail-on route-changed
+Examples: --fail-on 'p95>+20%'  --fail-on 'errors>0'  --fail-on route-changed
           --fail-on 'agent=researcher:p95>+500ms'  --fail-on 'requests:p95>10s'
 A figure one session does not have (a duration of an agent that did not run) never holds.";
 
@@ -186,7 +186,7 @@ fn parse(expr: &str) -> Result<Condition, String> {
     }
     let Some(at) = expr.find(['<', '>']) else {
         return Err(format!(
-            "expected `route-changed`, `new-errors` or METRIC OP VALUE (like p95>+20%); \
+            "expected `route-changed`, `new-errors` or METRIC OP VALUE (like 'p95>+20%'); \
              no operator (> >= < <=) in {}; see `agentcli diff --help`",
             text::quote_for_message(expr)
         ));
