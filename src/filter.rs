@@ -246,7 +246,7 @@ fn unknown_key(key: &str) -> String {
         message.push_str(&format!(" (did you mean '{k}'?)"));
     }
     message.push_str(&format!(
-        "; valid keys: {} (as KEY=VALUE or KEY!=VALUE, or a bare `error`)",
+        "; valid keys: {} (as KEY=VALUE, or a bare `error`)",
         KEYS.join(", ")
     ));
     message

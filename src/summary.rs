@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 use foldhash::{HashSet, HashSetExt};
 use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
+use std::convert::Infallible;
 use std::fmt;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
@@ -179,7 +180,7 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
         problems: Vec::new(),
         problem_count: 0,
     };
-    while let Some(item) = reader.next_entry() {
+    let read = reader.read_to_end(|item| {
         let e = match item {
             Ok(read) => read.entry,
             Err(problem) => {
@@ -187,7 +188,7 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
                 if summary.problems.len() < SHOWN_PER_FILE {
                     summary.problems.push(problem);
                 }
-                continue;
+                return Ok(());
             }
         };
         summary.entries += 1;
@@ -204,10 +205,12 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
         if failed {
             failed_runs.insert(hash_of((&*e.event_id, &*e.agent_id)));
         }
-    }
+        Ok::<_, Infallible>(())
+    });
+    let Ok(read) = read;
     summary.events = events.len() as u64;
     summary.errors = failed_runs.len() as u64;
-    summary.status = FileStatus::from_shape(reader.summary().shape);
+    summary.status = FileStatus::from_shape(read.shape);
     summary
 }
 

@@ -259,6 +259,7 @@ fn handoff(hop: &Hop, next: AgentIx) -> Handoff {
 mod tests {
     use super::*;
     use crate::analysis::{AnalysisOptions, Analyzer};
+    use crate::read::Parse;
     use crate::read::read_file;
     use crate::time::Timestamp;
     use std::path::Path;
@@ -266,8 +267,12 @@ mod tests {
     fn routes_of(fixture: &str) -> RoutesReport {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
         let mut analyzer = Analyzer::new(AnalysisOptions::default());
-        read_file(&path, |p| panic!("{p}"), |e| analyzer.add(&e.entry, true))
-            .expect("fixture readable");
+        read_file::<std::io::Error>(&path, Parse::Full, |item| {
+            let e = item.unwrap_or_else(|p| panic!("{p}"));
+            analyzer.add(&e.entry, true);
+            Ok(())
+        })
+        .expect("fixture readable");
         analyzer.finish().routes
     }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::type_complexity)]
 
 use super::*;
+use crate::read::Parse;
 use crate::read::read_file;
 use crate::time::DisplayZone;
 use std::path::Path;
@@ -18,11 +19,11 @@ fn analyse_with(
         .join("fixtures/analysis")
         .join(name);
     let mut analyzer = Analyzer::new(opts);
-    let summary = read_file(
-        &path,
-        |p| panic!("{p}"),
-        |e| analyzer.add(&e.entry, select(&e.entry)),
-    )
+    let summary = read_file::<std::io::Error>(&path, Parse::Full, |item| {
+        let e = item.unwrap_or_else(|p| panic!("{p}"));
+        analyzer.add(&e.entry, select(&e.entry));
+        Ok(())
+    })
     .expect("fixture readable");
     let file = FileInfo {
         path: name.to_owned(),
@@ -427,7 +428,13 @@ fn sessions_merge_into_the_same_figures_in_any_order() {
             .join("fixtures/analysis")
             .join(name);
         let mut analyzer = Analyzer::new(AnalysisOptions::default());
-        read_file(&path, |_| {}, |e| analyzer.add(&e.entry, true)).unwrap();
+        read_file::<std::io::Error>(&path, Parse::Full, |item| {
+            if let Ok(e) = item {
+                analyzer.add(&e.entry, true);
+            }
+            Ok(())
+        })
+        .unwrap();
         analyzer.finish()
     };
     let known = analyse_raw("known.trace.json");

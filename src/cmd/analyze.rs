@@ -10,7 +10,7 @@ use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
-use crate::read::{Parse, Problem, ReadSummary, TraceReader};
+use crate::read::{Parse, Problem, ReadSummary, read_file};
 use crate::render::analysis::{self as render, RenderOptions};
 use crate::report::{Reporter, SHOWN_PER_FILE};
 use crate::session::SessionFile;
@@ -60,23 +60,22 @@ pub fn analyze_file(
     opts: AnalysisOptions,
     select: impl Fn(&TraceEntry<'_>) -> bool,
 ) -> Result<FileAnalysis, Error> {
-    // The analysis and the filter need no state data: it is skipped unread.
-    let mut reader = TraceReader::open_as_of_now(path)
-        .map_err(|e| Error::read(path, e))?
-        .with_parse(Parse::Light);
     let mut analyzer = Analyzer::new(opts);
     let mut problems = Vec::new();
     let mut problems_not_kept = 0;
-    while let Some(item) = reader.next_entry() {
+    // The analysis and the filter need no state data: it is skipped unread.
+    let read = read_file(path, Parse::Light, |item| {
         match item {
             Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
             Err(p) if problems.len() < SHOWN_PER_FILE => problems.push(p),
             Err(_) => problems_not_kept += 1,
         }
-    }
+        Ok::<_, std::io::Error>(())
+    })
+    .map_err(|e| Error::read(path, e))?;
     Ok(FileAnalysis {
         analysis: analyzer.finish(),
-        read: reader.summary(),
+        read,
         problems,
         problems_not_kept,
     })

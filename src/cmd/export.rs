@@ -163,21 +163,26 @@ fn send_session(
         counted.add(span);
         sender.span(span)
     };
-    while let Some(item) = reader.next_entry() {
+    reader.read_to_end(|item| {
         match item {
             Ok(read) => {
                 let duration = clock.duration_ms(&read.entry);
-                if !opts.filter.matches(&read.entry) {
-                    continue;
+                if opts.filter.matches(&read.entry) {
+                    entries += 1;
+                    let entry = ExportEntry::new(
+                        &read.entry,
+                        read.index,
+                        ctx.zone,
+                        duration,
+                        &opts.redactor,
+                    );
+                    spans.entry(&entry, &mut emit)?;
                 }
-                entries += 1;
-                let entry =
-                    ExportEntry::new(&read.entry, read.index, ctx.zone, duration, &opts.redactor);
-                spans.entry(&entry, &mut emit)?;
             }
             Err(problem) => report.problem(&problem),
         }
-    }
+        Ok::<_, Error>(())
+    })?;
     spans.finish(&mut emit)?;
     row.entries = entries;
     row.trace_id = counted.trace_id;

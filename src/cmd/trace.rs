@@ -27,6 +27,7 @@ use crate::text;
 use crate::units;
 use anyhow::Context as _;
 use std::collections::BTreeSet;
+use std::convert::Infallible;
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -305,7 +306,7 @@ fn show(
     let mut unmatched = Unmatched::default();
     let mut last = opts.tail.map(LastEntries::new);
     let mut shown = 0u64;
-    while let Some(item) = reader.next_entry() {
+    let summary = reader.read_to_end(|item| {
         match item {
             Ok(read) if opts.filter.matches(&read.entry) => {
                 shown += 1;
@@ -327,11 +328,11 @@ fn show(
                 view.problem(&problem)?;
             }
         }
-    }
+        Ok::<_, io::Error>(())
+    })?;
     if let Some(last) = &mut last {
         last.drain(|read| view.entry(read))?;
     }
-    let summary = reader.summary();
     view.finish(&summary)?;
     if shown == 0 {
         report.note(&nothing_shown(opts, session, &summary, &unmatched));
@@ -530,7 +531,7 @@ fn run_flow(
     let mut builder = FlowBuilder::new();
     let mut unmatched = Unmatched::default();
     let mut shown = 0u64;
-    while let Some(item) = reader.next_entry() {
+    let Ok(summary) = reader.read_to_end(|item| {
         match item {
             Ok(read) => {
                 let keep = opts.filter.matches(&read.entry);
@@ -543,7 +544,8 @@ fn run_flow(
             }
             Err(problem) => report.problem(&problem),
         }
-    }
+        Ok::<_, Infallible>(())
+    });
     let flow = builder.finish();
     let id = &session.id;
     match opts.view {
@@ -560,7 +562,7 @@ fn run_flow(
         _ => {}
     }
     if shown == 0 {
-        report.note(&nothing_shown(opts, session, &reader.summary(), &unmatched));
+        report.note(&nothing_shown(opts, session, &summary, &unmatched));
     } else if flow.is_empty() {
         report.note(&no_runs(opts, session));
     }

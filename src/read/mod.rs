@@ -345,6 +345,20 @@ impl TraceReader {
         }
     }
 
+    /// Reads what the source holds now: each entry and problem, in the order of the input, goes
+    /// to `each` (an error from it stops the read and is returned); then what the reader saw.
+    /// The one read loop of every command; a source that grows (a followed file) can be read
+    /// further by calling again.
+    pub fn read_to_end<E>(
+        &mut self,
+        mut each: impl FnMut(Result<Entry<'_>, Problem>) -> Result<(), E>,
+    ) -> Result<ReadSummary, E> {
+        while let Some(item) = self.next_entry() {
+            each(item)?;
+        }
+        Ok(self.summary())
+    }
+
     /// What the reader has seen so far.
     pub fn summary(&self) -> ReadSummary {
         let (shape, tail, bytes) = match &self.pipeline {
@@ -489,21 +503,17 @@ fn describe_byte(b: u8) -> String {
     }
 }
 
-/// Every complete entry of a file, with problems passed to `on_problem`: the common loop of
-/// commands that read a whole file.
-pub fn read_file(
+/// Reads a whole trace file, as long as it is when opened, parsed as deeply as `parse` says:
+/// each entry and problem goes to `each`, as [`TraceReader::read_to_end`] hands them out. How
+/// `list --verbose` and `analyze` read a session.
+pub fn read_file<E: From<io::Error>>(
     path: &Path,
-    mut on_problem: impl FnMut(Problem),
-    mut on_entry: impl FnMut(&Entry<'_>),
-) -> io::Result<ReadSummary> {
-    let mut reader = TraceReader::open(path)?;
-    while let Some(item) = reader.next_entry() {
-        match item {
-            Ok(entry) => on_entry(&entry),
-            Err(problem) => on_problem(problem),
-        }
-    }
-    Ok(reader.summary())
+    parse: Parse,
+    each: impl FnMut(Result<Entry<'_>, Problem>) -> Result<(), E>,
+) -> Result<ReadSummary, E> {
+    TraceReader::open_as_of_now(path)?
+        .with_parse(parse)
+        .read_to_end(each)
 }
 
 #[cfg(test)]
@@ -513,13 +523,35 @@ mod tests {
     fn read_all(bytes: &'static [u8]) -> (Vec<String>, Vec<String>, ReadSummary) {
         let mut reader = TraceReader::from_source(Path::new("t.json"), bytes).unwrap();
         let (mut agents, mut problems) = (Vec::new(), Vec::new());
-        while let Some(item) = reader.next_entry() {
-            match item {
-                Ok(e) => agents.push(e.entry.agent_id.into_owned()),
-                Err(p) => problems.push(p.to_string()),
-            }
-        }
-        (agents, problems, reader.summary())
+        let summary = reader
+            .read_to_end(|item| {
+                match item {
+                    Ok(e) => agents.push(e.entry.agent_id.into_owned()),
+                    Err(p) => problems.push(p.to_string()),
+                }
+                Ok::<_, ()>(())
+            })
+            .unwrap();
+        (agents, problems, summary)
+    }
+
+    #[test]
+    fn a_read_stops_at_the_first_error_of_its_caller_and_can_go_on() {
+        let input: &[u8] = b"[{\"agent_id\":\"a\"},\n{\"agent_id\":\"b\"},\n{\"agent_id\":\"c\"}]";
+        let mut reader = TraceReader::from_source(Path::new("t.json"), input).unwrap();
+        let mut seen = Vec::new();
+        let mut take = |item: Result<Entry<'_>, Problem>, stop_at: &str| {
+            let agent = item.unwrap().entry.agent_id.into_owned();
+            seen.push(agent.clone());
+            if agent == stop_at { Err(agent) } else { Ok(()) }
+        };
+        assert_eq!(
+            reader.read_to_end(|item| take(item, "b")),
+            Err("b".to_owned())
+        );
+        let summary = reader.read_to_end(|item| take(item, "none")).unwrap();
+        assert_eq!(seen, ["a", "b", "c"]);
+        assert_eq!(summary.entries, 3);
     }
 
     #[test]

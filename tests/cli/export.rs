@@ -4,6 +4,7 @@
 use crate::collector::Collector;
 use crate::common::{Workdir, fixtures, stdout_of};
 use agentcli::model::Hook;
+use agentcli::read::Parse;
 use predicates::prelude::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -26,10 +27,9 @@ pub fn expected_spans(path: &Path) -> (usize, usize) {
     let mut open = HashSet::new();
     let mut last_failed: HashMap<(String, String), bool> = HashMap::new();
     let mut runs = 0;
-    agentcli::read::read_file(
-        path,
-        |p| panic!("{p}"),
-        |read| {
+    agentcli::read::read_file::<std::io::Error>(path, Parse::Full, |item| {
+        {
+            let read = item.unwrap_or_else(|p| panic!("{p}"));
             let e = &read.entry;
             let key = (e.event_id.to_string(), e.agent_id.to_string());
             if !e.event_id.is_empty() {
@@ -50,8 +50,9 @@ pub fn expected_spans(path: &Path) -> (usize, usize) {
                 }
                 _ => {}
             }
-        },
-    )
+        }
+        Ok(())
+    })
     .expect("a readable fixture");
     (events.len(), runs + open.len())
 }

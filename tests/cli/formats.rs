@@ -37,10 +37,14 @@ fn id_of(fixture: &str) -> &str {
 /// The fixture's entries as its file holds them, parsed with serde_json alone.
 fn entries_of(fixture: &str) -> Vec<Value> {
     let mut entries = Vec::new();
-    agentcli::read::read_file(
+    agentcli::read::read_file::<std::io::Error>(
         &fixtures().join(fixture),
-        |p| panic!("{p}"),
-        |read| entries.push(serde_json::from_slice(read.bytes).expect("an entry")),
+        agentcli::read::Parse::Full,
+        |item| {
+            let read = item.unwrap_or_else(|p| panic!("{p}"));
+            entries.push(serde_json::from_slice(read.bytes).expect("an entry"));
+            Ok(())
+        },
     )
     .expect("a readable fixture");
     entries
