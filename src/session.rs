@@ -1,7 +1,11 @@
-//! Sessions: finding trace files in a directory, and resolving what a user typed (an id, a
-//! prefix, a path, `latest`) to one of them.
+//! Sessions: finding trace files in a directory, their one order (newest first, whose first is
+//! `latest`), and resolving what a user typed (an id, a prefix, a path, `latest`) to one of them.
 
 use crate::error::Error;
+use crate::summary::read_started;
+use crate::time::Timestamp;
+use rayon::prelude::*;
+use std::cmp::Ordering;
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
@@ -119,8 +123,37 @@ pub fn discover(dir: &Path) -> Result<Discovery, Error> {
     Ok(found)
 }
 
-/// Resolves what the user typed to one session: `latest` (the most recently modified), a path
-/// to a trace file anywhere, an exact id, or a unique prefix of one.
+/// The one order of sessions, newest first: `list` shows them in it, and `latest` is its first.
+/// A session is as new as its start, the time of its first entry (`started`); sessions with the
+/// same start, or none that can be read (no entry yet, or not a trace), come after those with
+/// one and go by their file's modification time, newest first; then by id, then by file name.
+pub fn newest_first(
+    (a, a_started): (&SessionFile, Option<Timestamp>),
+    (b, b_started): (&SessionFile, Option<Timestamp>),
+) -> Ordering {
+    b_started
+        .cmp(&a_started)
+        .then(b.modified.cmp(&a.modified))
+        .then(a.id.cmp(&b.id))
+        .then(a.path.cmp(&b.path))
+}
+
+/// The latest of `sessions`: the first in the order of [`newest_first`] (the first row of
+/// `list`). Each file's head is read for its start, in parallel; a file that cannot be read
+/// counts as one without a start.
+pub fn latest(sessions: Vec<SessionFile>) -> Option<SessionFile> {
+    sessions
+        .into_par_iter()
+        .map(|s| {
+            let started = read_started(&s.path).ok().flatten();
+            (s, started)
+        })
+        .min_by(|(a, a_started), (b, b_started)| newest_first((a, *a_started), (b, *b_started)))
+        .map(|(s, _)| s)
+}
+
+/// Resolves what the user typed to one session: `latest` (see [`latest`]), a path to a trace
+/// file anywhere, an exact id, or a unique prefix of one.
 pub fn resolve(arg: &str, dir: &Path) -> Result<SessionFile, Error> {
     let as_path = Path::new(arg);
     if arg != "latest" && (arg.contains(std::path::MAIN_SEPARATOR) || arg.contains('/')) {
@@ -131,12 +164,9 @@ pub fn resolve(arg: &str, dir: &Path) -> Result<SessionFile, Error> {
         unreadable,
     } = discover(dir)?;
     if arg == "latest" {
-        return sessions
-            .into_iter()
-            .max_by(|a, b| a.modified.cmp(&b.modified).then(b.id.cmp(&a.id)))
-            .ok_or_else(|| Error::NoSessions {
-                dir: dir.to_path_buf(),
-            });
+        return latest(sessions).ok_or_else(|| Error::NoSessions {
+            dir: dir.to_path_buf(),
+        });
     }
     let exact: Vec<&SessionFile> = sessions.iter().filter(|s| s.id == arg).collect();
     let matches = if exact.is_empty() {
@@ -237,6 +267,79 @@ mod tests {
         assert!(err.contains("did you mean req-100"), "{err}");
         assert!(
             err.ends_with("run `agentcli list` to see the sessions there"),
+            "{err}"
+        );
+    }
+
+    /// A trace file starting at `started` (or empty), last modified `minute` minutes in.
+    fn session_file(dir: &Path, name: &str, started: Option<&str>, minute: u64) {
+        let path = dir.join(name);
+        let text = match started {
+            Some(t) => format!("[\n{{\"timestamp\":\"{t}\",\"hook\":\"BeforeAgentRun\"}}"),
+            None => String::new(),
+        };
+        fs::write(&path, text).unwrap();
+        let modified = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(60 * minute);
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(modified))
+            .unwrap();
+    }
+
+    fn latest_in(dir: &Path) -> String {
+        let latest = resolve("latest", dir).unwrap();
+        latest
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn latest_is_the_session_that_started_last_then_the_last_modified_then_the_first_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        session_file(d, "old.trace.json", Some("2025-05-02T09:00:00Z"), 50);
+        session_file(d, "new.trace.json", Some("2025-05-02T10:00:00Z"), 10);
+        // The latest start wins over the latest modification.
+        assert_eq!(latest_in(d), "new.trace.json");
+        // The same start written in another zone is the same instant: modified later wins.
+        session_file(d, "same.trace.json", Some("2025-05-02T11:00:00+01:00"), 20);
+        assert_eq!(latest_in(d), "same.trace.json");
+        // The same start and modification: the first id wins, as in `list`.
+        session_file(d, "b-tie.trace.json", Some("2025-05-02T10:00:00Z"), 20);
+        session_file(d, "a-tie.trace.json", Some("2025-05-02T10:00:00Z"), 20);
+        assert_eq!(latest_in(d), "a-tie.trace.json");
+        // Two files of one session: the first file name wins.
+        session_file(d, "a-tie.trace.jsonl", Some("2025-05-02T10:00:00Z"), 20);
+        assert_eq!(latest_in(d), "a-tie.trace.json");
+        // A file without an entry yet comes after every session that has a start.
+        session_file(d, "empty.trace.json", None, 90);
+        assert_eq!(latest_in(d), "a-tie.trace.json");
+    }
+
+    #[test]
+    fn without_starts_latest_is_the_last_modified() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        session_file(d, "a.trace.json", None, 10);
+        session_file(d, "b.trace.json", None, 30);
+        fs::write(d.join("c.trace.json"), "not a trace").unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(60);
+        fs::File::options()
+            .write(true)
+            .open(d.join("c.trace.json"))
+            .and_then(|f| f.set_modified(old))
+            .unwrap();
+        assert_eq!(latest_in(d), "b.trace.json");
+        session_file(d, "a.trace.json", None, 30);
+        assert_eq!(latest_in(d), "a.trace.json");
+        let empty = tempfile::tempdir().unwrap();
+        let err = resolve("latest", empty.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("`latest` needs at least one trace file"),
             "{err}"
         );
     }

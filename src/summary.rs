@@ -82,26 +82,8 @@ pub fn read_head(path: &Path) -> io::Result<Head> {
     }
     let bracket = ends_with_bracket(&mut file, metadata.len())?;
     file.seek(SeekFrom::Start(0))?;
-    let mut reader = TraceReader::from_source(path, file)?
-        .with_chunk_size(HEAD_CHUNK)
-        .with_parse(Parse::Light)
-        .with_threads(false);
-    let mut started = None;
-    let mut problem = None;
-    while let Some(item) = reader.next_entry() {
-        match item {
-            Ok(entry) => {
-                started = Some(entry.entry.timestamp);
-                break;
-            }
-            Err(p) => {
-                problem.get_or_insert(p);
-                if reader.summary().bytes > HEAD_LIMIT {
-                    break;
-                }
-            }
-        }
-    }
+    let mut reader = head_reader(path, file)?;
+    let (started, problem) = first_entry(&mut reader);
     let summary = reader.summary();
     let status = match summary.shape {
         Shape::NotJson { .. } => FileStatus::NotJson,
@@ -120,6 +102,40 @@ pub fn read_head(path: &Path) -> io::Result<Head> {
         status,
         problem,
     })
+}
+
+/// When the session in the file at `path` started: its first entry's time, read from the head
+/// of the file (`None` when no entry could be read there). Unlike [`read_head`], it never reads
+/// a compressed file whole.
+pub fn read_started(path: &Path) -> io::Result<Option<Timestamp>> {
+    let file = File::open(path)?;
+    Ok(first_entry(&mut head_reader(path, file)?).0)
+}
+
+/// A reader for the first entries of a file: small reads, no state data, no threads.
+fn head_reader(path: &Path, file: File) -> io::Result<TraceReader> {
+    Ok(TraceReader::from_source(path, file)?
+        .with_chunk_size(HEAD_CHUNK)
+        .with_parse(Parse::Light)
+        .with_threads(false))
+}
+
+/// The first entry's time, and the first problem met before it; past problems, no more than
+/// [`HEAD_LIMIT`] bytes are read to find it.
+fn first_entry(reader: &mut TraceReader) -> (Option<Timestamp>, Option<Problem>) {
+    let mut problem = None;
+    while let Some(item) = reader.next_entry() {
+        match item {
+            Ok(entry) => return (Some(entry.entry.timestamp), problem),
+            Err(p) => {
+                problem.get_or_insert(p);
+                if reader.summary().bytes > HEAD_LIMIT {
+                    break;
+                }
+            }
+        }
+    }
+    (None, problem)
 }
 
 /// Whether the last non-blank byte of `file` (`len` bytes long) is `]`.

@@ -5,7 +5,7 @@ use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
 use crate::render::chunked::write_boxed_table;
 use crate::report::Reporter;
-use crate::session::SessionFile;
+use crate::session::{SessionFile, newest_first};
 use crate::summary::{Head, Summary, read_head, summarize};
 use crate::text;
 use crate::time::{DisplayZone, Timestamp};
@@ -78,13 +78,7 @@ pub fn run(
 
     opts.window
         .keep_started(&mut listed, Listed::started, ctx, report);
-    // Newest first: by start, then by modification for sessions without a readable start.
-    listed.sort_by(|a, b| {
-        b.started()
-            .cmp(&a.started())
-            .then(b.session.modified.cmp(&a.session.modified))
-            .then(a.session.id.cmp(&b.session.id))
-    });
+    listed.sort_by(|a, b| newest_first((&a.session, a.started()), (&b.session, b.started())));
 
     match opts.format {
         // An empty table says nothing the note on stderr did not; data formats stay parseable.

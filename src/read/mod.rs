@@ -537,7 +537,9 @@ mod tests {
 
     #[test]
     fn a_read_stops_at_the_first_error_of_its_caller_and_can_go_on() {
-        let input: &[u8] = b"[{\"agent_id\":\"a\"},\n{\"agent_id\":\"b\"},\n{\"agent_id\":\"c\"}]";
+        let input: &[u8] = br#"[{"timestamp":"2025-05-02T14:32:15Z","agent_id":"a"},
+            {"timestamp":"2025-05-02T14:32:16Z","agent_id":"b"},
+            {"timestamp":"2025-05-02T14:32:17Z","agent_id":"c"}]"#;
         let mut reader = TraceReader::from_source(Path::new("t.json"), input).unwrap();
         let mut seen = Vec::new();
         let mut take = |item: Result<Entry<'_>, Problem>, stop_at: &str| {
