@@ -46,8 +46,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --verbose 'Also read each file whole: entries, events, agents, duration, errors'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -53,7 +53,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l width -d 'Wid
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s v -l verbose -d 'Also read each file whole: entries, events, agents, duration, errors'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l local -d 'Show times in this machine\'s time zone'
-complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l tail -d 'Of the entries already written, show only the last N (of those the filters select)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r

@@ -4,6 +4,16 @@
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The order of sessions, newest first, whose first is `latest` (`session::newest_first`).
+macro_rules! newest_first {
+    () => {
+        "by their start (the time of their first entry), the latest first, and those whose \
+         start cannot be read (no entry yet, or not a trace) last; sessions that started at the \
+         same time, or have no start, go by their file's modification time, newest first; then \
+         by id, then by file name."
+    };
+}
+
 /// The exit codes of a command that reads sessions, shown in its `--help`.
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -85,7 +95,14 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the sessions in the trace directory, newest first
-    #[command(after_help = EXIT_CODES)]
+    #[command(
+        long_about = concat!(
+            "List the sessions in the trace directory, newest first: ",
+            newest_first!(),
+            " The first is the one `latest` names."
+        ),
+        after_help = EXIT_CODES
+    )]
     List(ListArgs),
 
     /// Show a session's trace: a timeline of its entries, every detail of each, or its agent flow
@@ -149,8 +166,9 @@ pub struct ListArgs {
     pub time: TimeRange,
 }
 
-/// `trace --help`: the filter language, then the exit codes.
-pub const TRACE_HELP: &str = "\
+/// `trace --help`: the filter language, following, then the exit codes.
+pub const TRACE_HELP: &str = concat!(
+    "\
 Filters (--filter EXPR, repeatable; an entry is shown when all hold):
   agent=NAME        the agent (on BeforeEventHandling, the agent the event is for)
   KEY!=VALUE        the opposite of KEY=VALUE: agent!=planner, every other agent's entries
@@ -181,11 +199,17 @@ a file truncated or replaced (a new run with the same session id) is read again 
 said on stderr. Ctrl-C stops, completes the output and says on stderr how many entries were
 shown.
 
+The latest session (`latest`, and each newer session --follow-new switches to) is the one
+`list` shows first: sessions go ",
+    newest_first!(),
+    "
+
 Exit codes:
   0  success, including when no entry matches the filters (said on stderr), and a follow
      stopped with Ctrl-C
   1  the command ran, but some input was skipped as malformed (reported on stderr)
-  2  usage error, unknown session, or unreadable file or directory";
+  2  usage error, unknown session, or unreadable file or directory"
+);
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("following").args(["follow", "follow_new"]).multiple(true)))]

@@ -124,9 +124,10 @@ pub fn discover(dir: &Path) -> Result<Discovery, Error> {
 }
 
 /// The one order of sessions, newest first: `list` shows them in it, and `latest` is its first.
-/// A session is as new as its start, the time of its first entry (`started`); sessions with the
-/// same start, or none that can be read (no entry yet, or not a trace), come after those with
-/// one and go by their file's modification time, newest first; then by id, then by file name.
+/// A session is as new as its start, the time of its first entry (`started`), and those whose
+/// start cannot be read (no entry yet, or not a trace) come last; sessions with the same start,
+/// or none, go by their file's modification time, newest first; then by id, then by file name.
+/// (`--help` says this too: `cli::newest_first!`.)
 pub fn newest_first(
     (a, a_started): (&SessionFile, Option<Timestamp>),
     (b, b_started): (&SessionFile, Option<Timestamp>),

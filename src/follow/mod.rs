@@ -36,7 +36,8 @@ use std::path::{Path, PathBuf};
 pub enum Target {
     /// One session, whose file may not exist yet: the first of `paths` that exists.
     Session { id: String, paths: Vec<PathBuf> },
-    /// The most recently modified session in the directory (the first to appear, if none).
+    /// The latest session in the directory, by the rule of `trace latest` and `list`
+    /// (`session::latest`); the first to appear, if there is none yet.
     Latest,
 }
 

@@ -156,7 +156,9 @@ impl Follower {
                     modified: None,
                 })
                 .collect(),
-            Target::Latest => newest(discover(&self.plan.dir)?).into_iter().collect(),
+            Target::Latest => session::latest(discover(&self.plan.dir)?)
+                .into_iter()
+                .collect(),
         };
         for candidate in candidates {
             if let Some(file) = OpenFile::open(&candidate)? {
@@ -232,8 +234,8 @@ impl Follower {
         Ok(flow)
     }
 
-    /// A trace file that appeared in the directory since the follower started (the newest,
-    /// if several did), other than the one being read.
+    /// A trace file that appeared in the directory since the follower started (the latest, by
+    /// `session::latest`, if several did), other than the one being read.
     fn newer_session(&mut self, wake: &Wake) -> io::Result<Option<SessionFile>> {
         let appeared: Vec<SessionFile> = match wake {
             Wake::Changed(paths) => paths
@@ -253,7 +255,7 @@ impl Follower {
                 .collect(),
         };
         self.known.extend(appeared.iter().map(|s| s.path.clone()));
-        Ok(newest(appeared))
+        Ok(session::latest(appeared))
     }
 }
 
@@ -262,13 +264,6 @@ fn discover(dir: &Path) -> io::Result<Vec<SessionFile>> {
     session::discover(dir)
         .map(|found| found.sessions)
         .map_err(io::Error::other)
-}
-
-/// The most recently modified of `sessions`.
-fn newest(sessions: Vec<SessionFile>) -> Option<SessionFile> {
-    sessions
-        .into_iter()
-        .max_by(|a, b| a.modified.cmp(&b.modified).then(b.id.cmp(&a.id)))
 }
 
 /// What happened to the followed file since it was last looked at.

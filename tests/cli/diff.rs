@@ -417,10 +417,11 @@ fn ascii_colour_and_json() {
 #[test]
 fn sessions_by_prefix_path_and_latest() {
     let w = Workdir::with(&DIFF);
-    // `rerouted` was copied last: it is the latest.
+    // `same` started last (an hour after the others): it is the latest, as `list` shows it
+    // first, although `rerouted` was modified last.
     let json = json_of(w.run(&["diff", "base", "latest", "--format", "json"]));
     assert_eq!(json["a"]["session"], "baseline");
-    assert_eq!(json["b"]["session"], "rerouted");
+    assert_eq!(json["b"]["session"], "same");
     let path = w.path().join("slower.trace.json.gz");
     let json = json_of(w.run(&[
         "diff",

@@ -575,3 +575,21 @@ fn follow_latency() {
         f.interrupt();
     }
 }
+
+/// `--follow latest` picks the session `trace latest` and `list` put first: the last to start,
+/// not the last modified (as it used to).
+#[test]
+fn follow_latest_is_the_session_list_shows_first() {
+    // req-17461592 started last; req-17461590 was modified last.
+    let w = Workdir::with(&["req-17461592.trace.json", "req-17461590.trace.json"]);
+    let listed = stdout_of(w.run(&["list", "--format", "csv"]));
+    assert!(
+        listed.lines().nth(1).unwrap().starts_with("req-17461592,"),
+        "{listed}"
+    );
+    let mut f = Following::start(w.path(), &["trace", "--follow", "latest"]);
+    f.wait_until("the latest session", |f| !f.out.is_empty());
+    assert_eq!(f.out[0], "Trace for session req-17461592:");
+    let (status, _, _) = f.interrupt();
+    assert!(status.success());
+}

@@ -164,3 +164,74 @@ fn bad_files_are_listed_and_reported_but_never_stop_the_listing() {
         "{err}"
     );
 }
+
+/// Sets a file's modification time to `minute` minutes after 2025-05-02T10:00:00Z.
+fn set_modified(path: &std::path::Path, minute: u64) {
+    let t = std::time::SystemTime::UNIX_EPOCH
+        + std::time::Duration::from_secs(1_746_180_000 + 60 * minute);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(t))
+        .expect("set modification time");
+}
+
+/// `trace latest` used to be the last modified session, and `list` goes by start: one rule now.
+#[test]
+fn latest_is_the_first_session_list_shows_ties_included() {
+    // req-17461592 started last; req-17461590 was modified last.
+    let w = Workdir::with(&["req-17461592.trace.json", "req-17461590.trace.json"]);
+    let first_listed = || {
+        let json = json_of(w.run(&["list", "--format", "json"]));
+        json[0]["session"].as_str().unwrap().to_owned()
+    };
+    let latest = |command: &[&str]| {
+        let mut args = command.to_vec();
+        args.push("latest");
+        let out = stdout_of(w.run(&args));
+        out.lines().next().unwrap_or_default().to_owned()
+    };
+    assert_eq!(first_listed(), "req-17461592");
+    assert_eq!(latest(&["trace"]), "Trace for session req-17461592:");
+
+    // Two more files of the same start, modified together and later: the first id wins.
+    let fixture = crate::common::fixtures().join("req-17461592.trace.json");
+    for id in ["tie-b", "tie-a"] {
+        let path = w.path().join(format!("{id}.trace.json"));
+        std::fs::copy(&fixture, &path).unwrap();
+        set_modified(&path, 30);
+    }
+    assert_eq!(first_listed(), "tie-a");
+    assert_eq!(latest(&["trace"]), "Trace for session tie-a:");
+    let analysis = json_of(w.run(&["analyze", "latest", "--format", "json", "--by-session"]));
+    assert_eq!(analysis["sessions"][0]["session"], "tie-a", "{analysis}");
+
+    // A file with no entry yet comes last, however recent.
+    let empty = w.path().join("empty.trace.json");
+    std::fs::write(&empty, "").unwrap();
+    set_modified(&empty, 90);
+    assert_eq!(first_listed(), "tie-a");
+    assert_eq!(latest(&["trace"]), "Trace for session tie-a:");
+}
+
+#[test]
+fn help_states_the_order_and_that_latest_is_its_first() {
+    let help = stdout_of(agentcli().args(["list", "--help"]));
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains(
+            "newest first: by their start (the time of their first entry), the latest first, \
+             and those whose start cannot be read (no entry yet, or not a trace) last; sessions \
+             that started at the same time, or have no start, go by their file's modification \
+             time, newest first; then by id, then by file name. The first is the one `latest` \
+             names."
+        ),
+        "{help}"
+    );
+    let trace = stdout_of(agentcli().args(["trace", "--help"]));
+    let trace = trace.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        trace.contains("is the one `list` shows first: sessions go by their start"),
+        "{trace}"
+    );
+}
