@@ -357,13 +357,14 @@ mod tests {
     const FAILED: &str = r#"{"timestamp":"2025-05-02T14:32:19Z","event_id":"eca61503-2dc7",
         "agent_id":"summarizer","hook":"AgentError","agent_result":{"error":"rate limit (429)"}}"#;
 
+    /// Whether the filter of `exprs` passes RUN, and FAILED.
+    fn passes(exprs: &[&str]) -> (bool, bool) {
+        let f = filter(exprs);
+        (f.matches(&entry(RUN)), f.matches(&entry(FAILED)))
+    }
+
     #[test]
     fn each_key_selects_on_its_field() {
-        let (run, failed) = (entry(RUN), entry(FAILED));
-        let passes = |exprs: &[&str]| {
-            let f = filter(exprs);
-            (f.matches(&run), f.matches(&failed))
-        };
         assert_eq!(passes(&[]), (true, true));
         assert_eq!(passes(&["agent=researcher"]), (true, false));
         assert_eq!(passes(&["agent=Researcher"]), (false, false));
@@ -407,11 +408,6 @@ mod tests {
 
     #[test]
     fn not_equal_selects_the_opposite() {
-        let (run, failed) = (entry(RUN), entry(FAILED));
-        let passes = |exprs: &[&str]| {
-            let f = filter(exprs);
-            (f.matches(&run), f.matches(&failed))
-        };
         assert_eq!(passes(&["agent!=researcher"]), (false, true));
         assert_eq!(passes(&["agent!=research*"]), (false, true));
         assert_eq!(passes(&["hook!=agenterror"]), (true, false));
