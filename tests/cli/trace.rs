@@ -523,7 +523,7 @@ fn filter_double_equals_is_refused_and_not_equals_negates() {
         ));
     let agents = |filter: &str| {
         let out = stdout_of(w.run(&["trace", "req-17461590", "--filter", filter]));
-        rows(&out)
+        table_rows(&out)
             .into_iter()
             .map(|r| r[2].clone())
             .collect::<Vec<_>>()
