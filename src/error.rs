@@ -73,14 +73,18 @@ pub fn shown(path: &Path) -> String {
 }
 
 fn list(items: &[String]) -> String {
-    const SHOWN: usize = 8;
-    let mut out: Vec<String> = items
-        .iter()
-        .take(SHOWN)
-        .map(|s| text::escape(s, false).into_owned())
+    listed(items.iter().map(String::as_str), 8)
+}
+
+/// Names for a message: escaped, the first `shown` of them, then how many more there are.
+pub(crate) fn listed<'a>(names: impl ExactSizeIterator<Item = &'a str>, shown: usize) -> String {
+    let total = names.len();
+    let mut out: Vec<String> = names
+        .take(shown)
+        .map(|name| text::escape(name, false).into_owned())
         .collect();
-    if items.len() > SHOWN {
-        out.push(format!("and {} more", items.len() - SHOWN));
+    if total > shown {
+        out.push(format!("and {} more", total - shown));
     }
     out.join(", ")
 }

@@ -146,10 +146,7 @@ pub fn session(
             };
             render::session(&r, &render_opts, out)?;
         }
-        AnalysisFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &r)?;
-            writeln!(out)?;
-        }
+        AnalysisFormat::Json => super::write_json_document(out, &r)?,
     }
     Ok(())
 }
@@ -229,10 +226,7 @@ pub fn run(
             };
             render::aggregate(&r, &render_opts, out)?;
         }
-        AnalysisFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &r)?;
-            writeln!(out)?;
-        }
+        AnalysisFormat::Json => super::write_json_document(out, &r)?,
     }
     Ok(())
 }

@@ -100,10 +100,7 @@ pub fn run(
             };
             write_diff(&diff, &style, out)?;
         }
-        AnalysisFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, &diff)?;
-            writeln!(out)?;
-        }
+        AnalysisFormat::Json => super::write_json_document(out, &diff)?,
     }
     // The verdicts come after the comparison, on a terminal too.
     out.flush()?;

@@ -14,7 +14,7 @@ use crate::redact::Redactor;
 use crate::render::boxed_table;
 use crate::report::Reporter;
 use crate::session::SessionFile;
-use crate::summary::read_head;
+use crate::summary::read_started;
 use crate::text;
 use crate::units;
 use comfy_table::CellAlignment;
@@ -124,8 +124,8 @@ fn select(
     }
     let mut started = Vec::with_capacity(sessions.len());
     for session in sessions {
-        match read_head(&session.path) {
-            Ok(head) => started.push((session, head.started)),
+        match read_started(&session.path) {
+            Ok(t) => started.push((session, t)),
             Err(e) => report.unreadable(&session.path, &e),
         }
     }

@@ -224,9 +224,7 @@ fn write_json(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let records: Vec<Record> = listed.iter().map(|l| record(l, ctx)).collect();
-    serde_json::to_writer_pretty(&mut *out, &records)?;
-    writeln!(out)?;
-    Ok(())
+    super::write_json_document(out, &records)
 }
 
 fn write_csv(

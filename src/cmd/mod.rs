@@ -58,6 +58,16 @@ pub(crate) fn sessions(
     Ok(sessions)
 }
 
+/// A report as one JSON document, indented, ending with a newline.
+pub(crate) fn write_json_document(
+    out: &mut dyn Write,
+    document: &impl serde::Serialize,
+) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, document)?;
+    writeln!(out)?;
+    Ok(())
+}
+
 /// `--since` and `--until`, parsed: the window `[since, until)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimeWindow {

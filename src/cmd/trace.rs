@@ -637,19 +637,10 @@ fn nothing_shown(
     note
 }
 
-/// Names for a message: escaped, the first few, and how many more.
+/// Names for a message: the first few, and how many more; `none` when there are none.
 fn listed(names: &BTreeSet<String>) -> String {
-    const SHOWN: usize = 12;
     if names.is_empty() {
         return "none".to_owned();
     }
-    let mut out: Vec<String> = names
-        .iter()
-        .take(SHOWN)
-        .map(|n| text::escape(n, false).into_owned())
-        .collect();
-    if names.len() > SHOWN {
-        out.push(format!("and {} more", names.len() - SHOWN));
-    }
-    out.join(", ")
+    error::listed(names.iter().map(String::as_str), 12)
 }
