@@ -88,8 +88,8 @@ pub fn read_head(path: &Path) -> io::Result<Head> {
     let status = match summary.shape {
         Shape::NotJson { .. } => FileStatus::NotJson,
         _ if summary.compressed => {
-            while reader.next_entry().is_some() {}
-            FileStatus::from_shape(reader.summary().shape)
+            let Ok(whole) = reader.read_to_end(|_| Ok::<_, Infallible>(()));
+            FileStatus::from_shape(whole.shape)
         }
         Shape::Array { .. } if bracket => FileStatus::Closed,
         shape => match FileStatus::from_shape(shape) {
