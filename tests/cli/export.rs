@@ -1,5 +1,5 @@
 //! `agentcli export`: sessions sent to a collector on 127.0.0.1 that decodes every request with
-//! the OpenTelemetry protobuf definitions.
+//! the OpenTelemetry protobuf definitions (the `opentelemetry-proto` crate's types).
 
 use crate::collector::Collector;
 use crate::common::{Workdir, fixtures, stdout_of};
@@ -103,7 +103,7 @@ pub fn check_trace(spans: &[&Value], session: &str) {
 #[test]
 fn every_session_arrives_whole_and_once() {
     let w = Workdir::with(&SAMPLES);
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     let summary = stdout_of(w.run(&["export", "--otlp-endpoint", &collector.endpoint()]));
     let spans = collector.spans();
     let traces = by_trace(&spans);
@@ -144,7 +144,7 @@ fn every_session_arrives_whole_and_once() {
 #[test]
 fn spans_follow_the_route_and_keep_the_times_and_errors_of_the_file() {
     let w = Workdir::with(&["export/req-60000001.trace.json"]);
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     w.run(&["export", "--otlp-endpoint", &collector.endpoint()])
         .assert()
         .success();
@@ -222,7 +222,7 @@ fn spans_follow_the_route_and_keep_the_times_and_errors_of_the_file() {
 #[test]
 fn a_collector_that_asks_to_wait_gets_each_request_again_and_nothing_twice() {
     let w = Workdir::with(&SAMPLES[..2]);
-    let collector = Collector::start(&["--refuse-first", "2"]);
+    let collector = Collector::refusing_first(2);
     w.run(&[
         "export",
         "--otlp-endpoint",
@@ -233,7 +233,7 @@ fn a_collector_that_asks_to_wait_gets_each_request_again_and_nothing_twice() {
     .assert()
     .success();
     let spans = collector.spans();
-    assert_eq!(collector.requests().len(), 1);
+    assert_eq!(collector.request_count(), 1);
     for (session, spans) in by_trace(&spans) {
         let root = spans.iter().find(|s| s["parent_span_id"] == "").unwrap();
         let id = root["attributes"]["agentcli.session.id"].as_str().unwrap();
@@ -245,7 +245,7 @@ fn a_collector_that_asks_to_wait_gets_each_request_again_and_nothing_twice() {
 #[test]
 fn a_collector_that_refuses_is_a_clear_error() {
     let w = Workdir::with(&SAMPLES[..1]);
-    let collector = Collector::start(&["--status", "400"]);
+    let collector = Collector::refusing_all(400);
     w.run(&["export", "--otlp-endpoint", &collector.endpoint()])
         .assert()
         .code(2)
@@ -304,14 +304,15 @@ fn a_large_session_goes_in_several_bounded_requests() {
         }
     }
     std::fs::write(w.path().join("big.trace.json"), file).unwrap();
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     let summary = stdout_of(w.run(&["export", "--otlp-endpoint", &collector.endpoint()]));
-    let requests = collector.requests();
-    assert_eq!(requests.len(), 2, "{summary}");
-    for request in &requests {
-        assert!(request["spans"].as_array().unwrap().len() <= 2048);
-        assert!(request["bytes"].as_u64().unwrap() <= 2 << 20);
-    }
+    collector.with_requests(|requests| {
+        assert_eq!(requests.len(), 2, "{summary}");
+        for request in requests {
+            assert!(request.spans.as_ref().unwrap().len() <= 2048);
+            assert!(request.bytes <= 2 << 20);
+        }
+    });
     let spans = collector.spans();
     assert_eq!(spans.len(), 1 + 2 * events);
     let ids: HashSet<&str> = spans
@@ -325,7 +326,7 @@ fn a_large_session_goes_in_several_bounded_requests() {
 #[test]
 fn since_selects_sessions_and_headers_go_with_every_request() {
     let w = Workdir::with(&SAMPLES);
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     let summary = stdout_of(w.run(&[
         "export",
         "--otlp-endpoint",
@@ -338,8 +339,9 @@ fn since_selects_sessions_and_headers_go_with_every_request() {
         "research-crew",
     ]));
     assert!(summary.starts_with("Sent 2 sessions"), "{summary}");
-    let requests = collector.requests();
-    assert_eq!(requests[0]["authorization"], "Bearer t0k3n");
+    collector.with_requests(|requests| {
+        assert_eq!(requests[0].authorization.as_deref(), Some("Bearer t0k3n"))
+    });
     let spans = collector.spans();
     assert_eq!(by_trace(&spans).len(), 2);
     assert_eq!(spans[0]["resource"]["service.name"], "research-crew");
@@ -348,7 +350,7 @@ fn since_selects_sessions_and_headers_go_with_every_request() {
 #[test]
 fn named_sessions_only() {
     let w = Workdir::with(&SAMPLES);
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     let path = w.path().join("req-17461590.trace.json");
     let summary = stdout_of(w.run(&[
         "export",

@@ -453,7 +453,7 @@ fn otlp_parents_of_a_filtered_export_are_the_runs_the_events_continue() {
 #[test]
 fn export_sends_exactly_what_otlp_writes() {
     let w = Workdir::with(&SAMPLES);
-    let collector = Collector::start(&[]);
+    let collector = Collector::start();
     w.run(&["export", "--otlp-endpoint", &collector.endpoint()])
         .assert()
         .success();

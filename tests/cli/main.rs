@@ -8,6 +8,7 @@ mod completions;
 mod diff;
 mod docs;
 mod export;
+mod external;
 mod flow;
 mod follow;
 mod formats;
