@@ -428,14 +428,12 @@ pub fn drawn_texts(dot: &str) -> Vec<String> {
     let mut nodes: Vec<(String, Option<String>)> = Vec::new();
     let mut node_default: Option<String> = None;
     let mut edges = Vec::new();
-    let declare =
-        |nodes: &mut Vec<(String, Option<String>)>, id: String, label: Option<String>| match nodes
-            .iter_mut()
-            .find(|(n, _)| *n == id)
-        {
+    fn declare(nodes: &mut Vec<(String, Option<String>)>, id: String, label: Option<String>) {
+        match nodes.iter_mut().find(|(n, _)| *n == id) {
             Some(node) => node.1 = label.or(node.1.take()),
             None => nodes.push((id, label)),
-        };
+        }
+    }
     for stmt in &stmts {
         match stmt {
             Stmt::Node(node) => {
