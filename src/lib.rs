@@ -28,52 +28,49 @@
 )]
 
 // The ground floor: `text`, then leaves that use nothing of the crate but `text`.
-/// Trace text made safe and measured for a terminal.
+// Trace text made safe and measured for a terminal.
 pub mod text;
-
-/// The library's typed errors, naming the file or argument concerned.
-pub mod error;
-/// Raw JSON as bytes: where strings end, an object's keys, compact and indented layout.
-pub mod json;
-/// Timestamps, the zones they are shown in, and `--since`/`--until` times.
-pub mod time;
-/// Sizes and durations as people read them.
+// Sizes and durations as people read them.
 pub mod units;
+// The library's typed errors, naming the file or argument concerned.
+pub mod error;
+// Timestamps, the zones they are shown in, and `--since`/`--until` times.
+pub mod time;
+// Raw JSON as bytes: where strings end, an object's keys, compact and indented layout.
+pub mod json;
 
-// The data.
-/// A trace entry, typed and borrowed from its bytes; the state merge. No parsing.
+// The data: a trace entry, typed and borrowed from its bytes; the state merge. No parsing.
 pub mod model;
 
-// Reading.
-/// The one reader: framing, parsing, and the view trait the read loop feeds.
+// Reading: the one reader (framing, parsing) and the view trait the read loop feeds.
 pub mod read;
 
 // What the commands select and report with.
-/// The one `--filter` language.
-pub mod filter;
-/// Secret-looking state values replaced before anything shows them.
-pub mod redact;
-/// Problems in the input, reported on stderr without flooding it.
-mod report;
-/// Trace files in a directory, and what a user's session argument names.
+// Trace files in a directory, and what a user's session argument names.
 pub mod session;
+// The one `--filter` language.
+pub mod filter;
+// Secret-looking state values replaced before anything shows them.
+pub mod redact;
+// Problems in the input, reported on stderr without flooding it.
+mod report;
 
 // Understanding.
-/// Runs, routes, durations, critical paths and diffs: pure, no I/O.
+// Runs, routes, durations, critical paths and diffs: pure, no I/O.
 pub mod analysis;
-/// What a file holds, for `list`: its head, or the whole file.
+// What a file holds, for `list`: its head, or the whole file.
 pub mod summary;
 
 // Output and live reading.
-/// Machine formats: JSON, JSON Lines, CSV, OTLP (the document and OTLP/HTTP).
+// Machine formats: JSON, JSON Lines, CSV, OTLP (the document and OTLP/HTTP).
 pub mod export;
-/// `--follow`: watch the directory, feed what a file gains to the reader.
-mod follow;
-/// Terminal views: tables, timelines, flows and diagrams. Never imports `export`.
+// Terminal views: tables, timelines, flows and diagrams. Never imports `export`.
 pub mod render;
+// `--follow`: watch the directory, feed what a file gains to the reader.
+mod follow;
 
 // The commands.
-/// The command line as clap parses it.
+// The command line as clap parses it.
 pub mod cli;
-/// One file per subcommand: typed options from the command line, then the run.
+// One file per subcommand: typed options from the command line, then the run.
 pub mod cmd;

@@ -271,7 +271,7 @@ impl<'a> TraceEntry<'a> {
 pub enum Merge<'a> {
     /// One object, as written, that is its own merge: the other state has none, and its keys
     /// are plain (no escapes) and each greater than the one before, as Go writes a map. Its
-    /// members are those the merge would give, in the same order: [`object_keys`](crate::json::object_keys) reads them.
+    /// members are those the merge would give, in the same order: [`object_keys`] reads them.
     Object(&'a RawValue),
     /// The members, sorted by key, each key once.
     Members(Vec<(Cow<'a, str>, &'a RawValue)>),
