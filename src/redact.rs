@@ -98,7 +98,7 @@ impl Redactor {
         Cow::Owned(RawValue::from_string(json).unwrap_or_else(|_| redacted_value()))
     }
 
-    /// The members of a state object (as `TraceEntry::merged_data` or `model::members` return
+    /// The members of a state object (as `TraceEntry::merged_data` or `json::members` return
     /// them), with secret values replaced.
     pub fn redact_members<'a>(&self, members: Vec<(Cow<'a, str>, &'a RawValue)>) -> Members<'a> {
         members
