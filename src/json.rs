@@ -1,8 +1,9 @@
-//! Raw JSON, read and laid out as bytes without building values: where a string ends, an
-//! object's keys and members, a value as text, and valid JSON laid out again compact or
-//! indented with its strings and numbers exactly as written (a serde round trip would rewrite
-//! numbers and escapes). The model, the redactor, the exports and the terminal views all use
-//! these; there is no second copy.
+//! Raw JSON, read and laid out as bytes without building values: where a string ends (and the
+//! word-at-a-time byte tests that find it fast), an object's keys and members, a value as text,
+//! and valid JSON laid out again compact or indented with its strings and numbers exactly as
+//! written (a serde round trip would rewrite numbers and escapes). The model, the reader's
+//! scanner, the redactor, the exports and the terminal views all use these; there is no second
+//! copy.
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -510,6 +511,24 @@ pub(crate) fn unsafe_char_at(s: &[u8], i: usize) -> Option<(char, usize)> {
         .chars()
         .next()?;
     crate::text::is_unsafe(c).then_some((c, len))
+}
+
+// Word-at-a-time byte tests, eight bytes at once: how the scanner and the JSON string writer
+// find the next byte that matters without looking at each.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// Bit 7 of every byte: where a word has a byte at or above 0x80 (not ASCII).
+pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Bit 7 of each byte of the result is set where `word`'s byte is below `n` (`n` <= 128); the
+/// lowest set bit is exact, higher ones may be false positives.
+pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+}
+
+/// Bit 7 of each byte of the result is set where `word`'s byte is `b` (exact for the lowest).
+pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
+    bytes_below(word ^ (ONES * u64::from(b)), 1)
 }
 
 #[cfg(test)]

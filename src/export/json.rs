@@ -7,8 +7,10 @@
 
 use super::EntryRenderer;
 use crate::export::{ExportEntry, ExportState, StateMap};
-use crate::json::{Strings, compact, indented, newline_indent, safe_string, unsafe_char_at};
-use crate::read::scan::{HIGHS, bytes_below, bytes_equal};
+use crate::json::{
+    HIGHS, Strings, bytes_below, bytes_equal, compact, indented, newline_indent, safe_string,
+    unsafe_char_at,
+};
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
 use std::io::{self, Write};

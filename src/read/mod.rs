@@ -11,7 +11,7 @@ pub mod framer;
 mod last;
 mod parse;
 mod pipeline;
-pub(crate) mod scan;
+mod scan;
 mod view;
 
 use crate::model::TraceEntry;

@@ -15,6 +15,7 @@
 //! for the whole entry, is read here.)
 
 use super::Parse;
+use crate::json::{bytes_below, bytes_equal};
 use crate::model::{AgentResult, Hook, State, TraceEntry};
 use crate::time::Timestamp;
 use serde_json::value::RawValue;
@@ -58,21 +59,6 @@ struct Scanner<'a> {
     /// The entry as text, when all of it is UTF-8 and its data is kept (one check, rather than
     /// one for each string kept and each raw value); else strings are checked one by one.
     text: Option<&'a str>,
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-/// Bit 7 of every byte: where a word has a byte at or above 0x80 (not ASCII).
-pub(crate) const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Bit 7 of each byte of the result is set where `word`'s byte is below `n` (`n` <= 128); the
-/// lowest set bit is exact, higher ones may be false positives.
-pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
-    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
-}
-
-/// Bit 7 of each byte of the result is set where `word`'s byte is `b` (exact for the lowest).
-pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
-    bytes_below(word ^ (ONES * u64::from(b)), 1)
 }
 
 impl<'a> Scanner<'a> {
