@@ -57,7 +57,14 @@ impl Workdir {
 
 /// The binary, with an environment that does not depend on the machine running the tests.
 pub fn agentcli() -> Command {
-    let mut cmd = Command::cargo_bin("agentcli").expect("the agentcli binary");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_agentcli"));
+    machine_independent(&mut cmd);
+    Command::from_std(cmd)
+}
+
+/// Sets an environment that does not depend on the machine running the tests: UTC, 120 columns,
+/// no colour, trace directory or OpenTelemetry settings from the environment, no proxy.
+pub fn machine_independent(cmd: &mut std::process::Command) -> &mut std::process::Command {
     cmd.env("TZ", "UTC")
         .env_remove("NO_COLOR")
         .env_remove("AGENTCLI_TRACE_DIR")

@@ -156,7 +156,7 @@ fn fixture_copy() -> tempfile::TempDir {
 }
 
 /// `sh -c SCRIPT` in `dir`, with `agentcli` on the PATH and an environment that does not depend
-/// on the machine running the tests (as in common::agentcli), its stdout piped.
+/// on the machine running the tests, its stdout piped.
 fn shell(dir: &Path, script: &str) -> Command {
     let bin = Path::new(env!("CARGO_BIN_EXE_agentcli"));
     let path = std::env::join_paths(
@@ -168,30 +168,16 @@ fn shell(dir: &Path, script: &str) -> Command {
     )
     .expect("a PATH");
     let mut cmd = Command::new("sh");
-    cmd.arg("-c")
+    crate::common::machine_independent(&mut cmd)
+        .arg("-c")
         .arg(script)
         .current_dir(dir)
         .env("PATH", path)
-        .env("TZ", "UTC")
-        .env("COLUMNS", "120")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    for var in [
-        "NO_COLOR",
-        "AGENTCLI_TRACE_DIR",
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_SERVICE_NAME",
-        "LC_ALL",
-        "LC_CTYPE",
-        "LANG",
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-    ] {
+    // Without a locale: Unicode drawing, whatever the machine's (a non-UTF-8 one means ASCII).
+    for var in ["LC_ALL", "LC_CTYPE", "LANG"] {
         cmd.env_remove(var);
     }
     cmd
