@@ -171,8 +171,6 @@ pub const TRACE_HELP: &str = concat!(
     "\
 Filters (--filter EXPR, repeatable; an entry is shown when all hold):
   agent=NAME        the agent (on BeforeEventHandling, the agent the event is for)
-  KEY!=VALUE        the opposite of KEY=VALUE: agent!=planner, every other agent's entries
-                    (any key but since and until)
   hook=NAME         the hook, any case (AgentError, HookAgentError, agenterror)
   event=ID          the event id, or a prefix of it
   type=NAME         the entry's type (empty from the callback writer)
@@ -180,6 +178,8 @@ Filters (--filter EXPR, repeatable; an entry is shown when all hold):
   meta.KEY=VALUE    the state's metadata (state and output_state merged)
   since=TIME        at or after TIME: a date (2024-01-01), an RFC 3339 time, an age (90m, 2h, 3d)
   until=TIME        before TIME (same forms)
+  KEY!=VALUE        the opposite of KEY=VALUE: agent!=planner, every other agent's entries
+                    (any key but since and until)
 Values are compared whole (event= also takes a prefix): * matches any text, ? one character,
 [abc] one of a set. Quote them for the shell: --filter 'agent=research*'.
 With --flow-only and --format mermaid|dot, filters choose agent runs: a run is kept when the
