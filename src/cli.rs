@@ -445,7 +445,7 @@ pub fn analysis_help() -> String {
 const SESSIONS_STARTED: &str = "Time range (of when sessions started)";
 
 /// `--since` and `--until`: a window of time, as each command applies it (its help heading says
-/// to what). Parsed once, by `cmd::Context::time_range`.
+/// to what). Parsed once, by `cmd::Context::time_window`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TimeRange {
     /// At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)
