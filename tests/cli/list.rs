@@ -235,3 +235,40 @@ fn help_states_the_order_and_that_latest_is_its_first() {
         "{trace}"
     );
 }
+
+/// `list` and `export` choose sessions by start with one time window, and say the same when
+/// none started in it (export then sends nothing, so no collector is needed).
+#[test]
+fn list_and_export_say_the_same_when_no_session_started_in_the_range() {
+    let w = Workdir::with(&SAMPLES);
+    let note = format!(
+        "none of the 5 sessions in {} started in the time range given\n",
+        w.path().display()
+    );
+    w.run(&["list", "--since", "2025-05-03"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(note.clone());
+    w.run(&[
+        "export",
+        "--otlp-endpoint",
+        "http://127.0.0.1:9",
+        "--until",
+        "2025-05-01",
+    ])
+    .assert()
+    .success()
+    .stdout("")
+    .stderr(note);
+    w.run(&[
+        "export",
+        "--otlp-endpoint",
+        "http://127.0.0.1:9",
+        "--since",
+        "soon",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("invalid --since"));
+}
