@@ -141,6 +141,11 @@ pub enum Command {
     )]
     Diff(DiffArgs),
 
+    /// Explore sessions in the terminal: the session list, each session's timeline, waterfall
+    /// and flow, and any entry in full (needs a terminal; `trace` prints)
+    #[command(after_help = crate::view::KEYS_HELP)]
+    View(ViewArgs),
+
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(
         help_template = COMPLETIONS_TEMPLATE,
@@ -352,6 +357,28 @@ pub struct ExportArgs {
 
     #[command(flatten)]
     pub redact: RedactArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// The session to open: an id, a unique prefix of one, a path to a trace file, or
+    /// `latest` [default: the session list]
+    #[arg(value_name = "SESSION")]
+    pub session: Option<String>,
+
+    /// Show only entries matching EXPR (repeatable: all must hold); the filter language of
+    /// `trace --filter`, also typed in the view with `f`
+    #[arg(long = "filter", value_name = "EXPR")]
+    pub filters: Vec<String>,
+
+    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
+    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
+    #[arg(long)]
+    pub redact: bool,
+
+    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
+    #[arg(long = "redact-key", value_name = "NAME")]
+    pub redact_keys: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -74,3 +74,5 @@ mod follow;
 pub mod cli;
 // One file per subcommand: typed options from the command line, then the run.
 pub mod cmd;
+/// `agentcli view`: the interactive terminal viewer.
+pub mod view;

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod export;
 pub mod list;
 pub mod trace;
+pub mod view;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, TimeRange};
 use crate::error::{Error, shown};
@@ -244,6 +245,7 @@ pub fn run(
         Command::Analyze(args) => analyze::run(args, ctx, out, &mut report)?,
         Command::Diff(args) => held = diff::run(args, ctx, out, &mut report)?,
         Command::Export(args) => export::run(args, ctx, out, &mut report)?,
+        Command::View(args) => view::run(args, ctx, out, &mut report)?,
         Command::Completions { shell } => completions::run(*shell, out)?,
     }
     report.finish();

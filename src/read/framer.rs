@@ -179,6 +179,12 @@ impl Framer {
         self.shape
     }
 
+    /// Where `buf[i]` (the start of an [`FrameEvent::Entry`]'s range, say) is in the input:
+    /// for a reader that indexes entries to read them again later by seeking.
+    pub fn offset_of(&self, i: usize) -> u64 {
+        self.offset + i as u64
+    }
+
     /// How many bytes have been fed in all.
     pub fn bytes_fed(&self) -> u64 {
         self.offset + self.filled as u64
