@@ -37,6 +37,9 @@ _agentcli() {
             agentcli,trace)
                 cmd="agentcli__subcmd__trace"
                 ;;
+            agentcli,view)
+                cmd="agentcli__subcmd__view"
+                ;;
             agentcli__subcmd__help,analyze)
                 cmd="agentcli__subcmd__help__subcmd__analyze"
                 ;;
@@ -58,6 +61,9 @@ _agentcli() {
             agentcli__subcmd__help,trace)
                 cmd="agentcli__subcmd__help__subcmd__trace"
                 ;;
+            agentcli__subcmd__help,view)
+                cmd="agentcli__subcmd__help__subcmd__view"
+                ;;
             *)
                 ;;
         esac
@@ -65,7 +71,7 @@ _agentcli() {
 
     case "${cmd}" in
         agentcli)
-            opts="-h -V --dir --color --utc --local --width --help --version list trace export analyze diff completions help"
+            opts="-h -V --dir --color --utc --local --width --help --version list trace export analyze diff view completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,7 +257,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__help)
-            opts="list trace export analyze diff completions help"
+            opts="list trace export analyze diff view completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -362,6 +368,20 @@ _agentcli() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentcli__subcmd__help__subcmd__view)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentcli__subcmd__list)
             opts="-v -h -V --verbose --format --since --until --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -419,6 +439,40 @@ _agentcli() {
                     COMPREPLY=($(compgen -W "table json jsonl csv otlp mermaid dot" -- "${cur}"))
                     return 0
                     ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --width)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentcli__subcmd__view)
+            opts="-h -V --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

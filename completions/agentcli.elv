@@ -32,6 +32,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand diff 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
+            cand view 'Explore sessions in the terminal: the session list, each session''s timeline, waterfall and flow, and any entry in full (needs a terminal; `trace` prints)'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -129,6 +130,20 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'agentcli;view'= {
+            cand --filter 'Show only entries matching EXPR (repeatable: all must hold); the filter language of `trace --filter`, also typed in the view with `f`'
+            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
+            cand --dir 'Directory holding the trace files [default: the current directory]'
+            cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
+            cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
+            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+            cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
+            cand --local 'Show times in this machine''s time zone'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'agentcli;completions'= {
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
@@ -146,6 +161,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand export 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
             cand analyze 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
             cand diff 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
+            cand view 'Explore sessions in the terminal: the session list, each session''s timeline, waterfall and flow, and any entry in full (needs a terminal; `trace` prints)'
             cand completions 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -158,6 +174,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         &'agentcli;help;analyze'= {
         }
         &'agentcli;help;diff'= {
+        }
+        &'agentcli;help;view'= {
         }
         &'agentcli;help;completions'= {
         }

@@ -38,6 +38,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "trace" -d 'Show a
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
+complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "view" -d 'Explore sessions in the terminal: the session list, each session\'s timeline, waterfall and flow, and any entry in full (needs a terminal; `trace` prints)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
 complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t''
@@ -131,6 +132,18 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l utc -d 'Show 
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold); the filter language of `trace --filter`, also typed in the view with `f`' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l local -d 'Show times in this machine\'s time zone'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -140,10 +153,11 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l utc -d
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
-complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "list" -d 'List the sessions in the trace directory, newest first'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "trace" -d 'Show a session\'s trace: a timeline of its entries, every detail of each, or its agent flow'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "export" -d 'Send sessions to an OpenTelemetry collector (OTLP/HTTP), as traces'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "analyze" -d 'Analyse performance across sessions: per-agent run statistics over every session in the trace directory (or those named), read in parallel'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "diff" -d 'Compare two sessions: durations, runs and errors per agent, hand-overs and routes, error messages; fail a CI job on a regression with --fail-on'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "view" -d 'Explore sessions in the terminal: the session list, each session\'s timeline, waterfall and flow, and any entry in full (needs a terminal; `trace` prints)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, powershell, elvish)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand help; and not __fish_seen_subcommand_from list trace export analyze diff view completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

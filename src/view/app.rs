@@ -255,7 +255,9 @@ impl App {
                 self.sessions.errors_only = !self.sessions.errors_only;
                 self.sessions.arrange(None);
             }
-            KeyCode::Char('s') => self.sessions.sort_by((self.sessions.sort + 1) % COLUMNS.len()),
+            KeyCode::Char('s') => self
+                .sessions
+                .sort_by((self.sessions.sort + 1) % COLUMNS.len()),
             KeyCode::Char('S') => self.sessions.sort_by(self.sessions.sort),
             KeyCode::Char(c @ '1'..='9') => {
                 self.sessions.sort_by(usize::from(c as u8 - b'1'));
@@ -486,10 +488,7 @@ impl App {
         }
         open.cache.clear();
         open.cursor.selected = was.map_or(0, |n| open.index.position_of(n));
-        open.cursor.selected = open
-            .cursor
-            .selected
-            .min(open.index.len().saturating_sub(1));
+        open.cursor.selected = open.cursor.selected.min(open.index.len().saturating_sub(1));
         self.message = Some(format!(
             "{} of {} entries shown",
             open.index.len(),
@@ -525,9 +524,10 @@ impl App {
             Screen::Session => self.open.as_mut().and_then(|open| {
                 search_entries(&open.index, open.cursor.selected, &needle, forward, here)
             }),
-            Screen::Entry => self.entry.as_ref().and_then(|entry| {
-                search_lines(entry, &needle, forward, here)
-            }),
+            Screen::Entry => self
+                .entry
+                .as_ref()
+                .and_then(|entry| search_lines(entry, &needle, forward, here)),
         };
         match found {
             Some(Found::At(at)) => self.select(at),
@@ -540,10 +540,7 @@ impl App {
                 self.select(at);
             }
             None => {
-                self.message = Some(format!(
-                    "'{}' not found",
-                    text::escape(&self.search, false)
-                ))
+                self.message = Some(format!("'{}' not found", text::escape(&self.search, false)))
             }
         }
     }
@@ -558,7 +555,10 @@ impl App {
         ])
         .areas(area);
         self.page = usize::from(body.height.saturating_sub(2)).max(1);
-        frame.render_widget(Paragraph::new(self.title_line()).style(self.theme.header()), title);
+        frame.render_widget(
+            Paragraph::new(self.title_line()).style(self.theme.header()),
+            title,
+        );
         match self.screen {
             Screen::Sessions => self.sessions.render(frame, body, &self.theme),
             Screen::Session => self.render_session(frame, body),
@@ -569,7 +569,10 @@ impl App {
             }
         }
         let status_line = self.status_line();
-        frame.render_widget(Paragraph::new(status_line).style(self.theme.status()), status);
+        frame.render_widget(
+            Paragraph::new(status_line).style(self.theme.status()),
+            status,
+        );
         if self.help {
             self.render_help(frame, body);
         }
@@ -726,7 +729,10 @@ impl App {
             .iter()
             .map(|(keys, what)| {
                 let keys = if self.theme.ascii {
-                    keys.replace('↑', "Up").replace('↓', "Down").replace('←', "Left").replace('→', "Right")
+                    keys.replace('↑', "Up")
+                        .replace('↓', "Down")
+                        .replace('←', "Left")
+                        .replace('→', "Right")
                 } else {
                     (*keys).to_owned()
                 };

@@ -54,10 +54,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
-        Ok(Node::Scalar(serde_json::Number::from_f64(v).map_or_else(
-            || "null".to_owned(),
-            |n| n.to_string(),
-        )))
+        Ok(Node::Scalar(
+            serde_json::Number::from_f64(v).map_or_else(|| "null".to_owned(), |n| n.to_string()),
+        ))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
@@ -206,7 +205,15 @@ impl EntryScreen {
     fn relayout(&mut self) {
         let mut lines = Vec::new();
         let mut number = 0;
-        flatten(&self.node, None, 0, false, &self.folded, &mut number, &mut lines);
+        flatten(
+            &self.node,
+            None,
+            0,
+            false,
+            &self.folded,
+            &mut number,
+            &mut lines,
+        );
         self.lines = lines;
         self.selected = self.selected.min(self.lines.len().saturating_sub(1));
     }
@@ -398,7 +405,11 @@ fn wrapped(line: &JsonLine, width: usize) -> Vec<Vec<(String, Part)>> {
         parts.push((key.clone(), Part::Key));
         parts.push((": ".to_owned(), Part::Plain));
     }
-    let kind = if line.string { Part::String } else { Part::Plain };
+    let kind = if line.string {
+        Part::String
+    } else {
+        Part::Plain
+    };
     parts.push((line.text.clone(), kind));
     if line.comma {
         parts.push((",".to_owned(), Part::Plain));

@@ -283,7 +283,11 @@ impl Index {
 
     /// Reads the bytes of the `i`th entry shown into `buf`.
     pub fn read(&self, i: usize, buf: &mut Vec<u8>) -> io::Result<bool> {
-        let Some(span) = self.visible.get(i).and_then(|&n| self.spans.get(n as usize)) else {
+        let Some(span) = self
+            .visible
+            .get(i)
+            .and_then(|&n| self.spans.get(n as usize))
+        else {
             return Ok(false);
         };
         read_span(&self.pages, *span, buf)?;
@@ -309,11 +313,7 @@ fn spool_files() -> io::Result<(File, File)> {
             "agentcli-view-{}-{attempt}.spool",
             std::process::id()
         ));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(write) => {
                 let read = File::open(&path);
                 let _ = fs::remove_file(&path);

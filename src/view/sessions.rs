@@ -10,12 +10,18 @@ use crate::text;
 use crate::time::{DisplayZone, Timestamp};
 use crate::units;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Alignment, Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant, SystemTime};
+
+/// From this many columns on, start times are shown in full (with the year and zone).
+const WIDE: u16 = 120;
+
+/// The columns of numbers, aligned right.
+const RIGHT_ALIGNED: [usize; 5] = [2, 4, 5, 7, 8];
 
 /// How often the directory is looked at again.
 const RESCAN: Duration = Duration::from_secs(2);
@@ -82,13 +88,19 @@ impl Listed {
     }
 
     /// The cells of the row, escaped.
-    fn cells(&self, zone: DisplayZone) -> [String; 9] {
+    fn cells(&self, zone: DisplayZone, short_times: bool) -> [String; 9] {
         let dash = || "-".to_owned();
         let pending = || if self.head.is_none() { "…" } else { "-" }.to_owned();
         let s = self.summary();
         [
             text::escape(&self.session.id, false).into_owned(),
-            self.started().map_or_else(pending, |t| t.date_time(zone)),
+            self.started().map_or_else(pending, |t| {
+                if short_times {
+                    t.to_chrono(zone).format("%m-%d %H:%M:%S").to_string()
+                } else {
+                    t.date_time(zone)
+                }
+            }),
             units::bytes(self.session.size),
             self.status(),
             s.map_or_else(pending, |s| s.entries.to_string()),
@@ -303,9 +315,7 @@ impl Sessions {
 
     /// The session under the cursor.
     pub fn selected_session(&self) -> Option<&SessionFile> {
-        self.shown
-            .get(self.selected)
-            .map(|&i| &self.all[i].session)
+        self.shown.get(self.selected).map(|&i| &self.all[i].session)
     }
 
     /// Rows shown.
@@ -350,9 +360,9 @@ impl Sessions {
             .iter()
             .skip(self.offset)
             .take(body)
-            .map(|&i| self.all[i].cells(self.zone))
+            .map(|&i| self.all[i].cells(self.zone, area.width < WIDE))
             .collect();
-        let widths = column_widths(&rows, area.width);
+        let widths = column_widths(&rows, area.width, self.sort);
         let header = Row::new(COLUMNS.iter().enumerate().map(|(i, name)| {
             let arrow = match (i == self.sort, self.descending) {
                 (false, _) => "",
@@ -368,8 +378,13 @@ impl Sessions {
         let table_rows = rows.into_iter().enumerate().map(|(i, cells)| {
             let errors = cells[8] != "0" && cells[8] != "-" && cells[8] != "…";
             let unreadable = cells[3] == "unreadable";
-            let mut row = Row::new(cells.into_iter().enumerate().map(|(c, text)| {
-                let cell = Cell::from(text);
+            let mut row = Row::new(cells.into_iter().enumerate().map(|(c, content)| {
+                let content = text::truncate(&content, widths[c]).into_owned();
+                let cell = if RIGHT_ALIGNED.contains(&c) {
+                    Cell::from(Line::from(content).alignment(Alignment::Right))
+                } else {
+                    Cell::from(content)
+                };
                 if c == 8 && errors || c == 3 && unreadable {
                     cell.style(theme.error())
                 } else {
@@ -381,7 +396,10 @@ impl Sessions {
             }
             row
         });
-        let table = Table::new(table_rows, widths)
+        let constraints = widths
+            .iter()
+            .map(|&w| Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX)));
+        let table = Table::new(table_rows, constraints)
             .header(header)
             .column_spacing(1);
         frame.render_widget(table, area);
@@ -395,7 +413,10 @@ impl Sessions {
             self.all.len()
         )];
         if !self.narrow.is_empty() {
-            parts.push(format!("narrowed to '{}'", text::escape(&self.narrow, false)));
+            parts.push(format!(
+                "narrowed to '{}'",
+                text::escape(&self.narrow, false)
+            ));
         }
         if self.errors_only {
             parts.push("errors only".to_owned());
@@ -447,8 +468,12 @@ pub fn scrolled(offset: usize, selected: usize, height: usize) -> usize {
 
 /// Widths for the columns: each as wide as its widest cell (or header), AGENTS taking what is
 /// left and the others shrinking only when even that does not fit.
-fn column_widths(rows: &[[String; 9]], width: u16) -> Vec<Constraint> {
-    let mut widths: Vec<usize> = COLUMNS.iter().map(|h| text::width(h) + 1).collect();
+fn column_widths(rows: &[[String; 9]], width: u16, sort: usize) -> Vec<usize> {
+    let mut widths: Vec<usize> = COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, h)| text::width(h) + usize::from(i == sort))
+        .collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(text::width(cell));
@@ -462,20 +487,21 @@ fn column_widths(rows: &[[String; 9]], width: u16) -> Vec<Constraint> {
         .filter(|(i, _)| *i != 6)
         .map(|(_, w)| w)
         .sum();
-    widths[6] = widths[6].min(available.saturating_sub(fixed)).max(6);
+    widths[6] = widths[6].min(available.saturating_sub(fixed)).max(5);
     // Still too wide (a narrow terminal): the session id and start time give way.
     let mut total: usize = widths.iter().sum();
-    for column in [1, 0, 3] {
+    for column in [3, 0, 1] {
         if total <= available {
             break;
         }
-        let floor = if column == 1 { 10 } else { 8 };
+        let floor = match column {
+            0 => 12,
+            1 => 10,
+            _ => 4,
+        };
         let cut = (total - available).min(widths[column].saturating_sub(floor));
         widths[column] -= cut;
         total -= cut;
     }
     widths
-        .into_iter()
-        .map(|w| Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX)))
-        .collect()
 }

@@ -182,18 +182,21 @@ pub fn render(
         Constraint::Length(error_width as u16),
     ];
     let header = Row::new(["TIMESTAMP", "HOOK", "AGENT", "STATE", "ERROR"]).style(theme.header());
+    let fixed = 12 + hook_width + agent_width + error_width + 4;
+    let state_width = usize::from(area.width).saturating_sub(fixed).max(1);
+    let cut = |s: &str, width: usize| text::truncate(s, width).into_owned();
     let table_rows = rows.into_iter().map(|(i, r)| {
         let failed = r.error.is_some() || r.hook == Hook::AgentError;
-        let error = match r.error {
-            Some(e) => Cell::from(e).style(theme.error()),
+        let error = match &r.error {
+            Some(e) => Cell::from(cut(e, error_width)).style(theme.error()),
             None => Cell::from("-"),
         };
         let hook_style = theme.hook(&r.hook);
         let mut row = Row::new([
             Cell::from(r.time),
             Cell::from(r.hook.as_str().to_owned()).style(hook_style),
-            Cell::from(r.agent),
-            Cell::from(r.state),
+            Cell::from(cut(&r.agent, agent_width)),
+            Cell::from(cut(&r.state, state_width)),
             error,
         ]);
         if i == cursor.selected {
@@ -224,7 +227,11 @@ pub fn status(
         .row(index, cursor.selected, zone, redactor)
         .map(|r| (r.event.clone(), r.agent.clone()))
         .unwrap_or_default();
-    let event = if event.is_empty() { "-".to_owned() } else { event };
+    let event = if event.is_empty() {
+        "-".to_owned()
+    } else {
+        event
+    };
     Line::from(format!(
         "entry {} · {} of {} shown · event {event} · agent {agent}",
         n + 1,

@@ -17,3 +17,4 @@ mod list;
 mod shapes;
 mod trace;
 mod trace_analyze;
+mod view;
