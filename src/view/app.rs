@@ -23,13 +23,12 @@ pub const STEP: Duration = Duration::from_millis(40);
 const SEARCH_BUDGET: Duration = Duration::from_secs(2);
 
 /// The keys, for `?` and `view --help`.
-pub const KEYS: [(&str, &str); 20] = [
+pub const KEYS: [(&str, &str); 17] = [
     ("↑ ↓ j k", "move"),
     ("PgUp PgDn", "move a page"),
     ("Home End g G", "first, last"),
     ("Enter", "open"),
     ("Esc Backspace", "back"),
-    ("Tab", "next tab (Timeline, Waterfall, Flow)"),
     ("/", "search (sessions: narrow by id or agent)"),
     ("n N", "next, previous match"),
     ("f", "filter entries (the --filter language)"),
@@ -39,8 +38,6 @@ pub const KEYS: [(&str, &str); 20] = [
     ("space", "entry: fold or unfold"),
     ("z", "entry: fold all, unfold all"),
     ("y", "entry: copy its JSON to stdout on exit"),
-    ("+ -", "waterfall: zoom in, out"),
-    ("← →", "waterfall: scroll in time"),
     ("?", "this help"),
     ("q", "quit"),
     ("Ctrl-C", "quit"),
