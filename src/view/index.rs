@@ -8,7 +8,8 @@
 //! with the same session id) is indexed again from its start.
 
 use crate::filter::Filter;
-use crate::model::{Parse, TraceEntry};
+use crate::model::TraceEntry;
+use crate::read::Parse;
 use crate::read::framer::{FrameEvent, Framer, Shape};
 use flate2::read::MultiGzDecoder;
 use std::fs::{self, File, OpenOptions};
