@@ -5,11 +5,14 @@ use super::ViewOptions;
 use super::entry::{EntryScreen, Node};
 use super::index::{Index, Step};
 use super::sessions::{COLUMNS, Sessions};
+use super::study::Pending;
 use super::theme::Theme;
 use super::timeline::{self, Cursor, RowCache};
+use super::waterfall::Waterfall;
 use crate::filter::Filter;
 use crate::session::SessionFile;
 use crate::text;
+use crate::time::DisplayZone;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -23,12 +26,13 @@ pub const STEP: Duration = Duration::from_millis(40);
 const SEARCH_BUDGET: Duration = Duration::from_secs(2);
 
 /// The keys, for `?` and `view --help`.
-pub const KEYS: [(&str, &str); 17] = [
+pub const KEYS: [(&str, &str); 20] = [
     ("↑ ↓ j k", "move"),
     ("PgUp PgDn", "move a page"),
     ("Home End g G", "first, last"),
     ("Enter", "open"),
     ("Esc Backspace", "back"),
+    ("Tab", "next tab (Timeline, Waterfall, Flow)"),
     ("/", "search (sessions: narrow by id or agent)"),
     ("n N", "next, previous match"),
     ("f", "filter entries (the --filter language)"),
@@ -38,6 +42,8 @@ pub const KEYS: [(&str, &str); 17] = [
     ("space", "entry: fold or unfold"),
     ("z", "entry: fold all, unfold all"),
     ("y", "entry: copy its JSON to stdout on exit"),
+    ("+ -", "waterfall: zoom in, out"),
+    ("← → h l", "waterfall: move along the time axis"),
     ("?", "this help"),
     ("q", "quit"),
     ("Ctrl-C", "quit"),
@@ -55,6 +61,30 @@ pub enum Screen {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Timeline,
+    Waterfall,
+    Flow,
+}
+
+impl Tab {
+    const ALL: [Tab; 3] = [Tab::Timeline, Tab::Waterfall, Tab::Flow];
+
+    fn name(self) -> &'static str {
+        match self {
+            Tab::Timeline => "Timeline",
+            Tab::Waterfall => "Waterfall",
+            Tab::Flow => "Flow",
+        }
+    }
+
+    fn next(self, forward: bool) -> Tab {
+        let at = Tab::ALL.iter().position(|&t| t == self).unwrap_or(0);
+        let n = Tab::ALL.len();
+        Tab::ALL[if forward {
+            (at + 1) % n
+        } else {
+            (at + n - 1) % n
+        }]
+    }
 }
 
 /// A line of text being typed at the bottom of the screen.
@@ -88,6 +118,21 @@ pub struct Open {
     pub follow: bool,
     /// Why the file cannot be read further, when it cannot.
     broken: Option<String>,
+    /// The flow and analysis, once a tab that shows them is opened.
+    study: Option<Pending>,
+    waterfall: Waterfall,
+    /// The Flow tab's first line shown.
+    flow_offset: usize,
+}
+
+impl Open {
+    /// The study of the session, asked for if it was not (or if it is out of date: the
+    /// filter changed, or the followed file grew).
+    fn study(&mut self, zone: DisplayZone) -> &mut Pending {
+        let filter = self.index.filter().clone();
+        self.study
+            .get_or_insert_with(|| Pending::start(&self.file.id, &self.file.path, filter, zone))
+    }
 }
 
 /// The viewer. See the module documentation.
@@ -106,6 +151,8 @@ pub struct App {
     message: Option<String>,
     /// The height of the list last drawn: a page for PgUp / PgDn.
     page: usize,
+    /// The width of the screen last drawn.
+    width: u16,
     pub quit: bool,
     /// The JSON the user copied with `y`, written to stdout on exit.
     pub copied: Option<String>,
@@ -129,6 +176,7 @@ impl App {
             search: String::new(),
             message: None,
             page: 10,
+            width: 80,
             quit: false,
             copied: None,
         };
@@ -167,19 +215,35 @@ impl App {
             if open.follow && at_bottom && !open.index.is_empty() {
                 open.cursor.selected = open.index.len() - 1;
             }
-            changed |= before != (open.index.len(), open.index.bytes_indexed());
+            let grew = before != (open.index.len(), open.index.bytes_indexed());
+            // What the Waterfall and Flow tabs show is read again when they are next shown.
+            if grew && open.follow && open.tab == Tab::Timeline {
+                open.study = None;
+            }
+            changed |= grew;
+        }
+        if let Some(open) = &mut self.open {
+            if open.tab != Tab::Timeline && open.study.is_none() {
+                open.study(self.opts.zone);
+            }
+            if let Some(study) = &mut open.study {
+                changed |= study.poll();
+            }
         }
         (changed, busy)
     }
 
-    /// Indexes the open session to its end and reads every session's summary: a settled
-    /// screen, for tests.
+    /// Indexes the open session to its end, reads every session's summary and makes the
+    /// study a tab shows: a settled screen, for tests.
     pub fn settle(&mut self) {
         self.sessions.wait();
-        if let Some(open) = &mut self.open
-            && let Err(e) = open.index.finish()
-        {
-            open.broken = Some(e.to_string());
+        if let Some(open) = &mut self.open {
+            if let Err(e) = open.index.finish() {
+                open.broken = Some(e.to_string());
+            }
+            if open.tab != Tab::Timeline {
+                open.study(self.opts.zone).wait();
+            }
         }
     }
 
@@ -194,6 +258,9 @@ impl App {
                     tab: Tab::Timeline,
                     follow: false,
                     broken: None,
+                    study: None,
+                    waterfall: Waterfall::default(),
+                    flow_offset: 0,
                 });
                 self.screen = Screen::Session;
             }
@@ -280,7 +347,21 @@ impl App {
                     }
                 }
             }
-            KeyCode::Tab | KeyCode::BackTab => open.tab = Tab::Timeline,
+            KeyCode::Tab => open.tab = open.tab.next(true),
+            KeyCode::BackTab => open.tab = open.tab.next(false),
+            KeyCode::Char(c @ ('+' | '=' | '-')) if open.tab == Tab::Waterfall => {
+                let factor = if c == '-' { 0.5 } else { 2.0 };
+                if let Some(Pending::Done(study)) = &open.study {
+                    open.waterfall
+                        .zoom_by(factor, &study.analysis.timeline.runs);
+                }
+            }
+            KeyCode::Left | KeyCode::Char('h') if open.tab == Tab::Waterfall => {
+                open.waterfall.pan_by(-1.0);
+            }
+            KeyCode::Right | KeyCode::Char('l') if open.tab == Tab::Waterfall => {
+                open.waterfall.pan_by(1.0);
+            }
             _ => {}
         }
     }
@@ -311,7 +392,33 @@ impl App {
             }
             Screen::Session => {
                 if let Some(open) = &mut self.open {
-                    open.cursor.selected = clamp(open.cursor.selected, open.index.len());
+                    match open.tab {
+                        Tab::Timeline => {
+                            open.cursor.selected = clamp(open.cursor.selected, open.index.len());
+                        }
+                        Tab::Waterfall => {
+                            let runs = match &open.study {
+                                Some(Pending::Done(study)) => study.analysis.timeline.runs.len(),
+                                _ => 0,
+                            };
+                            open.waterfall.selected = clamp(open.waterfall.selected, runs);
+                        }
+                        Tab::Flow => {
+                            let lines = match &mut open.study {
+                                Some(Pending::Done(study)) => study
+                                    .flow_text(
+                                        &open.file.id,
+                                        self.width,
+                                        self.opts.zone,
+                                        self.opts.ascii,
+                                    )
+                                    .len(),
+                                _ => 0,
+                            };
+                            let last = lines.saturating_sub(self.page);
+                            open.flow_offset = clamp(open.flow_offset, last + 1);
+                        }
+                    }
                 }
             }
             Screen::Entry => {
@@ -329,7 +436,11 @@ impl App {
                     self.open_session(file);
                 }
             }
-            Screen::Session => self.open_entry(),
+            Screen::Session => {
+                if self.open.as_ref().is_some_and(|o| o.tab == Tab::Timeline) {
+                    self.open_entry();
+                }
+            }
             Screen::Entry => {
                 if let Some(entry) = &mut self.entry {
                     entry.toggle();
@@ -484,6 +595,8 @@ impl App {
             return;
         }
         open.cache.clear();
+        open.study = None;
+        open.waterfall = Waterfall::default();
         open.cursor.selected = was.map_or(0, |n| open.index.position_of(n));
         open.cursor.selected = open.cursor.selected.min(open.index.len().saturating_sub(1));
         self.message = Some(format!(
@@ -519,6 +632,9 @@ impl App {
         let found = match self.screen {
             Screen::Sessions => None,
             Screen::Session => self.open.as_mut().and_then(|open| {
+                if open.tab != Tab::Timeline {
+                    open.tab = Tab::Timeline;
+                }
                 search_entries(&open.index, open.cursor.selected, &needle, forward, here)
             }),
             Screen::Entry => self
@@ -552,6 +668,7 @@ impl App {
         ])
         .areas(area);
         self.page = usize::from(body.height.saturating_sub(2)).max(1);
+        self.width = body.width;
         frame.render_widget(
             Paragraph::new(self.title_line()).style(self.theme.header()),
             title,
@@ -592,7 +709,17 @@ impl App {
                 } else {
                     ""
                 };
-                format!("{id} · [Timeline]{follow}")
+                let tabs: Vec<String> = Tab::ALL
+                    .iter()
+                    .map(|&t| {
+                        if open.is_some_and(|o| o.tab == t) {
+                            format!("[{}]", t.name())
+                        } else {
+                            t.name().to_owned()
+                        }
+                    })
+                    .collect();
+                format!("{id} · {}{follow}", tabs.join(" "))
             }
             (Screen::Entry, Some(_)) => self
                 .entry
@@ -646,8 +773,9 @@ impl App {
             );
             return;
         }
-        match open.tab {
-            Tab::Timeline => timeline::render(
+        let tab = open.tab;
+        if tab == Tab::Timeline {
+            timeline::render(
                 frame,
                 area,
                 &open.index,
@@ -656,7 +784,40 @@ impl App {
                 self.opts.zone,
                 &self.opts.redactor,
                 &self.theme,
+            );
+            return;
+        }
+        let zone = self.opts.zone;
+        let id = open.file.id.clone();
+        open.study(zone);
+        let Some(study) = &mut open.study else {
+            return;
+        };
+        match study {
+            Pending::Reading(_) => frame.render_widget(
+                Paragraph::new("reading the session for its runs and flow…")
+                    .style(self.theme.dim()),
+                area,
             ),
+            Pending::Failed(why) => {
+                frame.render_widget(Paragraph::new(why.clone()).style(self.theme.error()), area)
+            }
+            Pending::Done(study) if tab == Tab::Waterfall => {
+                open.waterfall
+                    .render(frame, area, &study.analysis, zone, &self.theme);
+            }
+            Pending::Done(study) => {
+                let lines = study.flow_text(&id, area.width, zone, self.opts.ascii);
+                let height = usize::from(area.height);
+                open.flow_offset = open.flow_offset.min(lines.len().saturating_sub(height));
+                let shown: Vec<Line<'static>> = lines
+                    .iter()
+                    .skip(open.flow_offset)
+                    .take(height)
+                    .map(|l| Line::from(l.clone()))
+                    .collect();
+                frame.render_widget(Paragraph::new(shown), area);
+            }
         }
     }
 
@@ -683,6 +844,13 @@ impl App {
         match self.screen {
             Screen::Sessions => self.sessions.status(),
             Screen::Session => match &mut self.open {
+                Some(open) if open.tab == Tab::Waterfall => match &open.study {
+                    Some(Pending::Done(study)) => open.waterfall.status(&study.analysis),
+                    _ => Line::from(""),
+                },
+                Some(open) if open.tab == Tab::Flow => Line::from(
+                    "the flow as `trace --flow-only` prints it, then `trace --analyze` · ↑ ↓ scroll",
+                ),
                 Some(open) => {
                     let mut line = timeline::status(
                         &open.index,

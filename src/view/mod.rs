@@ -10,8 +10,10 @@ pub mod app;
 pub mod entry;
 pub mod index;
 pub mod sessions;
+pub mod study;
 pub mod theme;
 pub mod timeline;
+pub mod waterfall;
 
 use crate::filter::Filter;
 use crate::redact::Redactor;
@@ -26,11 +28,12 @@ use std::time::Duration;
 
 /// What `view --help` ends with: the keys.
 pub const KEYS_HELP: &str = "\
-Keys: ↑ ↓ j k move · PgUp PgDn · Home End g G · Enter opens · Esc Backspace back
+Keys: ↑ ↓ j k move · PgUp PgDn · Home End g G · Enter opens · Esc Backspace back · Tab next tab
 / search (on the session list: narrow by id or agent) · n N next, previous match
 f filter (the --filter language) · F follow the session as it is written
 e sessions with errors only · 1-9 sort by column, s next column · space fold (entry)
-y copy the entry's JSON to stdout on exit · ? help · q quit
+y copy the entry's JSON to stdout on exit · + - zoom the waterfall, ← → move it
+? help · q quit
 
 It needs a terminal on stdout; without one it exits with code 2 (print with `agentcli trace`).
 

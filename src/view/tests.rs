@@ -402,3 +402,73 @@ fn a_session_named_on_the_command_line_must_exist() {
     let mut app = app_with(opts);
     assert!(screen(&mut app, 80, 24).contains("req-17461590 · [Timeline]"));
 }
+
+/// The session with a failed run, on the tab `tabs` Tab presses away.
+fn on_tab(tabs: usize) -> App {
+    let mut app = fixtures(Some("req-17461592"));
+    for _ in 0..tabs {
+        press(&mut app, KeyCode::Tab);
+    }
+    app.settle();
+    app
+}
+
+#[test]
+fn the_waterfall_draws_a_bar_per_run_failed_ones_and_the_critical_path_marked() {
+    let mut app = on_tab(1);
+    insta::assert_snapshot!("waterfall_80x24", screen(&mut app, 80, 24));
+    insta::assert_snapshot!("waterfall_200x50", screen(&mut app, 200, 50));
+    let shown = screen(&mut app, 120, 40);
+    assert!(shown.contains("[Waterfall]"), "{shown}");
+    // The failed analyzer run is marked `!`, and runs of the slowest request `*`.
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with("analyzer") && l.contains('!')),
+        "{shown}"
+    );
+    assert!(shown.lines().any(|l| l.contains("* █")), "{shown}");
+}
+
+#[test]
+fn the_waterfall_zooms_around_the_selected_run_and_moves_along_time() {
+    let mut app = on_tab(1);
+    let whole = screen(&mut app, 160, 30);
+    press(&mut app, KeyCode::Char('G'));
+    press(&mut app, KeyCode::Char('+'));
+    press(&mut app, KeyCode::Char('+'));
+    let zoomed = screen(&mut app, 160, 30);
+    assert_ne!(whole, zoomed);
+    assert!(zoomed.contains("zoom ×4"), "{zoomed}");
+    // Runs before the window are shown as `<`.
+    assert!(zoomed.lines().any(|l| l.contains(" <")), "{zoomed}");
+    press(&mut app, KeyCode::Left);
+    assert_ne!(screen(&mut app, 160, 30), zoomed);
+    press(&mut app, KeyCode::Char('-'));
+    press(&mut app, KeyCode::Char('-'));
+    press(&mut app, KeyCode::Char('-'));
+    let out = screen(&mut app, 160, 30);
+    assert!(!out.contains("zoom ×"), "{out}");
+}
+
+#[test]
+fn the_flow_tab_shows_the_flow_and_the_analysis_as_printed() {
+    let mut app = on_tab(2);
+    insta::assert_snapshot!("flow_80x24", screen(&mut app, 80, 24));
+    insta::assert_snapshot!("flow_200x50", screen(&mut app, 200, 50));
+    // Scrolled to its end, the per-agent statistics of --analyze are there.
+    let mut seen = String::new();
+    for _ in 0..40 {
+        seen += &screen(&mut app, 120, 40);
+        press(&mut app, KeyCode::PageDown);
+    }
+    assert!(
+        seen.contains("Agent request flow for session req-17461592"),
+        "{seen}"
+    );
+    assert!(seen.contains("Analysis of session req-17461592"), "{seen}");
+    assert!(seen.contains("P95"), "{seen}");
+    // Tab comes back round to the timeline.
+    press(&mut app, KeyCode::Tab);
+    assert!(screen(&mut app, 80, 24).contains("[Timeline]"));
+}
