@@ -6,7 +6,7 @@
 use crate::analysis::flow::{Flow, FlowBuilder};
 use crate::analysis::{AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport};
 use crate::filter::Filter;
-use crate::read::{Parse, TraceReader};
+use crate::read::{Parse, read_file};
 use crate::render::Settings;
 use crate::render::analysis::{self as printed, RenderOptions};
 use crate::render::flow::{FlowStyle, write_flow};
@@ -75,22 +75,21 @@ impl Pending {
 
 /// Reads the session once, feeding both the flow builder and the analyzer.
 fn study(id: &str, path: &Path, filter: &Filter, zone: DisplayZone) -> Result<Study, String> {
-    let mut reader = TraceReader::open_as_of_now(path)
-        .map_err(|e| format!("cannot read {}: {e}", crate::error::shown(path)))?
-        .with_parse(Parse::Light);
     let mut flow = FlowBuilder::new();
     let mut analyzer = Analyzer::new(AnalysisOptions {
         top: 5,
         timeline_runs: WATERFALL_RUNS,
     });
-    while let Some(item) = reader.next_entry() {
+    // Damaged entries are skipped here as everywhere; the Timeline's status line counts them.
+    let read = read_file(path, Parse::Light, |item| {
         if let Ok(read) = item {
             let keep = filter.matches(&read.entry);
             flow.push(&read.entry, keep);
             analyzer.add(&read.entry, keep);
         }
-    }
-    let read = reader.summary();
+        Ok::<_, std::io::Error>(())
+    })
+    .map_err(|e| format!("cannot read {}: {e}", crate::error::shown(path)))?;
     let analysis = analyzer.finish();
     let info = FileInfo {
         path: path.to_string_lossy().into_owned(),

@@ -289,7 +289,13 @@ fn the_index_reads_back_the_entries_the_reader_reads_in_every_shape() {
         let path = shapes.join(name);
         let index = index_of(&path);
         let mut expected = Vec::new();
-        crate::read::read_file(&path, |_| {}, |e| expected.push(e.bytes.to_vec())).unwrap();
+        crate::read::read_file(&path, crate::read::Parse::Light, |item| {
+            if let Ok(e) = item {
+                expected.push(e.bytes.to_vec());
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .unwrap();
         assert_eq!(entries_of(&index), expected, "{name}");
     }
 }
