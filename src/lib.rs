@@ -45,21 +45,22 @@ pub mod model;
 // Reading: the one reader (framing, parsing) and the view trait the read loop feeds.
 pub mod read;
 
-// What the commands select and report with.
-// Trace files in a directory, and what a user's session argument names.
+// What went wrong in a file, and what a file holds.
+// Problems in the input, reported on stderr without flooding it.
+mod report;
+// What a file holds, for `list` and `latest`: its head, or the whole file.
+pub mod summary;
+
+// What the commands select and show with.
+// Trace files in a directory, the one `latest` rule, and what a session argument names.
 pub mod session;
 // The one `--filter` language.
 pub mod filter;
 // Secret-looking state values replaced before anything shows them.
 pub mod redact;
-// Problems in the input, reported on stderr without flooding it.
-mod report;
 
-// Understanding.
-// Runs, routes, durations, critical paths and diffs: pure, no I/O.
+// Understanding: runs, routes, durations, critical paths and diffs; pure, no I/O.
 pub mod analysis;
-// What a file holds, for `list`: its head, or the whole file.
-pub mod summary;
 
 // Output and live reading.
 // Machine formats: JSON, JSON Lines, CSV, OTLP (the document and OTLP/HTTP).
