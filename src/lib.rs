@@ -69,11 +69,11 @@ pub mod export;
 pub mod render;
 // `--follow`: watch the directory, feed what a file gains to the reader.
 mod follow;
+// `agentcli view`: the interactive terminal viewer.
+pub mod view;
 
 // The commands.
 // The command line as clap parses it.
 pub mod cli;
 // One file per subcommand: typed options from the command line, then the run.
 pub mod cmd;
-/// `agentcli view`: the interactive terminal viewer.
-pub mod view;
