@@ -5,6 +5,7 @@ mod bad;
 mod collector;
 mod common;
 mod completions;
+mod consistency;
 mod diff;
 mod docs;
 mod export;
