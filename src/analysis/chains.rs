@@ -1,31 +1,32 @@
 //! Request chains as the analysis times them: the hops one request takes from its first
 //! agent to `(end)`, each with its start and end. Which request a run belongs to is decided by
-//! the linking ([`super::links`]), as for the flow view; this keeps the chains' hops and times.
+//! the linking ([`super::links`]) and what each hop is by the hop rule ([`super::hops`]), as
+//! for the flow view; this keeps the chains' hops and times, and hands each ended request to
+//! the route tally.
 //!
 //! Only chains still being followed are kept, plus the slowest finished one, and the routes
 //! of finished ones tallied: memory follows the number of requests in flight, not the length
 //! of the trace.
 
 use super::durations::Durations;
-use super::links::{RequestId, RunId};
-use super::routes::RouteTally;
-use super::{AgentIx, clipped};
+use super::hops::{Hop, HopKind};
+use super::links::{Link, Next, RequestId, RunId};
+use super::routes::{HOPS_KEPT, RouteTally};
+use super::clipped;
 use crate::time::Timestamp;
 use foldhash::{HashMap, HashMapExt};
 
-/// How many hops of one chain are kept for its critical path; later hops are only counted.
-const MAX_HOPS: usize = 200;
-
-/// One agent run in a chain.
+/// One agent run in a chain, timed.
 #[derive(Debug, Clone)]
-pub(crate) struct Hop {
-    pub agent: AgentIx,
+pub(crate) struct TimedHop {
+    pub hop: Hop,
+    /// The run, unless it had not ended.
+    pub run: Option<RunId>,
     pub event_id: Box<str>,
     /// The run's start, unless its start was not in the trace.
     pub start: Option<Timestamp>,
+    /// The run's end; for an unfinished run, its start.
     pub end: Timestamp,
-    pub error: bool,
-    pub route: Option<AgentIx>,
 }
 
 /// A request: its hops so far.
@@ -34,12 +35,12 @@ pub(crate) struct Chain {
     pub root_event: Box<str>,
     pub start: Timestamp,
     pub end: Option<Timestamp>,
-    pub hops: Vec<Hop>,
-    /// Hops past [`MAX_HOPS`], counted only.
+    pub hops: Vec<TimedHop>,
+    /// Hops past [`HOPS_KEPT`], counted only.
     pub hops_dropped: u64,
     /// Some hop's run was selected by the filter.
     pub selected: bool,
-    /// The chain ended (its last run routed nowhere), rather than being cut off.
+    /// The chain ended (its last run routed nowhere), rather than being cut off or failing.
     pub complete: bool,
     /// The run whose next event the chain waits for.
     pub waiting_on: Option<RunId>,
@@ -132,23 +133,52 @@ impl Chains {
 
     /// Run `run` of `request` ended: the hop is added, and the chain waits for its next hop
     /// (the run failed or routed on) or ends.
-    pub fn run_ended(&mut self, request: RequestId, run: RunId, hop: Hop, selected: bool) {
+    pub fn run_ended(&mut self, request: RequestId, hop: TimedHop, selected: bool) {
         let Some(chain) = self.open.get_mut(&request) else {
             return;
         };
-        chain.selected |= selected;
         chain.end = Some(chain.end.map_or(hop.end, |e| e.max(hop.end)));
-        let goes_on = hop.error || hop.route.is_some();
-        if chain.hops.len() < MAX_HOPS {
+        let ends = hop.hop.kind() == HopKind::End;
+        if !ends {
+            chain.waiting_on = hop.run;
+        }
+        Self::push(chain, hop, selected);
+        if ends && let Some(mut chain) = self.open.remove(&request) {
+            chain.complete = true;
+            self.finish_chain(request, chain);
+        }
+    }
+
+    /// A run of `request` had not ended when the trace did (or its event was queued and its
+    /// run not begun): its hop is the chain's last so far.
+    pub fn unfinished(&mut self, request: RequestId, hop: TimedHop, selected: bool) {
+        if let Some(chain) = self.open.get_mut(&request) {
+            Self::push(chain, hop, selected);
+        }
+    }
+
+    fn push(chain: &mut Chain, hop: TimedHop, selected: bool) {
+        chain.selected |= selected;
+        if chain.hops.len() < HOPS_KEPT {
             chain.hops.push(hop);
         } else {
             chain.hops_dropped += 1;
         }
-        if goes_on {
-            chain.waiting_on = Some(run);
-        } else if let Some(mut chain) = self.open.remove(&request) {
-            chain.complete = true;
-            self.finish_chain(request, chain);
+    }
+
+    /// The event that continues run `link.run` of `request` came.
+    pub fn linked(&mut self, request: RequestId, link: &Link) {
+        let Some(chain) = self.open.get_mut(&request) else {
+            return;
+        };
+        if let Some(timed) = chain
+            .hops
+            .iter_mut()
+            .rev()
+            .find(|h| h.run == Some(link.run))
+            .filter(|h| h.hop.next() != Next::Ran)
+        {
+            timed.hop.linked(link);
         }
     }
 
@@ -169,7 +199,9 @@ impl Chains {
         if !chain.selected || chain.hops.is_empty() {
             return;
         }
-        self.routes.request(request, &chain);
+        let hops: Vec<Hop> = chain.hops.iter().map(|h| h.hop).collect();
+        self.routes
+            .request(request, &chain.root_event, &hops, chain.hops_dropped);
         let slot = if chain.complete {
             self.completed += 1;
             self.latency.record(chain.total_ns());

@@ -8,22 +8,24 @@
 //! number (each event's id is stored once, a UUID in 16 bytes) and a message number (each
 //! error message once). Memory is proportional to the number of runs, not to the file's size.
 //!
-//! Where a hop leads: the `route` in the run's merged state meta ([`TraceEntry::route`]), else
-//! the end. A failed run routes nowhere itself; the runner sends the failure on to the error
-//! handler as a new event whose `source_agent_id` is the failed agent, and that event gives
-//! the hop its next agent. `AfterEventHandling` entries add no hop (their `target_agent_id` is
-//! the agent itself, which would make every event look like a requeue), the writer's
-//! duplicate `BeforeAgentRun` and `AgentError` entries never make a second hop, and a run of no
-//! named agent is no hand-over between agents.
+//! Where a hop leads and what kind of hand-over it is, is the one hop rule ([`super::hops`]);
+//! the condensed route and the hand-overs counted are the one route tally's
+//! ([`super::routes`]), fed the same hops per request as the analysis's, so the flow view, the
+//! pictures and the analysis show one route. `AfterEventHandling` entries add no hop (their
+//! `target_agent_id` is the agent itself, which would make every event look like a requeue),
+//! and the writer's duplicate `BeforeAgentRun` and `AgentError` entries never make a second
+//! hop.
 
 use super::compact::{EventIds, Messages};
+use super::hops::{Hop, HopKind};
 use super::links::{Next, RequestId, RunId};
+use super::routes::{HOPS_KEPT, HopCount, RouteTally, RoutesReport, normalise_event_id};
 use super::runs::{Ended, EventNo, Mark, Opened, Runs, Sink, Unfinished};
 use super::{AgentIx, Agents};
 use crate::model::{Hook, TraceEntry};
 use crate::time::Timestamp;
 use foldhash::fast::RandomState;
-use foldhash::{HashMap, HashMapExt};
+
 use hashbrown::HashTable;
 use std::borrow::Cow;
 use std::hash::BuildHasher;
@@ -32,16 +34,8 @@ use std::ops::Range;
 /// No message, no event: the `u32` of a number that is absent.
 const NONE: u32 = u32::MAX;
 
-/// What kind of hand-over a hop is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HopKind {
-    /// To another agent, or to the end.
-    Route,
-    /// The agent routed the work back to itself.
-    Requeue,
-    /// The agent routed the work back to itself, with an error in its result.
-    Retry,
-}
+/// The error shown for a run that failed without a message (an `AgentError` with none).
+const NO_MESSAGE: &str = "(no message)";
 
 /// The entry a hop was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +126,25 @@ impl FlowHop {
         self.agent
     }
 
+    /// The hop as the hop rule sees it.
+    pub fn hop(&self) -> Hop {
+        let next_agent = (self.next_agent != NONE).then_some(self.next_agent);
+        Hop::from_parts(
+            self.agent,
+            self.next,
+            next_agent,
+            self.has_error(),
+            self.failure_routed,
+        )
+    }
+
+    /// Stores what the hop rule decided (all but the error, which is kept as its message).
+    fn set(&mut self, hop: Hop) {
+        self.next = hop.next();
+        self.next_agent = hop.next_agent().unwrap_or(NONE);
+        self.failure_routed = hop.failure_routed();
+    }
+
     /// What followed the run. A route whose event the trace does not show is `NotSeen`, a
     /// failure nobody took is `Failed`: the views show both as the agent, and the end.
     pub fn next(&self) -> Next {
@@ -140,7 +153,7 @@ impl FlowHop {
 
     /// The agent the work was handed to, if it was handed to one.
     pub fn hands_to(&self) -> Option<AgentIx> {
-        matches!(self.next, Next::Ran | Next::NotSeen).then_some(self.next_agent)
+        self.hop().hands_to()
     }
 
     /// The hook the hop was read from: `AfterAgentRun` or `AgentError`; for an unfinished run,
@@ -159,7 +172,7 @@ impl FlowHop {
         self.shown
     }
 
-    /// Whether the run (or its result) had an error.
+    /// Whether the run failed (it has an error, or its result has).
     pub fn has_error(&self) -> bool {
         self.error != NONE
     }
@@ -169,27 +182,10 @@ impl FlowHop {
         self.failure_routed
     }
 
-    /// Requeue or retry when the agent routed to itself.
+    /// The kind of hand-over, by the one hop rule.
     pub fn kind(&self) -> HopKind {
-        match self.hands_to() {
-            Some(next) if next == self.agent && self.has_error() => HopKind::Retry,
-            Some(next) if next == self.agent => HopKind::Requeue,
-            _ => HopKind::Route,
-        }
+        self.hop().kind()
     }
-}
-
-/// A hand-over between two agents (or to the end), counted over the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowEdge {
-    pub from: AgentIx,
-    /// The agent handed to; none for the end, or an unfinished run.
-    pub to: Option<AgentIx>,
-    /// The runs had not finished when the trace ended.
-    pub unfinished: bool,
-    pub hops: usize,
-    /// How many of those runs failed.
-    pub errors: usize,
 }
 
 /// The flow of one session: its hops in time order, and its requests in order of their first
@@ -215,6 +211,8 @@ pub struct Flow {
     /// Each request's hops in time order: `request_hops[request_ends[r - 1]..request_ends[r]]`.
     request_hops: Vec<u32>,
     request_ends: Vec<u32>,
+    /// The route tally of the requests with a hop shown.
+    routes: RoutesReport,
 }
 
 impl Flow {
@@ -291,24 +289,21 @@ impl Flow {
     }
 
     /// The route without repeats: every agent the requests reached, in the order they reached
-    /// it, each once. Each request's hops are a chain (an agent, the agent it handed to, ...);
-    /// the chains are taken request after request, and an agent already on the route is not
-    /// added again.
-    pub fn condensed_route(&self) -> Vec<AgentIx> {
-        let by_request = (0..self.requests()).flat_map(|r| self.request_hops(r));
-        self.first_appearances(by_request)
+    /// it, each once (the route tally's `condensed`).
+    pub fn condensed_route(&self) -> &[String] {
+        &self.routes.condensed
+    }
+
+    /// Every distinct hand-over with its counts, most frequent first (the route tally's).
+    pub fn hand_overs(&self) -> &[HopCount] {
+        &self.routes.hops
     }
 
     /// The agents of the hops, in order of first appearance (an agent, then where it led).
     pub fn participants(&self) -> Vec<AgentIx> {
-        self.first_appearances(self.hops())
-    }
-
-    /// Each agent of `hops` once: a hop's agent, then the agent it handed to.
-    fn first_appearances<'h>(&self, hops: impl Iterator<Item = &'h FlowHop>) -> Vec<AgentIx> {
         let mut seen = vec![false; self.agents.count()];
         let mut out = Vec::new();
-        for hop in hops {
+        for hop in self.hops() {
             for agent in std::iter::once(hop.agent).chain(hop.hands_to()) {
                 if let Some(seen) = seen.get_mut(agent as usize)
                     && !std::mem::replace(seen, true)
@@ -319,42 +314,6 @@ impl Flow {
         }
         out
     }
-
-    /// Every distinct hand-over with its counts, in order of first appearance.
-    pub fn edges(&self) -> Vec<FlowEdge> {
-        let mut index: HashMap<(AgentIx, Option<AgentIx>, bool), usize> = HashMap::new();
-        let mut edges: Vec<FlowEdge> = Vec::new();
-        for hop in self.hops() {
-            let (to, unfinished) = (hop.hands_to(), hop.next == Next::Unfinished);
-            let i = *index.entry((hop.agent, to, unfinished)).or_insert_with(|| {
-                edges.push(FlowEdge {
-                    from: hop.agent,
-                    to,
-                    unfinished,
-                    hops: 0,
-                    errors: 0,
-                });
-                edges.len() - 1
-            });
-            edges[i].hops += 1;
-            edges[i].errors += usize::from(hop.has_error());
-        }
-        edges
-    }
-}
-
-/// The request id inside an event id: `req-17461596-planner` -> `req-17461596`, a UUID ->
-/// its first 8 hex digits; anything else unchanged.
-pub fn normalise_event_id(id: &str) -> &str {
-    if let Some(rest) = id.strip_prefix("req-") {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        return if digits > 0 { &id[..4 + digits] } else { id };
-    }
-    let b = id.as_bytes();
-    if b.len() > 8 && b[8] == b'-' && b[..8].iter().all(u8::is_ascii_hexdigit) {
-        return &id[..8];
-    }
-    id
 }
 
 /// Builds a [`Flow`] from a session's entries, fed in file order. See the module docs.
@@ -374,6 +333,10 @@ struct HopRecorder {
     /// For each unfinished hop: its place in the file, as (runs ended before it, entry).
     unfinished: Vec<(RunId, u64)>,
     event_ids: EventIds,
+    /// Each event's request, as linking numbered them.
+    event_requests: Vec<u32>,
+    /// Each request's first event.
+    request_roots: Vec<u32>,
     /// Each event's request label (a number in `labels`).
     event_labels: Vec<u32>,
     /// Each request's label.
@@ -457,18 +420,20 @@ fn small(n: u64) -> u32 {
 impl Sink for HopRecorder {
     fn event_opened(&mut self, event: &Opened<'_>) {
         self.event_ids.push(event.id);
+        self.event_requests.push(small(event.request));
         let label = match event.link {
             Some(link) => {
                 if let Some(hop) = self.hops.get_mut(link.run as usize) {
-                    hop.next = Next::Ran;
-                    if link.failure {
-                        hop.next_agent = link.to;
-                        hop.failure_routed = true;
-                    }
+                    let mut rule = hop.hop();
+                    rule.linked(&link);
+                    hop.set(rule);
                 }
                 self.label_of(link.request)
             }
             None => {
+                if self.request_roots.len() as u64 == event.request {
+                    self.request_roots.push(small(event.no));
+                }
                 let label = self.label(event.id, event.no);
                 self.request_labels.push(label);
                 label
@@ -485,14 +450,10 @@ impl Sink for HopRecorder {
         };
         let mut hop = FlowHop::new(run.at, run.agent, run.event, hook);
         hop.shown &= self.named(run.agent, run.agent_name);
-        (hop.next, hop.next_agent) = match run.route {
-            Some(route) => (Next::NotSeen, route),
-            None if run.failed => (Next::Failed, NONE),
-            None => (Next::End, NONE),
-        };
-        if let Some(error) = run.error {
-            hop.error = self.messages.intern(error);
+        if run.failed {
+            hop.error = self.messages.intern(run.error.unwrap_or(NO_MESSAGE));
         }
+        hop.set(Hop::ended(run.agent, run.route, run.failed));
         self.hops.push(hop);
     }
 
@@ -502,8 +463,8 @@ impl Sink for HopRecorder {
         let Some(hop) = self.hops.get_mut(run as usize) else {
             return;
         };
-        if hop.error == NONE
-            && let Some(error) = error
+        if let Some(error) = error
+            && (hop.error == NONE || self.messages.get(hop.error) == Some(NO_MESSAGE))
         {
             hop.error = self.messages.intern(error);
         }
@@ -569,7 +530,36 @@ impl HopRecorder {
         label
     }
 
+    /// The route tally of the requests with a hop shown: each request's hops in the order its
+    /// runs ended (unfinished ones last), as the analysis feeds them.
+    fn tally_routes(&self, agents: &Agents) -> RoutesReport {
+        let mut by_request: Vec<(u32, usize)> = (self.hops.iter().enumerate())
+            .filter(|(_, h)| Some(h.agent) != self.unnamed)
+            .map(|(i, h)| {
+                let request = self.event_requests.get(h.event as usize).copied();
+                (request.unwrap_or(NONE), i)
+            })
+            .collect();
+        by_request.sort_unstable();
+        let mut tally = RouteTally::default();
+        for group in by_request.chunk_by(|a, b| a.0 == b.0) {
+            let request = group[0].0;
+            if request == NONE || !group.iter().any(|&(_, i)| self.hops[i].shown) {
+                continue;
+            }
+            let kept: Vec<Hop> = (group.iter().take(HOPS_KEPT))
+                .map(|&(_, i)| self.hops[i].hop())
+                .collect();
+            let root = self.request_roots.get(request as usize).copied();
+            let root = self.event_ids.get(root.unwrap_or(NONE));
+            let dropped = (group.len() - kept.len()) as u64;
+            tally.request(RequestId::from(request), &root, &kept, dropped);
+        }
+        tally.finish(agents)
+    }
+
     fn into_flow(self, agents: Agents) -> Flow {
+        let routes = self.tally_routes(&agents);
         let HopRecorder {
             hops,
             unfinished,
@@ -655,6 +645,7 @@ impl HopRecorder {
             request_labels,
             request_hops,
             request_ends,
+            routes,
         }
     }
 }
@@ -769,13 +760,13 @@ mod tests {
                     _ => "(end)".into(),
                 };
                 let kind = match h.kind() {
-                    HopKind::Route => "",
                     HopKind::Requeue => " [requeue]",
                     HopKind::Retry => " [retry]",
+                    HopKind::Failure => " [failure]",
+                    _ => "",
                 };
-                let error = if h.failure_routed() { " [failure]" } else { "" };
                 let label = flow.request_label(flow.request_of(h));
-                format!("{} -> {next}{kind}{error} ({label})", flow.agent(h.agent()))
+                format!("{} -> {next}{kind} ({label})", flow.agent(h.agent()))
             })
             .collect()
     }
@@ -800,10 +791,7 @@ mod tests {
     }
 
     fn route(flow: &Flow) -> Vec<&str> {
-        flow.condensed_route()
-            .into_iter()
-            .map(|a| flow.agent(a))
-            .collect()
+        flow.condensed_route().iter().map(String::as_str).collect()
     }
 
     fn all(_: &TraceEntry<'_>) -> bool {
@@ -857,10 +845,13 @@ mod tests {
         assert_eq!(flow.error(hop(&flow, 1)), Some("boom"));
         assert_eq!(route(&flow), ["planner", "researcher", "error-handler"]);
         assert_eq!(flow.requests(), 1);
-        let edges = flow.edges();
+        let edges = flow.hand_overs();
         assert_eq!(edges.len(), 4);
-        assert_eq!((edges[0].hops, edges[0].errors), (2, 0));
-        assert_eq!((edges[1].hops, edges[1].errors), (1, 1));
+        assert_eq!((edges[0].count, edges[0].errors), (2, 0));
+        assert_eq!(
+            (edges[1].kind, edges[1].count, edges[1].errors),
+            (HopKind::Failure, 1, 1)
+        );
     }
 
     #[test]
@@ -954,7 +945,8 @@ mod tests {
         );
         assert_eq!(labels(&flow), ["req-2", "req-1"]);
         assert_eq!(places(&flow, 0), [0, 2]);
-        assert_eq!(route(&flow), ["planner", "writer", "researcher"]);
+        // Requests are taken in the order they started for the route, as in the analysis.
+        assert_eq!(route(&flow), ["planner", "researcher", "writer"]);
     }
 
     #[test]
@@ -1047,7 +1039,8 @@ mod tests {
             hops(&flow),
             ["researcher -> error-handler [failure] (req-1)"]
         );
-        assert_eq!(route(&flow), ["researcher", "error-handler"]);
+        // The route is the whole route of the requests the filter chose, as in the analysis.
+        assert_eq!(route(&flow), ["planner", "researcher", "error-handler"]);
         assert_eq!(flow.requests(), 1);
         assert_eq!(places(&flow, 0), [0]);
         let flow = flow_of(&lines, |e| e.error_message().is_some());

@@ -1,10 +1,12 @@
 //! Analyses of traces, with no I/O: entries in, results out.
 //!
-//! Two modules decide what every view is built on: [`runs`] pairs a session's entries into
-//! agent runs and events (the writer's duplicates counted once), and [`links`] links each new
-//! event to the run it continues (a route, or a failure sent to the error handler), so every
-//! run belongs to a request and every hop knows its [`Next`]. On top of them, [`flow`] keeps
-//! every hop for the flow view (`trace --flow-only`, `--format mermaid|dot`), and the rest is
+//! Four modules decide what every view is built on: [`runs`] pairs a session's entries into
+//! agent runs and events (the writer's duplicates counted once; the one event count and the
+//! one failed-run test), [`links`] links each new event to the run it continues (a route, or a
+//! failure sent to the error handler), so every run belongs to a request, [`hops`] is the one
+//! hop rule (each run's [`Next`] and [`hops::HopKind`], an unfinished run included), and
+//! [`routes`] the one route tally. On top of them, [`flow`] keeps every hop for the flow view
+//! (`trace --flow-only`, `--format mermaid|dot`), and the rest is
 //! performance: [`Analyzer`] takes one session's entries in file order and produces a
 //! [`SessionAnalysis`] (per-agent run statistics, event latency, request chains and the
 //! critical path, errors, idle gaps, a timeline), in memory bounded by what is in flight.
@@ -18,6 +20,7 @@ mod compact;
 pub mod diff;
 pub mod durations;
 pub mod flow;
+pub mod hops;
 pub(crate) mod links;
 pub mod report;
 pub mod routes;

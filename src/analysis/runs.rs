@@ -133,6 +133,7 @@ pub(crate) struct Unfinished<'e> {
     pub event: EventNo,
     /// The event's id, [`clip`]ped.
     pub event_id: &'e str,
+    pub request: RequestId,
     /// Its last start (`BeforeAgentRun`, or `BeforeEventHandling` when `began` is false).
     pub since: Mark,
     pub began: bool,
@@ -290,6 +291,7 @@ impl Runs {
                     agent_name: self.agents.name(agent),
                     event: record.no,
                     event_id: id,
+                    request: record.request,
                     since,
                     began,
                 });
@@ -451,7 +453,7 @@ impl Runs {
             None => record.runs.push((agent, RunState::Ended(run))),
         }
         let error = e.error_message();
-        let failed = e.hook == Hook::AgentError || error.is_some();
+        let failed = ends_in_failure(&e.hook, error);
         record.outcome = Outcome {
             agent: Some(agent),
             route,
@@ -507,6 +509,18 @@ impl Runs {
             outcome: record.map_or_else(Outcome::default, |r| r.outcome),
             handler,
         });
+    }
+}
+
+/// Whether an entry with `hook` and `error` (its error, or its result's) ends a failed run:
+/// the one failed-run test, for the analysis, the flow view, `list -v` and the OTLP spans. An
+/// `AgentError` always does (with or without a message); an `AfterAgentRun` does when it
+/// carries an error (a retry's result, say).
+pub(crate) fn ends_in_failure(hook: &Hook<'_>, error: Option<&str>) -> bool {
+    match hook {
+        Hook::AgentError => true,
+        Hook::AfterAgentRun => error.is_some(),
+        _ => false,
     }
 }
 

@@ -4,8 +4,9 @@
 //! entries pass, so memory follows what is in flight (open events, chains waiting for their
 //! next hop) and the bounded lists a report shows, never the file's size.
 
-use super::chains::{Chain, Chains, Hop};
+use super::chains::{Chain, Chains, TimedHop};
 use super::durations::Durations;
+use super::hops::Hop;
 use super::links::{Next, RequestId, RunId};
 use super::routes::RoutesReport;
 use super::runs::{
@@ -457,8 +458,9 @@ impl Analyzer {
 
 impl Sink for Tally {
     fn event_opened(&mut self, event: &Opened<'_>) {
-        if event.link.is_none() {
-            self.chains.begin(event.request, event.id, event.at.at);
+        match &event.link {
+            Some(link) => self.chains.linked(event.request, link),
+            None => self.chains.begin(event.request, event.id, event.at.at),
         }
     }
 
@@ -481,18 +483,18 @@ impl Sink for Tally {
             .map(clipped)
             .or_else(|| (e.hook == Hook::AgentError).then(|| "(no message)".into()));
         let start = run.started.map(|s| s.at);
-        if let Some(start) = start {
+        if start.is_some() {
             self.gaps.run_ended(run.at.at, run.agent);
-            let hop = Hop {
-                agent: run.agent,
+        }
+        if !run.agent_name.is_empty() {
+            let hop = TimedHop {
+                hop: Hop::ended(run.agent, run.route, run.failed),
+                run: Some(run.run),
                 event_id: run.event_id.into(),
-                start: Some(start),
+                start,
                 end: run.at.at,
-                error: error.is_some(),
-                route: run.route,
             };
-            self.chains
-                .run_ended(run.request, run.run, hop, run.at.selected);
+            self.chains.run_ended(run.request, hop, run.at.selected);
         }
         if run.at.selected {
             self.record_run(EndedRun {
@@ -549,6 +551,16 @@ impl Sink for Tally {
     }
 
     fn unfinished(&mut self, u: &Unfinished<'_>) {
+        if !u.agent_name.is_empty() {
+            let hop = TimedHop {
+                hop: Hop::unfinished(u.agent),
+                run: None,
+                event_id: u.event_id.into(),
+                start: u.began.then_some(u.since.at),
+                end: u.since.at,
+            };
+            self.chains.unfinished(u.request, hop, u.since.selected);
+        }
         if !u.began || !u.since.selected {
             return;
         }
@@ -802,28 +814,29 @@ fn critical_path(chain: Chain, names: &Agents) -> CriticalPath {
     let mut hops = Vec::with_capacity(chain.hops.len());
     let mut previous_end = chain.start;
     let last = chain.hops.len().saturating_sub(1);
-    for (i, hop) in chain.hops.iter().enumerate() {
-        let name = |agent: AgentIx| Some(names.name(agent).to_owned());
-        let (next, next_agent) = match chain.hops.get(i + 1) {
-            Some(following) => (Next::Ran, name(following.agent)),
-            None if i == last && chain.hops_dropped > 0 => (Next::NotSeen, Some("…".to_owned())),
-            None if hop.error => (Next::Failed, None),
-            None => match hop.route {
-                Some(route) if !chain.complete => (Next::NotSeen, name(route)),
-                _ => (Next::End, None),
-            },
+    for (i, timed) in chain.hops.iter().enumerate() {
+        let hop = &timed.hop;
+        let (next, next_agent) = if i == last && chain.hops_dropped > 0 {
+            (Next::NotSeen, Some("…".to_owned()))
+        } else {
+            let to = hop.hands_to();
+            (hop.next(), to.map(|a| names.name(a).to_owned()))
         };
+        let run_end = timed.run.map(|_| timed.end);
         hops.push(PathHop {
-            agent: names.name(hop.agent).to_owned(),
-            event_id: hop.event_id.to_string(),
-            started: hop.start,
-            wait_ns: hop.start.and_then(|s| nanos_between(previous_end, s)),
-            run_ns: hop.start.and_then(|s| nanos_between(s, hop.end)),
-            error: hop.error,
+            agent: names.name(hop.agent()).to_owned(),
+            event_id: timed.event_id.to_string(),
+            started: timed.start,
+            wait_ns: timed.start.and_then(|s| nanos_between(previous_end, s)),
+            run_ns: timed
+                .start
+                .zip(run_end)
+                .and_then(|(s, e)| nanos_between(s, e)),
+            error: hop.failed(),
             next,
             next_agent,
         });
-        previous_end = hop.end;
+        previous_end = run_end.unwrap_or(previous_end);
     }
     CriticalPath {
         root_event: chain.root_event.into(),

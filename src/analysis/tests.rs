@@ -369,9 +369,12 @@ fn an_unclosed_file_reports_the_run_in_progress() {
     assert_eq!((r.requests.completed, r.requests.unfinished), (0, 1));
     let path = r.critical_path.as_ref().unwrap();
     assert!(!path.complete);
-    assert_eq!(path.hops.len(), 1);
-    assert_eq!(path.hops[0].next, Next::NotSeen);
+    // Its last hop is the researcher's run, unfinished: where the request was.
+    assert_eq!(path.hops.len(), 2);
+    assert_eq!(path.hops[0].next, Next::Ran);
     assert_eq!(path.hops[0].next_agent.as_deref(), Some("researcher"));
+    assert_eq!(path.hops[1].agent, "researcher");
+    assert_eq!((path.hops[1].next, path.hops[1].run_ms), (Next::Unfinished, None));
     let last = r.timeline.runs.last().unwrap();
     assert!(last.in_progress);
 }

@@ -1,8 +1,10 @@
-//! The flow as a Graphviz digraph: agents as nodes, each hand-over an edge labelled with how
-//! many hops took it and how many of those runs failed (`... --format dot | dot -Tsvg`).
+//! The flow as a Graphviz digraph: agents as nodes, each hand-over of the route tally an edge
+//! labelled with how many hops took it and how many of those runs failed
+//! (`... --format dot | dot -Tsvg`).
 
-use crate::analysis::AgentIx;
-use crate::analysis::flow::{Flow, FlowEdge};
+use crate::analysis::flow::Flow;
+use crate::analysis::hops::HopKind;
+use crate::analysis::routes::HopCount;
 use crate::text;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -22,61 +24,56 @@ pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Res
     )?;
     writeln!(out, "    rankdir=LR;")?;
     writeln!(out, "    node [shape=box, style=rounded];")?;
-    let mut ids: HashMap<AgentIx, String> = HashMap::new();
+    let mut ids: HashMap<&str, String> = HashMap::new();
     for (i, agent) in flow.participants().into_iter().enumerate() {
         let id = format!("a{}", i + 1);
-        writeln!(
-            out,
-            "    {id} [label=\"{}\"];",
-            dot_text(flow.agent(agent), LABEL_COLUMNS)
-        )?;
-        ids.insert(agent, id);
+        let name = flow.agent(agent);
+        writeln!(out, "    {id} [label=\"{}\"];", dot_text(name, LABEL_COLUMNS))?;
+        ids.insert(name, id);
     }
-    let edges = flow.edges();
-    if edges.iter().any(|e| e.to.is_none() && !e.unfinished) {
+    let edges = flow.hand_overs();
+    if edges
+        .iter()
+        .any(|e| matches!(e.kind, HopKind::End | HopKind::Failed))
+    {
         writeln!(out, "    end_ [label=\"(end)\", shape=plaintext];")?;
     }
-    if edges.iter().any(|e| e.unfinished) {
+    if edges.iter().any(|e| e.kind == HopKind::Unfinished) {
         writeln!(
             out,
             "    unfinished_ [label=\"(unfinished)\", shape=plaintext, fontcolor=gray40];"
         )?;
     }
-    let id = |agent: AgentIx| ids.get(&agent).map_or("a0", String::as_str);
-    for edge in &edges {
-        let to = match edge.to {
-            Some(agent) => id(agent),
-            None if edge.unfinished => "unfinished_",
-            None => "end_",
+    let id = |agent: &str| ids.get(agent).map_or("a0", String::as_str);
+    for edge in edges {
+        let to = match (&edge.to, edge.kind) {
+            (Some(agent), _) => id(agent),
+            (None, HopKind::Unfinished) => "unfinished_",
+            (None, _) => "end_",
         };
         let mut attributes = format!("label=\"{}\"", edge_label(edge));
         if edge.errors > 0 {
             attributes.push_str(", color=red, fontcolor=red");
         }
-        if edge.unfinished {
+        if edge.kind == HopKind::Unfinished {
             attributes.push_str(", style=dashed");
         }
-        writeln!(out, "    {} -> {to} [{attributes}];", id(edge.from))?;
+        writeln!(out, "    {} -> {to} [{attributes}];", id(&edge.from))?;
     }
     writeln!(out, "}}")
 }
 
-/// An edge's label: how many hops took it, then how many failed, a line each (an agent's
-/// edge to itself counts requeues, and retries for the failed ones).
-fn edge_label(edge: &FlowEdge) -> String {
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let ok = edge.hops - edge.errors;
-    let lines = if edge.to == Some(edge.from) {
-        [
-            (ok > 0).then(|| plural(ok, "requeue", "requeues")),
-            (edge.errors > 0).then(|| plural(edge.errors, "retry", "retries")),
-        ]
-    } else {
-        [
-            Some(edge.hops.to_string()),
+/// An edge's label: how many hops took it (an agent's edge to itself counts requeues, or
+/// retries), then how many of them failed.
+fn edge_label(edge: &HopCount) -> String {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let lines = match edge.kind {
+        HopKind::Requeue => [Some(plural(edge.count, "requeue", "requeues")), None],
+        HopKind::Retry => [Some(plural(edge.count, "retry", "retries")), None],
+        _ => [
+            Some(edge.count.to_string()),
             (edge.errors > 0).then(|| plural(edge.errors, "error", "errors")),
-        ]
+        ],
     };
     lines.into_iter().flatten().collect::<Vec<_>>().join("\\n")
 }

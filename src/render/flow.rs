@@ -2,7 +2,9 @@
 //! numbered sequence diagram, the condensed route, and the sequence of each request.
 
 use crate::analysis::Next;
-use crate::analysis::flow::{Flow, FlowBuilder, FlowHop, HopKind, HopText, normalise_event_id};
+use crate::analysis::flow::{Flow, FlowBuilder, FlowHop, HopText};
+use crate::analysis::hops::HopKind;
+use crate::analysis::routes::normalise_event_id;
 use crate::model::Hook;
 use crate::read::{Entry, EntryView, ReadSummary};
 use crate::render::{ERROR_STYLE, Settings, hook_style};
@@ -107,8 +109,8 @@ pub fn mark(hop: &FlowHop) -> Option<&'static str> {
     match hop.kind() {
         HopKind::Requeue => Some("requeue"),
         HopKind::Retry => Some("retry"),
-        HopKind::Route if hop.has_error() => Some("error"),
-        HopKind::Route => None,
+        _ if hop.has_error() => Some("error"),
+        _ => None,
     }
 }
 
@@ -367,8 +369,8 @@ pub fn write_condensed_route(
     };
     let names: Vec<Cow<'_, str>> = flow
         .condensed_route()
-        .into_iter()
-        .map(|agent| style.cut(flow.agent(agent), max))
+        .iter()
+        .map(|agent| style.cut(agent, max))
         .collect();
     writeln!(
         out,

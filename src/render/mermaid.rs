@@ -3,8 +3,9 @@
 //! appearance, each hop one message (a failure sent to the error handler dashed), errors and
 //! ends of requests as notes.
 
-use crate::analysis::flow::{Flow, HopKind};
-use crate::analysis::{AgentIx, Next};
+use crate::analysis::AgentIx;
+use crate::analysis::flow::Flow;
+use crate::analysis::hops::HopKind;
 use crate::text;
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -48,24 +49,25 @@ pub fn write_sequence_diagram(out: &mut dyn Write, session: &str, flow: &Flow) -
                 mermaid_text(error, ERROR_COLUMNS)
             )?;
         }
-        match (hop.next(), hop.hands_to()) {
-            (Next::Ran | Next::NotSeen, Some(next)) => {
-                let (arrow, label) = match hop.kind() {
-                    HopKind::Requeue => ("->>", format!("requeue ({request})")),
-                    HopKind::Retry => ("->>", format!("retry ({request})")),
-                    HopKind::Route if hop.failure_routed() => {
-                        ("-->>", format!("failure ({request})"))
-                    }
-                    HopKind::Route => ("->>", request),
-                };
-                writeln!(out, "    A{from}{arrow}A{}: {label}", id(next))?;
+        let to = hop.hands_to().map_or(0, id);
+        let (arrow, label) = match hop.kind() {
+            HopKind::Requeue => ("->>", format!("requeue ({request})")),
+            HopKind::Retry => ("->>", format!("retry ({request})")),
+            HopKind::Failure => ("-->>", format!("failure ({request})")),
+            HopKind::Route => ("->>", request),
+            HopKind::Unfinished => {
+                writeln!(
+                    out,
+                    "    Note right of A{from}: unfinished when the trace ends ({request})"
+                )?;
+                continue;
             }
-            (Next::Unfinished, _) => writeln!(
-                out,
-                "    Note right of A{from}: unfinished when the trace ends ({request})"
-            )?,
-            _ => writeln!(out, "    Note right of A{from}: end of {request}")?,
-        }
+            HopKind::End | HopKind::Failed => {
+                writeln!(out, "    Note right of A{from}: end of {request}")?;
+                continue;
+            }
+        };
+        writeln!(out, "    A{from}{arrow}A{to}: {label}")?;
     }
     Ok(())
 }

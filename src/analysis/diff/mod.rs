@@ -14,7 +14,8 @@ pub mod conditions;
 
 use super::durations::{DurationSummary, QUANTILE_ABSOLUTE_ERROR_MS, QUANTILE_RELATIVE_ERROR};
 use super::report::{AgentReport, ErrorsReport, FileInfo, SessionReport};
-use super::routes::{Handoff, RequestRoute, RouteEnd, RoutesReport};
+use super::hops::HopKind;
+use super::routes::{RequestRoute, RouteEnd, RoutesReport};
 use crate::time::Timestamp;
 use crate::units;
 use serde::{Deserialize, Serialize};
@@ -393,7 +394,7 @@ pub struct Condensed {
 pub struct HopChange {
     pub from: String,
     pub to: Option<String>,
-    pub kind: Handoff,
+    pub kind: HopKind,
     pub present: Presence,
     pub count: Count,
 }
@@ -404,14 +405,15 @@ impl HopChange {
     pub fn label(&self, arrow: &str) -> String {
         let to = match (&self.to, self.kind) {
             (Some(to), _) => to.as_str(),
-            (None, Handoff::Failed) => "(failed)",
+            (None, HopKind::Failed) => "(failed)",
+            (None, HopKind::Unfinished) => "(unfinished)",
             (None, _) => "(end)",
         };
         let kind = match self.kind {
-            Handoff::Requeue => " [requeue]",
-            Handoff::Retry => " [retry]",
-            Handoff::Failure => " [failure]",
-            Handoff::Route | Handoff::End | Handoff::Failed => "",
+            HopKind::Requeue => " [requeue]",
+            HopKind::Retry => " [retry]",
+            HopKind::Failure => " [failure]",
+            HopKind::Route | HopKind::End | HopKind::Failed | HopKind::Unfinished => "",
         };
         format!("{} {arrow} {to}{kind}", self.from)
     }
@@ -547,7 +549,7 @@ fn agent_changes(a: &[AgentReport], b: &[AgentReport]) -> Vec<AgentChanges> {
 
 fn route_changes(a: &RoutesReport, b: &RoutesReport) -> RouteChanges {
     // Hops in order of first appearance, A's first.
-    type Hop<'r> = (&'r str, Option<&'r str>, Handoff);
+    type Hop<'r> = (&'r str, Option<&'r str>, HopKind);
     let mut counts: Vec<(Hop<'_>, u64, u64)> = Vec::new();
     let mut index = BTreeMap::new();
     for (side, hops) in [(0, &a.hops), (1, &b.hops)] {
