@@ -9,6 +9,16 @@ use std::path::{Path, PathBuf};
 /// How many problems are shown per file before the rest are only counted.
 pub const SHOWN_PER_FILE: usize = 20;
 
+/// Keeps the problem `make` gives in `shown`, unless it holds [`SHOWN_PER_FILE`] already: the
+/// one cap on the problems a command keeps of one file to show. Says whether it was kept.
+pub fn keep<T>(shown: &mut Vec<T>, make: impl FnOnce() -> T) -> bool {
+    let room = shown.len() < SHOWN_PER_FILE;
+    if room {
+        shown.push(make());
+    }
+    room
+}
+
 /// Reports problems and warnings to a diagnostics stream (stderr), and remembers whether any
 /// input was skipped (exit code 1).
 pub struct Reporter<'w> {

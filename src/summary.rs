@@ -1,20 +1,21 @@
 //! What a session file holds, at two depths: its head (when it started, whether it is still
 //! open), read in microseconds from the ends of the file; and a summary of the whole file
-//! (entries, events, agents, span, errors), read in one streaming pass.
+//! (entries, events, agents, span, errors), read in one streaming pass. Events and failed runs
+//! are counted by the analysis's pairing and rules, so `list -v` and `trace --analyze` give
+//! the same numbers.
 
-use crate::model::Hook;
+use crate::analysis::Agents;
+use crate::analysis::EventStats;
+use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Runs, Sink, sampled_run};
 use crate::read::Parse;
 use crate::read::framer::Shape;
 use crate::read::{Problem, TraceReader};
-use crate::report::SHOWN_PER_FILE;
+use crate::report;
 use crate::time::Timestamp;
-use foldhash::{HashSet, HashSetExt};
 use std::collections::BTreeSet;
-use std::collections::hash_map::DefaultHasher;
 use std::convert::Infallible;
 use std::fmt;
 use std::fs::File;
-use std::hash::{Hash, Hasher};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -147,20 +148,20 @@ fn ends_with_bracket(file: &mut File, len: u64) -> io::Result<bool> {
     Ok(tail.trim_ascii_end().ends_with(b"]"))
 }
 
-/// A summary of a whole session file, read in one pass with memory bounded by the number of
-/// distinct events (8 bytes each), not by the file's size.
+/// A summary of a whole session file, read in one pass with memory bounded by the events open
+/// at once (as the analysis's pairing bounds them), not by the file's size.
 #[derive(Debug, Clone)]
 pub struct Summary {
     pub status: FileStatus,
     pub entries: u64,
-    /// Distinct event ids.
+    /// Events, handled or not (the analysis's count: [`EventStats::total`]).
     pub events: u64,
     /// Agent names, sorted.
     pub agents: BTreeSet<String>,
     pub first: Option<Timestamp>,
     pub last: Option<Timestamp>,
-    /// Failed agent runs: distinct (event, agent) pairs with an error (the writer records each
-    /// failure twice).
+    /// Failed agent runs (the writer's second `AgentError` for a failure is the same run), by
+    /// the analysis's failed-run test.
     pub errors: u64,
     /// The first problems found, and how many there were in all.
     pub problems: Vec<Problem>,
@@ -183,8 +184,8 @@ pub fn summarize(path: &Path) -> io::Result<Summary> {
 
 /// Reads what is left of `reader`'s source and summarises it.
 pub fn summarize_from(mut reader: TraceReader) -> Summary {
-    let mut events = HashSet::new();
-    let mut failed_runs = HashSet::new();
+    let mut runs = Runs::without_linking(Agents::bounded());
+    let mut counts = Counts::default();
     let mut summary = Summary {
         status: FileStatus::Empty,
         entries: 0,
@@ -201,37 +202,49 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
             Ok(read) => read.entry,
             Err(problem) => {
                 summary.problem_count += 1;
-                if summary.problems.len() < SHOWN_PER_FILE {
-                    summary.problems.push(problem);
-                }
+                report::keep(&mut summary.problems, || problem);
                 return Ok(());
             }
         };
         summary.entries += 1;
         summary.first = summary.first.min(Some(e.timestamp)).or(Some(e.timestamp));
         summary.last = summary.last.max(Some(e.timestamp));
-        if !e.event_id.is_empty() {
-            events.insert(hash_of(&*e.event_id));
-        }
         if !e.agent_id.is_empty() && !summary.agents.contains(&*e.agent_id) {
             summary.agents.insert(e.agent_id.to_string());
         }
-        let failed = e.hook == Hook::AgentError
-            || (e.error_message().is_some() && e.hook == Hook::AfterAgentRun);
-        if failed {
-            failed_runs.insert(hash_of((&*e.event_id, &*e.agent_id)));
-        }
+        runs.add(&e, true, &mut counts);
+        counts.failed_runs += u64::from(sampled_run(&e) == Some(true));
         Ok::<_, Infallible>(())
     });
     let Ok(read) = read;
-    summary.events = events.len() as u64;
-    summary.errors = failed_runs.len() as u64;
+    runs.finish(&mut counts);
+    summary.events = counts.events.total();
+    summary.errors = counts.failed_runs;
     summary.status = FileStatus::from_shape(read.shape);
     summary
 }
 
-fn hash_of(value: impl Hash) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    value.hash(&mut hasher);
-    hasher.finish()
+/// What the summary counts as the pairing reports events and runs.
+#[derive(Debug, Default)]
+struct Counts {
+    events: EventStats,
+    failed_runs: u64,
+}
+
+impl Sink for Counts {
+    fn run_ended(&mut self, run: &Ended<'_>) {
+        self.failed_runs += u64::from(run.failed);
+    }
+
+    fn event_handled(&mut self, event: &Handled<'_>) {
+        self.events.count_handled(event);
+    }
+
+    fn event_unfinished(&mut self, started: Option<Mark>) {
+        self.events.count_unfinished(started);
+    }
+
+    fn event_given_up(&mut self, _event: EventNo) {
+        self.events.count_unfinished(None);
+    }
 }

@@ -8,11 +8,12 @@
 //! of finished ones tallied: memory follows the number of requests in flight, not the length
 //! of the trace.
 
+use super::clipped;
 use super::durations::Durations;
 use super::hops::{Hop, HopKind};
 use super::links::{Link, Next, RequestId, RunId};
 use super::routes::{HOPS_KEPT, RouteTally};
-use super::clipped;
+use super::runs::EventNo;
 use crate::time::Timestamp;
 use foldhash::{HashMap, HashMapExt};
 
@@ -44,6 +45,9 @@ pub(crate) struct Chain {
     pub complete: bool,
     /// The run whose next event the chain waits for.
     pub waiting_on: Option<RunId>,
+    /// The event whose run ended the chain: the chain is counted once that event is handled,
+    /// as another run of it (agents run side by side for one event) may still come.
+    pub ending_event: Option<EventNo>,
 }
 
 impl Chain {
@@ -115,6 +119,7 @@ impl Chains {
                 selected: false,
                 complete: false,
                 waiting_on: None,
+                ending_event: None,
             },
         );
     }
@@ -131,20 +136,31 @@ impl Chains {
         }
     }
 
-    /// Run `run` of `request` ended: the hop is added, and the chain waits for its next hop
-    /// (the run failed or routed on) or ends.
-    pub fn run_ended(&mut self, request: RequestId, hop: TimedHop, selected: bool) {
+    /// A run of event `event` of `request` ended: the hop is added, and the chain waits for
+    /// its next hop (the run failed or routed on), or has ended once `event` is handled.
+    pub fn run_ended(&mut self, request: RequestId, event: EventNo, hop: TimedHop, selected: bool) {
         let Some(chain) = self.open.get_mut(&request) else {
             return;
         };
         chain.end = Some(chain.end.map_or(hop.end, |e| e.max(hop.end)));
         let ends = hop.hop.kind() == HopKind::End;
+        chain.complete = ends;
+        chain.ending_event = ends.then_some(event);
         if !ends {
             chain.waiting_on = hop.run;
         }
         Self::push(chain, hop, selected);
-        if ends && let Some(mut chain) = self.open.remove(&request) {
-            chain.complete = true;
+    }
+
+    /// Event `event` of `request` was handled: if a run of it ended the chain, no other run
+    /// of it will come, and the chain is counted.
+    pub fn event_handled(&mut self, request: RequestId, event: EventNo) {
+        if self
+            .open
+            .get(&request)
+            .is_some_and(|chain| chain.complete && chain.ending_event == Some(event))
+            && let Some(chain) = self.open.remove(&request)
+        {
             self.finish_chain(request, chain);
         }
     }
@@ -153,6 +169,8 @@ impl Chains {
     /// run not begun): its hop is the chain's last so far.
     pub fn unfinished(&mut self, request: RequestId, hop: TimedHop, selected: bool) {
         if let Some(chain) = self.open.get_mut(&request) {
+            chain.complete = false;
+            chain.ending_event = None;
             Self::push(chain, hop, selected);
         }
     }

@@ -225,7 +225,11 @@ impl RouteTally {
         hops.sort_unstable_by_key(|(key, t)| (std::cmp::Reverse(t.count), t.first, *key));
         let mut routes: Vec<(RouteKey, RouteState)> = self.routes.into_iter().collect();
         routes.sort_unstable_by(|(ka, a), (kb, b)| {
-            (std::cmp::Reverse(a.count), a.first, ka).cmp(&(std::cmp::Reverse(b.count), b.first, kb))
+            (std::cmp::Reverse(a.count), a.first, ka).cmp(&(
+                std::cmp::Reverse(b.count),
+                b.first,
+                kb,
+            ))
         });
         RoutesReport {
             condensed: reached.into_iter().map(|(agent, _)| name(agent)).collect(),
@@ -261,8 +265,8 @@ impl RouteTally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{AnalysisOptions, Analyzer};
     use crate::analysis::links::Link;
+    use crate::analysis::{AnalysisOptions, Analyzer};
     use crate::read::Parse;
     use crate::read::read_file;
     use std::path::Path;
@@ -414,6 +418,9 @@ mod tests {
         assert_eq!(failed.len(), 1);
         assert_eq!((failed[0].kind, failed[0].count), (HopKind::Failed, 2));
         assert_eq!(failed[0].errors, 2);
-        assert_eq!(r.hops_not_counted, 3, "the hops past those kept of a cut request");
+        assert_eq!(
+            r.hops_not_counted, 3,
+            "the hops past those kept of a cut request"
+        );
     }
 }

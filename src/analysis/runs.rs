@@ -113,6 +113,8 @@ pub(crate) struct Handled<'e> {
     /// The event, unless it was not open: this entry is the only one of it seen (and it was
     /// reported to no [`Sink::event_opened`]).
     pub event: Option<EventNo>,
+    /// Its request, when it was open.
+    pub request: Option<RequestId>,
     /// The event's id, [`clip`]ped.
     pub event_id: &'e str,
     pub at: Mark,
@@ -503,6 +505,7 @@ impl Runs {
         }
         sink.event_handled(&Handled {
             event: record.as_ref().map(|r| r.no),
+            request: record.as_ref().map(|r| r.request),
             event_id,
             at,
             started: record.as_ref().and_then(|r| r.started),
@@ -522,6 +525,21 @@ pub(crate) fn ends_in_failure(hook: &Hook<'_>, error: Option<&str>) -> bool {
         Hook::AfterAgentRun => error.is_some(),
         _ => false,
     }
+}
+
+/// A sampling logger's entry (no hook of the five, a duration and an agent): one whole run of
+/// its agent; whether it failed (it carries an error).
+pub(crate) fn sampled_run(e: &TraceEntry<'_>) -> Option<bool> {
+    let hooked = matches!(
+        e.hook,
+        Hook::BeforeEventHandling
+            | Hook::BeforeAgentRun
+            | Hook::AfterAgentRun
+            | Hook::AgentError
+            | Hook::AfterEventHandling
+    );
+    (!hooked && e.duration_ns.is_some() && !e.agent_id.is_empty())
+        .then(|| e.error_message().is_some())
 }
 
 /// Things open, in the order they were opened, at most `limit` of them: past that the older

@@ -10,7 +10,7 @@ use super::hops::Hop;
 use super::links::{Next, RequestId, RunId};
 use super::routes::RoutesReport;
 use super::runs::{
-    Ended, EventNo, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Started, Unfinished,
+    Ended, EventNo, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Started, Unfinished, sampled_run,
 };
 use super::top::TopN;
 use super::{AgentIx, Agents, clipped};
@@ -116,18 +116,46 @@ impl AgentStats {
 }
 
 /// The events of a session (`BeforeEventHandling` to `AfterEventHandling`), aggregated.
+///
+/// The one event count: an event is what the pairing ([`super::runs`]) opens, from its first
+/// entry to its `AfterEventHandling` (an id used again after that is a new event), and every
+/// event is either handled or not. `list -v` counts events with the same methods, so its
+/// EVENTS is this [`EventStats::total`].
 #[derive(Debug, Clone, Default)]
 pub struct EventStats {
-    /// Events handled (ended), whose latency is known.
+    /// Events handled (ended by `AfterEventHandling`).
     pub handled: u64,
+    /// The latency of those whose start is in the trace (and not after their end).
     pub latency: Durations,
-    /// Events started and not handled when the trace ends.
+    /// Events not handled: still open when the trace ends (or given up on to bound memory).
     pub in_progress: u64,
-    /// Events handled whose start is not in the trace.
+    /// Events handled whose start is not in the trace (counted in `handled`; no latency).
     pub without_start: u64,
 }
 
 impl EventStats {
+    /// Every event, handled or not.
+    pub fn total(&self) -> u64 {
+        self.handled + self.in_progress
+    }
+
+    /// Counts an event handled, when its `AfterEventHandling` was selected; says whether it
+    /// was.
+    pub(crate) fn count_handled(&mut self, event: &Handled<'_>) -> bool {
+        if !event.at.selected {
+            return false;
+        }
+        self.handled += 1;
+        self.without_start += u64::from(event.started.is_none());
+        true
+    }
+
+    /// Counts an event still open when the trace ends (`started`: its `BeforeEventHandling`,
+    /// if it had one), or given up on.
+    pub(crate) fn count_unfinished(&mut self, started: Option<Mark>) {
+        self.in_progress += u64::from(started.is_none_or(|s| s.selected));
+    }
+
     pub fn merge(&mut self, o: &EventStats) {
         self.handled += o.handled;
         self.latency.merge(&o.latency);
@@ -440,7 +468,7 @@ impl Analyzer {
             | Hook::AgentError
             | Hook::AfterEventHandling => self.runs.add(e, selected, &mut self.tally),
             // A sampling logger's entry: one whole run, with its duration.
-            _ if e.duration_ns.is_some() && !e.agent_id.is_empty() && selected => {
+            _ if selected && sampled_run(e).is_some() => {
                 let agent = self.runs.intern(&e.agent_id);
                 self.tally.sampled_run(agent, e);
             }
@@ -494,7 +522,7 @@ impl Sink for Tally {
                 start,
                 end: run.at.at,
             };
-            self.chains.run_ended(run.request, hop, run.at.selected);
+            (self.chains).run_ended(run.request, run.event, hop, run.at.selected);
         }
         if run.at.selected {
             self.record_run(EndedRun {
@@ -521,17 +549,18 @@ impl Sink for Tally {
     }
 
     fn event_handled(&mut self, event: &Handled<'_>) {
-        if !event.at.selected {
+        if let (Some(request), Some(no)) = (event.request, event.event) {
+            self.chains.event_handled(request, no);
+        }
+        if !self.event_stats.count_handled(event) {
             return;
         }
         let Some(started) = event.started else {
-            self.event_stats.without_start += 1;
             return;
         };
         let Some(latency_ns) = nanos_between(started.at, event.at.at) else {
             return;
         };
-        self.event_stats.handled += 1;
         self.event_stats.latency.record(latency_ns);
         self.slowest_events.push(
             latency_ns,
@@ -585,7 +614,11 @@ impl Sink for Tally {
     }
 
     fn event_unfinished(&mut self, started: Option<Mark>) {
-        self.event_stats.in_progress += u64::from(started.is_some_and(|s| s.selected));
+        self.event_stats.count_unfinished(started);
+    }
+
+    fn event_given_up(&mut self, _event: EventNo) {
+        self.event_stats.count_unfinished(None);
     }
 }
 

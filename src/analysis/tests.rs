@@ -374,7 +374,10 @@ fn an_unclosed_file_reports_the_run_in_progress() {
     assert_eq!(path.hops[0].next, Next::Ran);
     assert_eq!(path.hops[0].next_agent.as_deref(), Some("researcher"));
     assert_eq!(path.hops[1].agent, "researcher");
-    assert_eq!((path.hops[1].next, path.hops[1].run_ms), (Next::Unfinished, None));
+    assert_eq!(
+        (path.hops[1].next, path.hops[1].run_ms),
+        (Next::Unfinished, None)
+    );
     let last = r.timeline.runs.last().unwrap();
     assert!(last.in_progress);
 }

@@ -12,7 +12,7 @@ use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
 use crate::read::{Parse, Problem, ReadSummary, read_file};
 use crate::render::analysis::{self as render, RenderOptions};
-use crate::report::{Reporter, SHOWN_PER_FILE};
+use crate::report::{self, Reporter};
 use crate::session::SessionFile;
 use crate::summary::FileStatus;
 use crate::text;
@@ -67,8 +67,7 @@ pub fn analyze_file(
     let read = read_file(path, Parse::Light, |item| {
         match item {
             Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
-            Err(p) if problems.len() < SHOWN_PER_FILE => problems.push(p),
-            Err(_) => problems_not_kept += 1,
+            Err(p) => problems_not_kept += u64::from(!report::keep(&mut problems, || p)),
         }
         Ok::<_, std::io::Error>(())
     })

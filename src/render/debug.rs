@@ -5,7 +5,7 @@
 use crate::read::framer::Shape;
 use crate::read::{Entry, EntryView, Problem, ReadSummary};
 use crate::redact::Redactor;
-use crate::report::SHOWN_PER_FILE;
+use crate::report;
 use crate::session::SessionFile;
 use crate::text;
 use crate::units;
@@ -74,7 +74,7 @@ impl EntryView for DebugView<'_, '_> {
 
     fn problem(&mut self, problem: &Problem) -> io::Result<()> {
         self.problem_count += 1;
-        if self.problems.len() < SHOWN_PER_FILE {
+        report::keep(&mut self.problems, || {
             let mut place = String::new();
             if let Some(n) = problem.entry {
                 place.push_str(&format!("entry {n}"));
@@ -85,12 +85,12 @@ impl EntryView for DebugView<'_, '_> {
                 }
                 place.push_str(&format!("line {}, column {}", at.line, at.column));
             }
-            self.problems.push(if place.is_empty() {
+            if place.is_empty() {
                 problem.message.clone()
             } else {
                 format!("{place}: {}", problem.message)
-            });
-        }
+            }
+        });
         Ok(())
     }
 

@@ -231,7 +231,7 @@ fn session_table(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::
         ("agent runs", counted(&s.runs), Unit::Count, Neutral),
         ("errors", counted(&s.errors), Unit::Count, LowerIsBetter),
         ("error rate", s.error_rate, Unit::Rate, LowerIsBetter),
-        ("events", counted(&d.events.count), Unit::Count, Neutral),
+        ("events", counted(&d.session.events), Unit::Count, Neutral),
         (
             "event p50",
             d.events.p50_ms,

@@ -28,7 +28,11 @@ pub fn write_digraph(out: &mut dyn Write, session: &str, flow: &Flow) -> io::Res
     for (i, agent) in flow.participants().into_iter().enumerate() {
         let id = format!("a{}", i + 1);
         let name = flow.agent(agent);
-        writeln!(out, "    {id} [label=\"{}\"];", dot_text(name, LABEL_COLUMNS))?;
+        writeln!(
+            out,
+            "    {id} [label=\"{}\"];",
+            dot_text(name, LABEL_COLUMNS)
+        )?;
         ids.insert(name, id);
     }
     let edges = flow.hand_overs();

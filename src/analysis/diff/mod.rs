@@ -13,8 +13,8 @@
 pub mod conditions;
 
 use super::durations::{DurationSummary, QUANTILE_ABSOLUTE_ERROR_MS, QUANTILE_RELATIVE_ERROR};
-use super::report::{AgentReport, ErrorsReport, FileInfo, SessionReport};
 use super::hops::HopKind;
+use super::report::{AgentReport, ErrorsReport, FileInfo, SessionReport};
 use super::routes::{RequestRoute, RouteEnd, RoutesReport};
 use crate::time::Timestamp;
 use crate::units;
@@ -191,6 +191,8 @@ pub struct SessionChanges {
     /// From the first entry to the last.
     pub duration_ms: Measure,
     pub entries: Count,
+    /// Events, handled or not.
+    pub events: Count,
     /// Agent runs ended.
     pub runs: Count,
     /// Runs that ended in an error.
@@ -471,6 +473,7 @@ impl DiffReport {
         let session = SessionChanges {
             duration_ms: Measure::new(Some(a.summary.span_ms), Some(b.summary.span_ms)),
             entries: Count::new(a.summary.entries, b.summary.entries),
+            events: Count::new(a.summary.events, b.summary.events),
             runs: Count::new(a.summary.runs, b.summary.runs),
             errors: Count::new(a.summary.errors, b.summary.errors),
             error_rate: Measure::new(a.summary.error_rate, b.summary.error_rate),
@@ -490,6 +493,7 @@ impl DiffReport {
             &session.runs,
             &session.errors,
             &session.entries,
+            &session.events,
             &requests.completed,
             &requests.unfinished,
         ]

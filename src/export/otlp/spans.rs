@@ -15,7 +15,9 @@ use super::{
     KeyValue, SPAN_KIND_INTERNAL, STATUS_CODE_ERROR, Span, SpanEvent, SpanId, Status, TraceId,
 };
 use crate::analysis::links::{RequestId, RunId};
-use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Opened, Runs, Sink, Started};
+use crate::analysis::runs::{
+    Ended, EventNo, Handled, Mark, Opened, Runs, Sink, Started, ends_in_failure,
+};
 use crate::analysis::{AgentIx, Agents};
 use crate::export::json::{Layout, write_state_map};
 use crate::export::{ExportEntry, StateMap};
@@ -588,7 +590,7 @@ fn run_span(
                     }
                 }
             }
-            if *e.hook == Hook::AgentError || e.error.is_some() {
+            if ends_in_failure(e.hook, e.error) {
                 let message = e.error.unwrap_or_default().to_owned();
                 attributes.push(KeyValue::string("error.type", "agent_error"));
                 notes.add(SpanEvent {
