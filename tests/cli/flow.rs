@@ -243,9 +243,10 @@ fn the_filter_chooses_hops() {
         rows.iter()
             .all(|r| r[1] == "researcher" && r[2] == "analyzer")
     );
+    // The route is that of the requests the filter chose, whole, as `--analyze` tallies it.
     assert_eq!(
         line_after(&view, "Condensed route:"),
-        "researcher → analyzer"
+        "planner → researcher → analyzer → summarizer → error-handler"
     );
 
     let view = flow("req-17461592.trace.json", &["--filter", "error"]);
