@@ -5,7 +5,7 @@
 //! analysis used to disagree on the route of a session whose last run never finished).
 
 use crate::common::{Workdir, fixtures};
-use agentcli::synth::{self, Ending, Rng, SessionSpec};
+use agentcli_synth::{self as synth, Ending, Rng, SessionSpec};
 use serde_json::Value;
 use std::fmt::Debug;
 use std::fs;
