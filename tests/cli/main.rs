@@ -19,3 +19,4 @@ mod shapes;
 mod trace;
 mod trace_analyze;
 mod view;
+mod view_tmux;
