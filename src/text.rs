@@ -87,6 +87,38 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Trace text made safe for the terminal, owned (for table cells and reports).
+pub fn safe(s: &str) -> String {
+    escape(s, false).into_owned()
+}
+
+/// `n` and the noun that goes with it: `1 entry`, `3 entries`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `s` (already safe) wrapped at spaces into lines of at most `width` columns. Words are kept
+/// whole (ids and times hold hyphens, so only spaces break), unless one is wider than a line.
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let options = textwrap::Options::new(width.max(1))
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .break_words(true);
+    let lines: Vec<String> = textwrap::wrap(s, options)
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect();
+    if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    }
+}
+
+/// The longest word of `s` (already safe), in columns: the narrowest `s` wraps to whole.
+pub fn longest_word(s: &str) -> usize {
+    s.split(' ').map(width).max().unwrap_or(0)
+}
+
 /// `s` quoted, escaped and shortened for an error message.
 pub fn quote_for_message(s: &str) -> String {
     format!("\"{}\"", truncate(&escape(s, false), 60))
@@ -121,5 +153,23 @@ mod tests {
         assert_eq!(truncate("short", 5), "short");
         assert_eq!(truncate("longer", 5), "long…");
         assert_eq!(truncate("x", 0), "");
+    }
+
+    #[test]
+    fn wraps_at_spaces_keeping_words_whole() {
+        assert_eq!(
+            wrap("tool timeout after 30s", 12),
+            ["tool timeout", "after 30s"]
+        );
+        assert_eq!(
+            wrap("req-17461590-planner x", 8),
+            ["req-1746", "1590-pla", "nner x"]
+        );
+        assert_eq!(wrap("", 8), [""]);
+        assert_eq!(longest_word("tool timeout"), 7);
+        assert_eq!(
+            (plural(1, "entry", "entries"), plural(2, "run", "runs")),
+            ("1 entry".into(), "2 runs".into())
+        );
     }
 }

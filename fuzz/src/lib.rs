@@ -18,12 +18,12 @@ use agentcli::model::{Hook, TraceEntry};
 use agentcli::read::framer::{FrameEvent, Framer, Shape};
 use agentcli::read::{Entry, EntryView, Parse, Problem, TraceReader};
 use agentcli::redact::Redactor;
-use agentcli::render::Settings;
-use agentcli::render::analysis::{self as analysis_view, RenderOptions};
+use agentcli::render::Style;
+use agentcli::render::analysis as analysis_view;
 use agentcli::render::debug::DebugView;
-use agentcli::render::diff::{DiffStyle, write_diff};
+use agentcli::render::diff::write_diff;
 use agentcli::render::dot::write_digraph;
-use agentcli::render::flow::{FlowStyle, write_flow};
+use agentcli::render::flow::write_flow;
 use agentcli::render::mermaid::write_sequence_diagram;
 use agentcli::render::table::TimelineView;
 use agentcli::render::verbose::VerboseView;
@@ -226,17 +226,18 @@ pub fn renderers(data: &[u8]) {
     let Some((&[width, flags], input)) = data.split_first_chunk::<2>() else {
         return;
     };
-    let settings = Settings {
+    let (ascii, verbose) = (flags & 16 != 0, flags & 32 != 0);
+    let settings = Style {
         width: 20 + 2 * usize::from(width),
         color: flags & 4 != 0,
         zone: ZONES[usize::from(flags % 3)],
+        ascii,
     };
     let redactor = if flags & 8 != 0 {
         Redactor::new(&["message"])
     } else {
         Redactor::off()
     };
-    let (ascii, verbose) = (flags & 16 != 0, flags & 32 != 0);
     let session = SessionFile {
         id: "fuzz".to_owned(),
         path: "fuzz.trace.json".into(),
@@ -347,13 +348,8 @@ pub fn renderers(data: &[u8]) {
     }
     let summary = reader.summary();
     let flow = flow.finish();
-    let style = FlowStyle {
-        settings,
-        ascii,
-        verbose,
-    };
     let mut out = Vec::new();
-    write_flow(&mut out, "fuzz", &flow, &style).expect("writing to memory");
+    write_flow(&mut out, "fuzz", &flow, &settings, verbose).expect("writing to memory");
     check("flow", out, true);
     let mut out = Vec::new();
     write_sequence_diagram(&mut out, "fuzz", &flow).expect("writing to memory");
@@ -370,13 +366,8 @@ pub fn renderers(data: &[u8]) {
         ends_mid_entry: summary.tail.is_some(),
     };
     let report = SessionReport::new("fuzz", info, None, &analysis, settings.zone);
-    let options = RenderOptions {
-        width: settings.width,
-        color: settings.color,
-        waterfall: true,
-    };
     let mut out = Vec::new();
-    analysis_view::session(&report, &options, &mut out).expect("writing to memory");
+    analysis_view::session(&report, &settings, true, &mut out).expect("writing to memory");
     check("analysis", out, true);
     let json = serde_json::to_string(&report).expect("a report serializes");
     serde_json::from_str::<serde_json::Value>(&json).expect("the report is JSON");
@@ -384,18 +375,13 @@ pub fn renderers(data: &[u8]) {
     let mut across = Aggregate::new(true);
     across.add("fuzz", &analysis);
     let mut out = Vec::new();
-    analysis_view::aggregate(&across.report(None, settings.zone), &options, &mut out)
+    analysis_view::aggregate(&across.report(None, settings.zone), &settings, &mut out)
         .expect("writing to memory");
     check("aggregate", out, true);
 
     let diff = DiffReport::new(&report, &report);
-    let style = DiffStyle {
-        width: settings.width,
-        color: settings.color,
-        ascii,
-    };
     let mut out = Vec::new();
-    write_diff(&diff, &style, &mut out).expect("writing to memory");
+    write_diff(&diff, &settings, &mut out).expect("writing to memory");
     check("diff", out, true);
 }
 

@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
 use crate::read::{Parse, Problem, ReadSummary, read_file};
-use crate::render::analysis::{self as render, RenderOptions};
+use crate::render::analysis as render;
 use crate::report::{self, Reporter};
 use crate::session::SessionFile;
 use crate::summary::FileStatus;
@@ -134,16 +134,11 @@ pub fn session(
         info,
         opts.filter.clone(),
         &file.analysis,
-        ctx.zone,
+        ctx.style.zone,
     );
     match opts.format {
         AnalysisFormat::Table => {
-            let render_opts = RenderOptions {
-                width: ctx.width,
-                color: ctx.color,
-                waterfall: true,
-            };
-            render::session(&r, &render_opts, out)?;
+            render::session(&r, &ctx.style, true, out)?;
         }
         AnalysisFormat::Json => super::write_json_document(out, &r)?,
     }
@@ -205,7 +200,7 @@ pub fn run(
         }
     }
     let described = (!filter.is_empty()).then(|| filter.to_string());
-    let r = aggregate.report(described.clone(), ctx.zone);
+    let r = aggregate.report(described.clone(), ctx.style.zone);
     if let Some(described) = described
         && r.summary.sessions == 0
         && !sessions.is_empty()
@@ -218,12 +213,7 @@ pub fn run(
     match opts.format {
         AnalysisFormat::Table if sessions.is_empty() => {}
         AnalysisFormat::Table => {
-            let render_opts = RenderOptions {
-                width: ctx.width,
-                color: ctx.color,
-                waterfall: false,
-            };
-            render::aggregate(&r, &render_opts, out)?;
+            render::aggregate(&r, &ctx.style, out)?;
         }
         AnalysisFormat::Json => super::write_json_document(out, &r)?,
     }

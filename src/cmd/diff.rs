@@ -7,7 +7,7 @@ use crate::analysis::diff::{ConditionResult, DiffReport};
 use crate::analysis::{AnalysisOptions, FileInfo, SessionReport};
 use crate::cli::{AnalysisFormat, DiffArgs};
 use crate::error::Error;
-use crate::render::diff::{DiffStyle, write_diff};
+use crate::render::diff::write_diff;
 use crate::report::Reporter;
 use crate::session::{SessionFile, resolve};
 use crate::summary::FileStatus;
@@ -41,7 +41,7 @@ impl DiffOptions {
             b: resolve(&args.b, &ctx.dir)?,
             fail_on,
             format: args.format,
-            ascii: args.ascii || ctx.ascii,
+            ascii: args.ascii,
         })
     }
 }
@@ -64,7 +64,7 @@ fn report_of(
         entries_skipped: file.read.skipped,
         ends_mid_entry: file.read.tail.is_some(),
     };
-    let report = SessionReport::new(&session.id, info, None, &file.analysis, ctx.zone);
+    let report = SessionReport::new(&session.id, info, None, &file.analysis, ctx.style.zone);
     Ok((report, file))
 }
 
@@ -93,12 +93,7 @@ pub fn run(
         .collect::<Result<_, _>>()?;
     match opts.format {
         AnalysisFormat::Table => {
-            let style = DiffStyle {
-                width: ctx.width,
-                color: ctx.color,
-                ascii: opts.ascii,
-            };
-            write_diff(&diff, &style, out)?;
+            write_diff(&diff, &ctx.style.with_ascii(opts.ascii), out)?;
         }
         AnalysisFormat::Json => super::write_json_document(out, &diff)?,
     }

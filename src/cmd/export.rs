@@ -11,13 +11,12 @@ use crate::export::{Clock, ExportEntry};
 use crate::filter::Filter;
 use crate::read::TraceReader;
 use crate::redact::Redactor;
-use crate::render::boxed_table;
+use crate::render::grid::{Cell, Column, Frame, KEEP, write_table};
 use crate::report::Reporter;
 use crate::session::SessionFile;
 use crate::summary::read_started;
 use crate::text;
 use crate::units;
-use comfy_table::CellAlignment;
 use std::io::Write;
 
 /// `export`'s options, validated.
@@ -172,7 +171,7 @@ fn send_session(
                     let entry = ExportEntry::new(
                         &read.entry,
                         read.index,
-                        ctx.zone,
+                        ctx.style.zone,
                         duration,
                         &opts.redactor,
                     );
@@ -222,39 +221,34 @@ fn write_summary(
     writeln!(
         out,
         "Sent {} to {}:",
-        plural(rows.len() as u64, "session"),
+        text::plural(rows.len() as u64, "session", "sessions"),
         text::escape(url, false)
     )?;
-    let mut table = boxed_table(ctx.width);
-    table.set_header(["SESSION", "TRACE ID", "ENTRIES", "SPANS", "FAILED RUNS"]);
-    for row in rows {
-        table.add_row([
-            text::escape(&row.session, false).into_owned(),
-            row.trace_id.map_or("-".to_owned(), |id| id.to_string()),
-            row.entries.to_string(),
-            row.spans.to_string(),
-            row.errors.to_string(),
-        ]);
-    }
-    for column in 2..5 {
-        if let Some(c) = table.column_mut(column) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    writeln!(out, "{table}")?;
+    const COLUMNS: [Column; 5] = [
+        Column::whole("SESSION", KEEP),
+        Column::whole("TRACE ID", 1),
+        Column::whole("ENTRIES", 3).right(),
+        Column::whole("SPANS", 2).right(),
+        Column::whole("FAILED RUNS", 4).right(),
+    ];
+    let cells: Vec<Vec<Cell<'_>>> = rows
+        .iter()
+        .map(|row| {
+            vec![
+                Cell::new(text::safe(&row.session)),
+                Cell::new(row.trace_id.map_or("-".to_owned(), |id| id.to_string())),
+                Cell::new(row.entries.to_string()),
+                Cell::new(row.spans.to_string()),
+                Cell::new(row.errors.to_string()),
+            ]
+        })
+        .collect();
+    write_table(out, &ctx.style, &COLUMNS, Frame::Boxed, &cells)?;
     writeln!(
         out,
         "{} in {} ({})",
-        plural(sent.spans, "span"),
-        plural(sent.requests, "request"),
+        text::plural(sent.spans, "span", "spans"),
+        text::plural(sent.requests, "request", "requests"),
         units::bytes(sent.bytes)
     )
-}
-
-fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }

@@ -3,7 +3,7 @@
 use super::{Context, TimeWindow};
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
-use crate::render::chunked::write_boxed_table;
+use crate::render::grid::{Cell, Column, Frame, KEEP, write_rows};
 use crate::report::Reporter;
 use crate::session::{SessionFile, newest_first};
 use crate::summary::{Head, Summary, read_head, summarize};
@@ -126,47 +126,62 @@ fn write_table(
     ctx: &Context,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    write_boxed_table(
-        out,
-        ctx.width,
-        &table_header(opts),
-        &RIGHT_ALIGNED,
-        listed,
-        |l| table_row(l, opts, ctx),
-    )
+    let columns = if opts.verbose {
+        &COLUMNS[..]
+    } else {
+        &COLUMNS[..5]
+    };
+    write_rows(out, &ctx.style, columns, Frame::Boxed, listed, |l| {
+        table_row(l, opts, ctx)
+    })
 }
 
-/// The table's columns aligned right: SIZE, and ENTRIES, EVENTS, DURATION and ERRORS.
-const RIGHT_ALIGNED: [usize; 5] = [3, 5, 6, 8, 9];
+/// The table's columns, the last five with `--verbose`. When space runs out the modification
+/// time gives way first, then the size, the status and the counts; times fall back to minutes.
+const COLUMNS: [Column; 10] = [
+    Column::whole("SESSION", KEEP),
+    Column::whole("STARTED", 6),
+    Column::whole("MODIFIED", 1),
+    Column::whole("SIZE", 2).right(),
+    Column::whole("STATUS", 3),
+    Column::whole("ENTRIES", 4).right(),
+    Column::whole("EVENTS", 5).right(),
+    Column::wrap("AGENTS", KEEP, 12, 6),
+    Column::whole("DURATION", KEEP).right(),
+    Column::whole("ERRORS", 7).right(),
+];
 
-fn table_header(opts: &ListOptions) -> Vec<&'static str> {
-    let mut header = vec!["SESSION", "STARTED", "MODIFIED", "SIZE", "STATUS"];
-    if opts.verbose {
-        header.extend(["ENTRIES", "EVENTS", "AGENTS", "DURATION", "ERRORS"]);
+/// A time cell: `2025-05-02 14:32:15 +05:30`, shortened to `2025-05-02 14:32`.
+fn time_cell(time: Option<String>) -> Cell<'static> {
+    match time {
+        Some(time) => {
+            let short = time.get(..16).unwrap_or_default().to_owned();
+            Cell::new(time).short(short)
+        }
+        None => Cell::new("-"),
     }
-    header
 }
 
 /// One session's cells in the table.
-fn table_row(l: &Listed, opts: &ListOptions, ctx: &Context) -> Vec<String> {
+fn table_row(l: &Listed, opts: &ListOptions, ctx: &Context) -> Vec<Cell<'static>> {
+    let zone = ctx.style.zone;
     let mut row = vec![
-        text::escape(&l.session.id, false).into_owned(),
-        l.started().map_or("-".into(), |t| t.date_time(ctx.zone)),
-        modified(&l.session, ctx.zone)
-            .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
-        units::bytes(l.session.size),
-        l.status(),
+        Cell::new(text::safe(&l.session.id)),
+        time_cell(l.started().map(|t| t.date_time(zone))),
+        time_cell(modified(&l.session, zone).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())),
+        Cell::new(units::bytes(l.session.size)),
+        Cell::new(l.status()),
     ];
     if let Some(Ok(s)) = &l.summary {
         row.extend([
-            s.entries.to_string(),
-            s.events.to_string(),
-            text::escape(&agents(s).join(", "), false).into_owned(),
-            s.duration_ms().map_or("-".into(), units::duration_ms),
-            s.errors.to_string(),
+            Cell::new(s.entries.to_string()),
+            Cell::new(s.events.to_string()),
+            Cell::new(text::safe(&agents(s).join(", "))),
+            Cell::new(s.duration_ms().map_or("-".into(), units::duration_ms)),
+            Cell::new(s.errors.to_string()),
         ]);
     } else if opts.verbose {
-        row.extend(["-"; 5].map(String::from));
+        row.extend(["-"; 5].map(Cell::new));
     }
     row
 }
@@ -203,8 +218,8 @@ fn record<'a>(l: &'a Listed, ctx: &Context) -> Record<'a> {
     Record {
         session: &l.session.id,
         path: l.session.path.to_string_lossy().into_owned(),
-        started: l.started().map(|t| t.rfc3339(ctx.zone)),
-        modified: modified(&l.session, ctx.zone)
+        started: l.started().map(|t| t.rfc3339(ctx.style.zone)),
+        modified: modified(&l.session, ctx.style.zone)
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         size_bytes: l.session.size,
         status: l.status(),
@@ -283,7 +298,7 @@ fn write_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::chunked::{CHUNK_ROWS, write_whole};
+    use crate::render::Style;
     use crate::summary::FileStatus;
     use chrono::{FixedOffset, TimeZone};
     use std::path::PathBuf;
@@ -361,40 +376,39 @@ mod tests {
             .collect()
     }
 
+    /// A long listing (more rows than were once drawn at a time) fits every width asked, with
+    /// every id whole.
     #[test]
-    fn a_long_table_is_drawn_as_one_table_of_all_rows() {
+    fn a_long_table_keeps_its_widths_and_its_ids_whole() {
         for verbose in [false, true] {
-            let listed = sessions(2 * CHUNK_ROWS + 200, verbose);
+            let listed = sessions(1200, verbose);
             let opts = ListOptions {
                 verbose,
                 window: TimeWindow::default(),
                 format: ListFormat::Table,
             };
-            for width in [60, 120, 200, 400] {
+            for width in [40, 80, 120, 200] {
                 let ctx = Context {
                     dir: PathBuf::from("."),
-                    color: false,
                     terminal: false,
-                    zone: DisplayZone::Written,
-                    width,
+                    style: Style {
+                        width,
+                        color: false,
+                        zone: DisplayZone::Written,
+                        ascii: false,
+                    },
                     now: Local::now(),
-                    ascii: false,
                 };
-                let (mut drawn, mut whole) = (Vec::new(), Vec::new());
+                let mut drawn = Vec::new();
                 write_table(&listed, &opts, &ctx, &mut drawn).unwrap();
-                write_whole(
-                    &mut whole,
-                    width,
-                    &table_header(&opts),
-                    &RIGHT_ALIGNED,
-                    &listed,
-                    |l| table_row(l, &opts, &ctx),
-                )
-                .unwrap();
+                let drawn = String::from_utf8(drawn).unwrap();
                 assert!(
-                    drawn == whole,
-                    "verbose {verbose}, width {width}: the table differs from one comfy-table"
+                    drawn.lines().all(|l| text::width(l) <= width),
+                    "verbose {verbose}, width {width}: a line is too wide"
                 );
+                for l in &listed {
+                    assert!(drawn.contains(l.session.id.as_str()), "{}", l.session.id);
+                }
             }
         }
     }

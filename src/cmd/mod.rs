@@ -11,6 +11,7 @@ pub mod view;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, TimeRange};
 use crate::error::{Error, shown};
+use crate::render::Style;
 use crate::report::Reporter;
 use crate::session::{SUFFIXES, SessionFile, discover, resolve};
 use crate::time::{DisplayZone, Timestamp, parse_time_bound};
@@ -118,18 +119,15 @@ pub const DEFAULT_WIDTH: usize = 120;
 pub struct Context {
     /// The trace directory.
     pub dir: PathBuf,
-    /// Colour the output (decided from --color, NO_COLOR, TERM and whether stdout is a terminal).
-    pub color: bool,
     /// Stdout is a terminal: data formats that cannot escape text themselves (CSV) make what
     /// could drive it visible.
     pub terminal: bool,
-    pub zone: DisplayZone,
-    /// Width of tables in columns.
-    pub width: usize,
+    /// How terminal output looks: width (--width, else the terminal's, else
+    /// [`DEFAULT_WIDTH`]), colour (--color, NO_COLOR, TERM and whether stdout is a terminal),
+    /// zone (--utc, --local) and ASCII (the locale).
+    pub style: Style,
     /// "Now", for relative times (`--since 2h`).
     pub now: DateTime<Local>,
-    /// Draw with ASCII only (`->`, `...`): the locale cannot show more.
-    pub ascii: bool,
 }
 
 /// What the terminal (if stdout is one) and the environment say, as `main` finds them.
@@ -176,16 +174,18 @@ impl Context {
         };
         Context {
             dir: global.dir.clone().unwrap_or_else(|| PathBuf::from(".")),
-            color,
             terminal: env.terminal,
-            zone,
-            width: global
-                .width
-                .map(usize::from)
-                .or(env.terminal_width)
-                .unwrap_or(DEFAULT_WIDTH),
+            style: Style {
+                width: global
+                    .width
+                    .map(usize::from)
+                    .or(env.terminal_width)
+                    .unwrap_or(DEFAULT_WIDTH),
+                color,
+                zone,
+                ascii: env.ascii_locale,
+            },
             now: Local::now(),
-            ascii: env.ascii_locale,
         }
     }
 }

@@ -14,10 +14,10 @@ use crate::follow::{self, Ended, Follower, Plan, Restart, Stopper, Target, Updat
 use crate::model::TraceEntry;
 use crate::read::{EntryView, LastEntries, Parse, ReadSummary, TraceReader};
 use crate::redact::Redactor;
-use crate::render::Settings;
+use crate::render::Style;
 use crate::render::debug::DebugView;
 use crate::render::dot::write_digraph;
-use crate::render::flow::{FlowStyle, LiveFlowView, write_flow};
+use crate::render::flow::{LiveFlowView, write_flow};
 use crate::render::mermaid::write_sequence_diagram;
 use crate::render::table::TimelineView;
 use crate::render::verbose::VerboseView;
@@ -205,7 +205,7 @@ impl TraceOptions {
             } else {
                 AnalysisFormat::Table
             },
-            ascii: args.ascii || ctx.ascii,
+            ascii: args.ascii,
         })
     }
 }
@@ -217,11 +217,7 @@ pub fn run(
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
     let opts = TraceOptions::from_args(args, ctx)?;
-    let settings = Settings {
-        width: ctx.width,
-        color: ctx.color,
-        zone: ctx.zone,
-    };
+    let style = ctx.style.with_ascii(opts.ascii);
     match (&opts.source, opts.view) {
         (Source::Follow(plan), View::Entries(kind)) => follow(&opts, plan, kind, ctx, out, report),
         (Source::File(session), View::Entries(kind)) => {
@@ -237,7 +233,7 @@ pub fn run(
             analyze::session(session, &analysis, select, ctx, out, report)
         }
         (Source::File(session), View::Flow { .. } | View::Mermaid | View::Dot) => {
-            run_flow(&opts, session, settings, out, report)
+            run_flow(&opts, session, style, out, report)
         }
         // Refused by `from_args`: these views read the whole session.
         (Source::Follow(_), _) => {
@@ -262,28 +258,17 @@ fn open_view<'v>(
     out: &'v mut dyn Write,
 ) -> Box<dyn EntryView + 'v> {
     let id = &session.id;
-    let settings = Settings {
-        width: ctx.width,
-        color: ctx.color,
-        zone: ctx.zone,
-    };
+    let style = ctx.style.with_ascii(opts.ascii);
     let redactor = &opts.redactor;
     match kind {
-        EntryViewKind::Table => Box::new(TimelineView::new(out, id, settings, redactor)),
-        EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, settings, redactor)),
+        EntryViewKind::Table => Box::new(TimelineView::new(out, id, style, redactor)),
+        EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, style, redactor)),
         EntryViewKind::Debug => Box::new(DebugView::new(out, session, redactor)),
-        EntryViewKind::LiveFlow { verbose } => {
-            let style = FlowStyle {
-                settings,
-                ascii: opts.ascii,
-                verbose,
-            };
-            Box::new(LiveFlowView::new(out, id, style))
-        }
+        EntryViewKind::LiveFlow { verbose } => Box::new(LiveFlowView::new(out, id, style, verbose)),
         EntryViewKind::Export(format) => Box::new(Exporter::new(
             format,
             id,
-            ctx.zone,
+            ctx.style.zone,
             ctx.terminal,
             redactor,
             out,
@@ -519,7 +504,7 @@ fn waiting(plan: &Plan, dir: &Path) -> String {
 fn run_flow(
     opts: &TraceOptions,
     session: &SessionFile,
-    settings: Settings,
+    style: Style,
     out: &mut dyn Write,
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
@@ -552,12 +537,7 @@ fn run_flow(
         View::Mermaid => write_sequence_diagram(out, id, &flow)?,
         View::Dot => write_digraph(out, id, &flow)?,
         View::Flow { verbose } if !flow.is_empty() => {
-            let style = FlowStyle {
-                settings,
-                ascii: opts.ascii,
-                verbose,
-            };
-            write_flow(out, id, &flow, &style)?;
+            write_flow(out, id, &flow, &style, verbose)?;
         }
         _ => {}
     }

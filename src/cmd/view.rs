@@ -25,9 +25,9 @@ pub fn options(args: &ViewArgs, ctx: &Context) -> Result<ViewOptions, Error> {
         session,
         filter,
         redactor: Redactor::from_flags(args.redact, &args.redact_keys),
-        zone: ctx.zone,
-        color: ctx.color,
-        ascii: ctx.ascii,
+        zone: ctx.style.zone,
+        color: ctx.style.color,
+        ascii: ctx.style.ascii,
         now: ctx.now,
     })
 }

@@ -2,31 +2,16 @@
 //! response-time buckets, slowest events, critical path, errors, idle gaps, sessions), notes
 //! on anything unpaired, and the waterfall.
 
-use super::boxed_table;
+use super::Style;
+use super::grid::{Cell, Column, Frame, KEEP, write_table};
 use super::waterfall;
 use crate::analysis::{
     AgentReport, AggregateReport, BUCKET_LABELS, ErrorsReport, Next, SessionReport,
 };
-use crate::text;
+use crate::text::{self, plural, safe};
 use crate::time::{DisplayZone, Timestamp};
 use crate::units;
-use comfy_table::{CellAlignment, Table};
-use owo_colors::OwoColorize;
 use std::io::{self, Write};
-
-/// How to draw: decided once by the command.
-#[derive(Debug, Clone, Copy)]
-pub struct RenderOptions {
-    pub width: usize,
-    pub color: bool,
-    /// Draw the waterfall after the tables.
-    pub waterfall: bool,
-}
-
-/// Trace text made safe for the terminal.
-fn safe(s: &str) -> String {
-    text::escape(s, false).into_owned()
-}
 
 fn duration(ms: Option<f64>) -> String {
     ms.map_or_else(|| "-".to_owned(), units::duration_ms)
@@ -41,45 +26,43 @@ fn clock(t: Timestamp) -> String {
     t.clock_millis(DisplayZone::Written)
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+/// A boxed table of `rows`.
+fn table(
+    out: &mut dyn Write,
+    style: &Style,
+    columns: &[Column],
+    rows: Vec<Vec<Cell<'_>>>,
+) -> io::Result<()> {
+    write_table(out, style, columns, Frame::Boxed, &rows)
 }
 
-fn heading(out: &mut dyn Write, text: &str, opts: &RenderOptions) -> io::Result<()> {
-    writeln!(out)?;
-    if opts.color {
-        writeln!(out, "{}", text.bold())
-    } else {
-        writeln!(out, "{text}")
-    }
+/// Cells from texts.
+fn row<const N: usize>(cells: [String; N]) -> Vec<Cell<'static>> {
+    cells.into_iter().map(Cell::new).collect()
 }
 
-/// Facts joined by ` · `, on as many lines of `width` columns as they need.
-fn wrapped(out: &mut dyn Write, parts: &[String], width: usize) -> io::Result<()> {
-    let mut line = String::new();
-    for part in parts {
-        if !line.is_empty() && text::width(&line) + 3 + text::width(part) > width {
-            writeln!(out, "{line}")?;
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push_str(" · ");
-        }
-        line.push_str(part);
-    }
-    writeln!(out, "{line}")
-}
-
-fn right_align(table: &mut Table, columns: &[usize]) {
-    for c in columns {
-        if let Some(column) = table.column_mut(*c) {
-            column.set_cell_alignment(CellAlignment::Right);
+/// Notes, one a bullet, wrapped under their bullet.
+fn bullets(out: &mut dyn Write, style: &Style, notes: &[String]) -> io::Result<()> {
+    for note in notes {
+        for (i, line) in text::wrap(note, style.width.saturating_sub(2))
+            .iter()
+            .enumerate()
+        {
+            let bullet = if i == 0 { "- " } else { "  " };
+            writeln!(out, "{bullet}{line}")?;
         }
     }
+    Ok(())
 }
 
 /// The report of one session (`trace --analyze`).
-pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+/// `waterfall`: draw the waterfall after the tables.
+pub fn session(
+    r: &SessionReport,
+    style: &Style,
+    waterfall: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let s = &r.summary;
     let name = std::path::Path::new(&r.file.path)
         .file_name()
@@ -96,12 +79,7 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
     if let Some(filter) = &r.filter {
         file.push_str(&format!("; filter: {}", safe(filter)));
     }
-    let title = format!("Analysis of session {file}");
-    if opts.color {
-        writeln!(out, "{}", title.bold())?;
-    } else {
-        writeln!(out, "{title}")?;
-    }
+    style.title(out, &format!("Analysis of session {file}"))?;
     let span = match (s.first, s.last) {
         (Some(first), Some(last)) => format!(
             "{} from {} to {}",
@@ -131,21 +109,21 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
     if s.span_ms > 0.0 {
         line.push(format!("busy {}", percent(Some(s.busy_ms / s.span_ms))));
     }
-    wrapped(out, &line, opts.width)?;
+    style.joined(out, &line, " · ", 0)?;
 
     if r.agents.is_empty() {
         writeln!(out)?;
         writeln!(out, "No agent runs.")?;
     } else {
-        heading(out, "Agents (run durations)", opts)?;
-        agents_table(&r.agents, opts, out)?;
-        heading(out, "Response times (runs per bucket)", opts)?;
-        buckets_table(&r.agents, opts, out)?;
+        style.heading(out, "Agents (run durations)")?;
+        agents_table(&r.agents, style, out)?;
+        style.heading(out, "Response times (runs per bucket)")?;
+        buckets_table(&r.agents, style, out)?;
     }
 
     if !r.events.slowest.is_empty() {
         let e = &r.events;
-        heading(
+        style.heading(
             out,
             &format!(
                 "Slowest events ({} of {}; latency p50 {}, p95 {})",
@@ -154,26 +132,30 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 duration(e.latency.p50_ms),
                 duration(e.latency.p95_ms)
             ),
-            opts,
         )?;
-        let mut t = boxed_table(opts.width);
-        t.set_header(["STARTED", "LATENCY", "AGENT", "ROUTE", "EVENT"]);
+        let mut rows = Vec::new();
         for ev in &e.slowest {
             let route = match (&ev.route, ev.error) {
                 (_, true) => "(failed)".to_owned(),
                 (Some(route), false) => safe(route),
                 (None, false) => "(end)".to_owned(),
             };
-            t.add_row([
+            rows.push(row([
                 clock(ev.started),
                 units::duration_ms(ev.latency_ms),
                 ev.agent.as_deref().map_or("-".to_owned(), safe),
                 route,
                 safe(&ev.event_id),
-            ]);
+            ]));
         }
-        right_align(&mut t, &[1]);
-        writeln!(out, "{t}")?;
+        const COLUMNS: [Column; 5] = [
+            Column::whole("STARTED", 3),
+            Column::whole("LATENCY", KEEP).right(),
+            Column::whole("AGENT", KEEP),
+            Column::wrap("ROUTE", 2, 10, 2),
+            Column::whole("EVENT", 1),
+        ];
+        table(out, style, &COLUMNS, rows)?;
     }
 
     if let Some(b) = &r.bottleneck {
@@ -189,11 +171,7 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
         if b.share_of_session.is_some() {
             line.push_str(&format!(", {} of the session", percent(b.share_of_session)));
         }
-        if opts.color {
-            writeln!(out, "{}", line.bold())?;
-        } else {
-            writeln!(out, "{line}")?;
-        }
+        style.title(out, &line)?;
     }
 
     if let Some(p) = &r.critical_path {
@@ -214,9 +192,8 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 clock(p.started)
             )
         };
-        heading(out, &title, opts)?;
-        let mut t = boxed_table(opts.width);
-        t.set_header(["#", "AGENT", "STARTED", "WAIT", "RUN", "SHARE", "NEXT"]);
+        style.heading(out, &title)?;
+        let mut rows = Vec::new();
         for (i, h) in p.hops.iter().enumerate() {
             let next_agent = h.next_agent.as_deref().map_or(String::new(), safe);
             let next = match h.next {
@@ -234,7 +211,7 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
             let share = h
                 .run_ms
                 .and_then(|ms| (p.total_ms > 0.0).then(|| ms / p.total_ms));
-            t.add_row([
+            rows.push(row([
                 (i + 1).to_string(),
                 agent,
                 h.started.map_or("-".to_owned(), clock),
@@ -242,16 +219,24 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 duration(h.run_ms),
                 percent(share),
                 next,
-            ]);
+            ]));
         }
-        right_align(&mut t, &[0, 3, 4, 5]);
-        writeln!(out, "{t}")?;
+        const COLUMNS: [Column; 7] = [
+            Column::whole("#", KEEP).right(),
+            Column::whole("AGENT", KEEP),
+            Column::whole("STARTED", 2),
+            Column::whole("WAIT", 3).right(),
+            Column::whole("RUN", KEEP).right(),
+            Column::whole("SHARE", 1).right(),
+            Column::wrap("NEXT", 4, 10, 2),
+        ];
+        table(out, style, &COLUMNS, rows)?;
         if p.hops_not_shown > 0 {
             writeln!(out, "({} more hops not shown)", p.hops_not_shown)?;
         }
     }
 
-    errors(&r.errors, opts, out)?;
+    errors(&r.errors, style, out)?;
 
     if s.retries + s.requeues > 0 {
         writeln!(out)?;
@@ -268,18 +253,20 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 format!(" ({})", named.join(", "))
             }
         };
-        writeln!(
+        style.prose(
             out,
-            "Retries: {}{} · requeues: {}{}",
-            s.retries,
-            who(|a| a.retries),
-            s.requeues,
-            who(|a| a.requeues)
+            &format!(
+                "Retries: {}{} · requeues: {}{}",
+                s.retries,
+                who(|a| a.retries),
+                s.requeues,
+                who(|a| a.requeues)
+            ),
         )?;
     }
 
     if !r.gaps.longest.is_empty() {
-        heading(
+        style.heading(
             out,
             &format!(
                 "Idle gaps (longest {} of {}; {} idle in all)",
@@ -287,12 +274,10 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 r.gaps.count,
                 units::duration_ms(r.gaps.idle_ms)
             ),
-            opts,
         )?;
-        let mut t = boxed_table(opts.width);
-        t.set_header(["FROM", "TO", "IDLE", "AFTER", "BEFORE"]);
+        let mut rows = Vec::new();
         for g in &r.gaps.longest {
-            t.add_row([
+            rows.push(row([
                 clock(g.start),
                 clock(g.end),
                 units::duration_ms(g.ms),
@@ -300,103 +285,123 @@ pub fn session(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> 
                 g.before
                     .as_deref()
                     .map_or("(end of trace)".to_owned(), safe),
-            ]);
+            ]));
         }
-        right_align(&mut t, &[2]);
-        writeln!(out, "{t}")?;
+        const COLUMNS: [Column; 5] = [
+            Column::whole("FROM", 2),
+            Column::whole("TO", 1),
+            Column::whole("IDLE", KEEP).right(),
+            Column::wrap("AFTER", KEEP, 10, 2),
+            Column::wrap("BEFORE", KEEP, 10, 2),
+        ];
+        table(out, style, &COLUMNS, rows)?;
     }
 
-    notes(r, opts, out)?;
+    notes(r, style, out)?;
 
-    if opts.waterfall && !r.timeline.runs.is_empty() {
-        heading(out, &waterfall::title(&r.timeline), opts)?;
-        waterfall::render(&r.timeline, opts.width, opts.color, out)?;
+    if waterfall && !r.timeline.runs.is_empty() {
+        style.heading(out, &waterfall::title(&r.timeline))?;
+        waterfall::render(&r.timeline, style, out)?;
     }
     Ok(())
 }
 
 /// Per agent: runs, errors, time, share and the duration statistics.
-fn agents_table(
-    agents: &[AgentReport],
-    opts: &RenderOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let mut t = boxed_table(opts.width);
-    t.set_header([
-        "AGENT", "RUNS", "ERRORS", "ERR %", "TOTAL", "SHARE", "MIN", "MEAN", "P50", "P95", "P99",
-        "MAX",
-    ]);
-    for a in agents {
-        let d = &a.durations;
-        t.add_row([
-            safe(&a.agent),
-            a.runs.to_string(),
-            a.errors.to_string(),
-            percent(a.error_rate),
-            units::duration_ms(a.total_ms),
-            percent(a.share_of_session),
-            duration(d.min_ms),
-            duration(d.mean_ms),
-            duration(d.p50_ms),
-            duration(d.p95_ms),
-            duration(d.p99_ms),
-            duration(d.max_ms),
-        ]);
-    }
-    right_align(&mut t, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    writeln!(out, "{t}")
+fn agents_table(agents: &[AgentReport], style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    /// Worth, when space runs out: the agent, its runs and typical durations first.
+    const COLUMNS: [Column; 12] = [
+        Column::whole("AGENT", KEEP),
+        Column::whole("RUNS", 10).right(),
+        Column::whole("ERRORS", 9).right(),
+        Column::whole("ERR %", 3).right(),
+        Column::whole("TOTAL", 6).right(),
+        Column::whole("SHARE", 4).right(),
+        Column::whole("MIN", 1).right(),
+        Column::whole("MEAN", 2).right(),
+        Column::whole("P50", 8).right(),
+        Column::whole("P95", 7).right(),
+        Column::whole("P99", 2).right(),
+        Column::whole("MAX", 5).right(),
+    ];
+    let rows = agents
+        .iter()
+        .map(|a| {
+            let d = &a.durations;
+            row([
+                safe(&a.agent),
+                a.runs.to_string(),
+                a.errors.to_string(),
+                percent(a.error_rate),
+                units::duration_ms(a.total_ms),
+                percent(a.share_of_session),
+                duration(d.min_ms),
+                duration(d.mean_ms),
+                duration(d.p50_ms),
+                duration(d.p95_ms),
+                duration(d.p99_ms),
+                duration(d.max_ms),
+            ])
+        })
+        .collect();
+    table(out, style, &COLUMNS, rows)
 }
 
 /// Per agent: runs in each of the seed documentation's response-time buckets.
-fn buckets_table(
-    agents: &[AgentReport],
-    opts: &RenderOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    let mut t = boxed_table(opts.width);
-    let mut header = vec!["AGENT"];
-    header.extend(BUCKET_LABELS);
-    t.set_header(header);
-    for a in agents {
-        let mut row = vec![safe(&a.agent)];
-        row.extend(a.durations.buckets.counts().iter().map(u64::to_string));
-        t.add_row(row);
-    }
-    right_align(&mut t, &[1, 2, 3, 4, 5, 6, 7]);
-    writeln!(out, "{t}")
+fn buckets_table(agents: &[AgentReport], style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let mut columns = vec![Column::whole("AGENT", KEEP)];
+    columns.extend(BUCKET_LABELS.map(|label| Column::whole(label, 1).right()));
+    let rows = agents
+        .iter()
+        .map(|a| {
+            let mut row = vec![Cell::new(safe(&a.agent))];
+            row.extend(
+                a.durations
+                    .buckets
+                    .counts()
+                    .iter()
+                    .map(|n| Cell::new(n.to_string())),
+            );
+            row
+        })
+        .collect();
+    table(out, style, &columns, rows)
 }
 
-fn errors(e: &ErrorsReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+fn errors(e: &ErrorsReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     if e.groups.is_empty() && e.ungrouped == 0 {
         return Ok(());
     }
-    heading(
+    style.heading(
         out,
         &format!(
             "Errors ({} by {})",
             e.total,
             plural(e.groups.len() as u64, "message", "messages")
         ),
-        opts,
     )?;
-    let mut t = boxed_table(opts.width);
-    t.set_header(["COUNT", "MESSAGE", "AGENTS", "FIRST", "LAST"]);
+    let mut rows = Vec::new();
     for g in &e.groups {
         let agents: Vec<String> = g
             .agents
             .iter()
             .map(|a| format!("{} {}", safe(&a.agent), a.count))
             .collect();
-        t.add_row([
+        rows.push(row([
             g.count.to_string(),
             safe(&g.message),
             agents.join(", "),
             clock(g.first),
             clock(g.last),
-        ]);
+        ]));
     }
-    right_align(&mut t, &[0]);
-    writeln!(out, "{t}")?;
+    const COLUMNS: [Column; 5] = [
+        Column::whole("COUNT", KEEP).right(),
+        Column::wrap("MESSAGE", KEEP, 12, 4),
+        Column::wrap("AGENTS", 3, 12, 3),
+        Column::whole("FIRST", 2),
+        Column::whole("LAST", 1),
+    ];
+    table(out, style, &COLUMNS, rows)?;
     if e.ungrouped > 0 {
         writeln!(
             out,
@@ -408,7 +413,7 @@ fn errors(e: &ErrorsReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Re
 }
 
 /// What the pairing of entries left over, and where figures came from.
-fn notes(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+fn notes(r: &SessionReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let mut notes = Vec::new();
     let p = &r.pairing;
     for open in &r.in_progress {
@@ -487,15 +492,12 @@ fn notes(r: &SessionReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Re
     if notes.is_empty() {
         return Ok(());
     }
-    heading(out, "Notes", opts)?;
-    for n in notes {
-        writeln!(out, "- {n}")?;
-    }
-    Ok(())
+    style.heading(out, "Notes")?;
+    bullets(out, style, &notes)
 }
 
 /// The report across sessions (`analyze`).
-pub fn aggregate(r: &AggregateReport, opts: &RenderOptions, out: &mut dyn Write) -> io::Result<()> {
+pub fn aggregate(r: &AggregateReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     let mut line = vec![plural(s.sessions, "session", "sessions")];
     if let (Some(first), Some(last)) = (s.first, s.last) {
@@ -520,59 +522,58 @@ pub fn aggregate(r: &AggregateReport, opts: &RenderOptions, out: &mut dyn Write)
     if let Some(filter) = &r.filter {
         line.push(format!("filter: {}", safe(filter)));
     }
-    wrapped(out, &line, opts.width)?;
+    style.joined(out, &line, " · ", 0)?;
     if r.agents.is_empty() {
         writeln!(out)?;
         writeln!(out, "No agent runs.")?;
     } else {
-        heading(out, "Agents (run durations, all sessions)", opts)?;
-        agents_table(&r.agents, opts, out)?;
-        heading(out, "Response times (runs per bucket)", opts)?;
-        buckets_table(&r.agents, opts, out)?;
+        style.heading(out, "Agents (run durations, all sessions)")?;
+        agents_table(&r.agents, style, out)?;
+        style.heading(out, "Response times (runs per bucket)")?;
+        buckets_table(&r.agents, style, out)?;
     }
     if r.events.handled > 0 {
         let l = &r.events.latency;
         writeln!(out)?;
-        writeln!(
+        style.prose(
             out,
-            "Event latency: {} events, p50 {}, p95 {}, p99 {}, max {}",
-            r.events.handled,
-            duration(l.p50_ms),
-            duration(l.p95_ms),
-            duration(l.p99_ms),
-            duration(l.max_ms)
+            &format!(
+                "Event latency: {} events, p50 {}, p95 {}, p99 {}, max {}",
+                r.events.handled,
+                duration(l.p50_ms),
+                duration(l.p95_ms),
+                duration(l.p99_ms),
+                duration(l.max_ms)
+            ),
         )?;
     }
     if r.requests.completed > 0 {
         let l = &r.requests.latency;
-        writeln!(
+        style.prose(
             out,
-            "Request latency: {} requests, p50 {}, p95 {}, p99 {}, max {}",
-            r.requests.completed,
-            duration(l.p50_ms),
-            duration(l.p95_ms),
-            duration(l.p99_ms),
-            duration(l.max_ms)
+            &format!(
+                "Request latency: {} requests, p50 {}, p95 {}, p99 {}, max {}",
+                r.requests.completed,
+                duration(l.p50_ms),
+                duration(l.p95_ms),
+                duration(l.p99_ms),
+                duration(l.max_ms)
+            ),
         )?;
     }
-    errors(&r.errors, opts, out)?;
+    errors(&r.errors, style, out)?;
     if let Some(rows) = &r.sessions {
-        heading(out, "Sessions", opts)?;
-        let mut t = boxed_table(opts.width);
-        t.set_header([
-            "SESSION",
-            "STARTED",
-            "DURATION",
-            "EVENTS",
-            "RUNS",
-            "ERRORS",
-            "SLOWEST AGENT (P95)",
-        ]);
+        style.heading(out, "Sessions")?;
+        let mut cells = Vec::new();
         for row in rows {
-            t.add_row([
+            let started = row.first.map(|t| t.date_time(DisplayZone::Written));
+            let short = started
+                .as_deref()
+                .and_then(|s| s.get(..16))
+                .map(str::to_owned);
+            let mut cells_of = self::row([
                 safe(&row.session),
-                row.first
-                    .map_or("-".to_owned(), |t| t.date_time(DisplayZone::Written)),
+                started.clone().unwrap_or_else(|| "-".to_owned()),
                 units::duration_ms(row.span_ms),
                 row.events.to_string(),
                 row.runs.to_string(),
@@ -584,9 +585,21 @@ pub fn aggregate(r: &AggregateReport, opts: &RenderOptions, out: &mut dyn Write)
                     _ => "-".to_owned(),
                 },
             ]);
+            if let Some(short) = short {
+                cells_of[1] = std::mem::take(&mut cells_of[1]).short(short);
+            }
+            cells.push(cells_of);
         }
-        right_align(&mut t, &[2, 3, 4, 5]);
-        writeln!(out, "{t}")?;
+        const COLUMNS: [Column; 7] = [
+            Column::whole("SESSION", KEEP),
+            Column::whole("STARTED", 2),
+            Column::whole("DURATION", KEEP).right(),
+            Column::whole("EVENTS", 4).right(),
+            Column::whole("RUNS", 5).right(),
+            Column::whole("ERRORS", 6).right(),
+            Column::wrap("SLOWEST AGENT (P95)", 3, 12, 2),
+        ];
+        table(out, style, &COLUMNS, cells)?;
     }
     Ok(())
 }
@@ -619,12 +632,13 @@ mod tests {
         let mut out = Vec::new();
         for width in [20, 60, 120, 300] {
             for color in [false, true] {
-                let opts = RenderOptions {
+                let style = Style {
                     width,
                     color,
-                    waterfall: true,
+                    zone: DisplayZone::Utc,
+                    ascii: false,
                 };
-                session(r, &opts, &mut out).unwrap();
+                session(r, &style, true, &mut out).unwrap();
             }
         }
         String::from_utf8(out).unwrap()
@@ -656,12 +670,13 @@ mod tests {
 ",
         );
         let mut out = Vec::new();
-        let opts = RenderOptions {
+        let style = Style {
             width: 120,
             color: false,
-            waterfall: true,
+            zone: DisplayZone::Utc,
+            ascii: false,
         };
-        session(&r, &opts, &mut out).unwrap();
+        session(&r, &style, true, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'));
         assert!(

@@ -3,30 +3,15 @@
 //! requests, error messages. A change is marked ▲ (up) or ▼ (down), with its size and its
 //! size relative to A; on a terminal, rises in time and errors are red and falls green.
 
-use super::boxed_table;
+use super::Style;
+use super::grid::{Cell, Column, Frame, KEEP, write_table};
 use crate::analysis::diff::{
     AgentChanges, Count, DiffReport, Figure, Measure, Presence, Side, Unit, route_label,
 };
-use crate::text;
+use crate::text::safe;
 use crate::time::DisplayZone;
-use comfy_table::{CellAlignment, Table};
-use owo_colors::{OwoColorize, Style};
+use owo_colors::Style as Paint;
 use std::io::{self, Write};
-
-/// How to draw: decided once by the command.
-#[derive(Debug, Clone, Copy)]
-pub struct DiffStyle {
-    pub width: usize,
-    pub color: bool,
-    /// `->` and `+`/`-` instead of `→` and `▲`/`▼`.
-    pub ascii: bool,
-}
-
-impl DiffStyle {
-    fn arrow(&self) -> &'static str {
-        if self.ascii { "->" } else { "→" }
-    }
-}
 
 /// Whether a rise is bad news (time, errors) or just a change (runs, requests).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,84 +20,18 @@ enum Sense {
     Neutral,
 }
 
-/// Trace text made safe for the terminal.
-fn safe(s: &str) -> String {
-    text::escape(s, false).into_owned()
-}
-
-/// Cells to colour once the table is drawn: comfy-table measures text as it is, so colour
-/// goes in after layout, on cells found by their row's first cell and their column.
-#[derive(Default)]
-struct Colours {
-    cells: Vec<(String, usize, String, Style)>,
-}
-
-impl Colours {
-    fn add(&mut self, row: &str, column: usize, text: &str, style: Option<Style>) {
-        if let Some(style) = style {
-            self.cells
-                .push((row.to_owned(), column, text.to_owned(), style));
-        }
-    }
-
-    /// Writes `table`, coloured when `color`. A cell is coloured only where it is drawn whole
-    /// on its row's first line; a cell the table had to wrap stays plain.
-    fn write(&self, table: &Table, color: bool, out: &mut dyn Write) -> io::Result<()> {
-        let drawn = table.to_string();
-        if !color || self.cells.is_empty() {
-            return writeln!(out, "{drawn}");
-        }
-        let mut row = String::new();
-        for line in drawn.lines() {
-            if !line.starts_with('│') {
-                writeln!(out, "{line}")?;
-                continue;
-            }
-            let cells: Vec<&str> = line.split('│').collect();
-            let first = cells.get(1).map_or("", |c| c.trim());
-            if !first.is_empty() {
-                row = first.to_owned();
-            }
-            let mut coloured = String::with_capacity(line.len() + 32);
-            for (i, cell) in cells.iter().enumerate() {
-                if i > 0 {
-                    coloured.push('│');
-                }
-                let style = (i > 0)
-                    .then(|| {
-                        self.cells.iter().find(|(r, column, text, _)| {
-                            *r == row && *column == i - 1 && text == cell.trim()
-                        })
-                    })
-                    .flatten();
-                match style {
-                    Some((_, _, text, style)) if !text.is_empty() => {
-                        let at = cell.find(text.as_str()).unwrap_or(0);
-                        coloured.push_str(&cell[..at]);
-                        coloured.push_str(&text.style(*style).to_string());
-                        coloured.push_str(&cell[at + text.len()..]);
-                    }
-                    _ => coloured.push_str(cell),
-                }
-            }
-            writeln!(out, "{coloured}")?;
-        }
-        Ok(())
-    }
-}
-
 /// The colour of a change: a rise in time or errors is red, a fall green; other changes
 /// yellow.
-fn change_style(sense: Sense, change: f64) -> Style {
+fn change_style(sense: Sense, change: f64) -> Paint {
     match sense {
-        Sense::LowerIsBetter if change > 0.0 => Style::new().red(),
-        Sense::LowerIsBetter => Style::new().green(),
-        Sense::Neutral => Style::new().yellow(),
+        Sense::LowerIsBetter if change > 0.0 => Paint::new().red(),
+        Sense::LowerIsBetter => Paint::new().green(),
+        Sense::Neutral => Paint::new().yellow(),
     }
 }
 
 /// `▲ +500ms (+74.6%)`; with ASCII, `+500ms (+74.6%)`. Empty when nothing changed.
-fn change(figure: &dyn Figure, unit: Unit, style: &DiffStyle) -> String {
+fn change(figure: &dyn Figure, unit: Unit, style: &Style) -> String {
     let (Some(a), Some(b)) = (figure.a(), figure.b()) else {
         return match (figure.a(), figure.b()) {
             (None, Some(_)) => "only in B".to_owned(),
@@ -141,7 +60,7 @@ fn value(x: Option<f64>, unit: Unit) -> String {
 
 /// A cell holding both values and the change: `513ms → 1.01s ▲ +500ms (+97.5%)`, or the
 /// value alone when it did not change.
-fn both(figure: &dyn Figure, unit: Unit, style: &DiffStyle) -> String {
+fn both(figure: &dyn Figure, unit: Unit, style: &Style) -> String {
     if !figure.differs() {
         return value(figure.b(), unit);
     }
@@ -152,7 +71,7 @@ fn both(figure: &dyn Figure, unit: Unit, style: &DiffStyle) -> String {
     }
 }
 
-fn measure_style(figure: &dyn Figure, sense: Sense) -> Option<Style> {
+fn measure_style(figure: &dyn Figure, sense: Sense) -> Option<Paint> {
     if !figure.differs() {
         return None;
     }
@@ -162,17 +81,8 @@ fn measure_style(figure: &dyn Figure, sense: Sense) -> Option<Style> {
     }
 }
 
-fn heading(out: &mut dyn Write, text: &str, style: &DiffStyle) -> io::Result<()> {
-    writeln!(out)?;
-    if style.color {
-        writeln!(out, "{}", text.bold())
-    } else {
-        writeln!(out, "{text}")
-    }
-}
-
 /// The whole comparison.
-pub fn write_diff(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+pub fn write_diff(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     side_line(out, "A", &d.a, style)?;
     side_line(out, "B", &d.b, style)?;
     session_table(d, style, out)?;
@@ -185,15 +95,14 @@ pub fn write_diff(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io:
     }
     writeln!(out)?;
     let same = "No differences: the same figures, hand-overs, routes and errors.";
-    if style.color {
-        writeln!(out, "{}", same.green())
-    } else {
-        writeln!(out, "{same}")
+    for line in crate::text::wrap(same, style.width) {
+        writeln!(out, "{}", style.paint(&line, Paint::new().green()))?;
     }
+    Ok(())
 }
 
 /// `A  baseline · baseline.trace.json (open) · started 2025-05-02 14:32:15 +05:30`.
-fn side_line(out: &mut dyn Write, label: &str, side: &Side, style: &DiffStyle) -> io::Result<()> {
+fn side_line(out: &mut dyn Write, label: &str, side: &Side, style: &Style) -> io::Result<()> {
     let name = std::path::Path::new(&side.file.path)
         .file_name()
         .map_or_else(
@@ -215,14 +124,10 @@ fn side_line(out: &mut dyn Write, label: &str, side: &Side, style: &DiffStyle) -
             first.date_time(DisplayZone::Written)
         ));
     }
-    if style.color {
-        writeln!(out, "{}", line.bold())
-    } else {
-        writeln!(out, "{line}")
-    }
+    style.title(out, &line)
 }
 
-fn session_table(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+fn session_table(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     use Sense::*;
     let s = &d.session;
     let counted = |c: &Count| Measure::new(c.a(), c.b());
@@ -273,33 +178,34 @@ fn session_table(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::
             LowerIsBetter,
         ),
     ]);
-    heading(out, "Session", style)?;
-    let mut t = boxed_table(style.width);
-    t.set_header(["", "A", "B", "CHANGE"]);
-    let mut colours = Colours::default();
-    for (name, figure, unit, sense) in rows {
-        let changed = change(&figure, unit, style);
-        colours.add(name, 3, &changed, measure_style(&figure, sense));
-        t.add_row([
-            name.to_owned(),
-            value(figure.a, unit),
-            value(figure.b, unit),
-            changed,
-        ]);
-    }
-    right_align(&mut t, &[1, 2]);
-    colours.write(&t, style.color, out)
+    style.heading(out, "Session")?;
+    let rows: Vec<Vec<Cell<'_>>> = rows
+        .into_iter()
+        .map(|(name, figure, unit, sense)| {
+            vec![
+                Cell::new(name),
+                Cell::new(value(figure.a, unit)),
+                Cell::new(value(figure.b, unit)),
+                Cell::new(change(&figure, unit, style)).paint_if(measure_style(&figure, sense)),
+            ]
+        })
+        .collect();
+    const COLUMNS: [Column; 4] = [
+        Column::whole("", KEEP),
+        Column::whole("A", KEEP).right(),
+        Column::whole("B", KEEP).right(),
+        Column::wrap("CHANGE", KEEP, 8, 2),
+    ];
+    write_table(out, style, &COLUMNS, Frame::Boxed, &rows)
 }
 
-fn agents_table(agents: &[AgentChanges], style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+fn agents_table(agents: &[AgentChanges], style: &Style, out: &mut dyn Write) -> io::Result<()> {
     if agents.is_empty() {
         writeln!(out)?;
         return writeln!(out, "No agent runs in either session.");
     }
-    heading(out, "Agents (run durations)", style)?;
-    let mut t = boxed_table(style.width);
-    t.set_header(["AGENT", "RUNS", "ERRORS", "P50", "P95"]);
-    let mut colours = Colours::default();
+    style.heading(out, "Agents (run durations)")?;
+    let mut rows = Vec::new();
     for a in agents {
         let name = match a.present {
             Presence::Both => safe(&a.agent),
@@ -313,19 +219,24 @@ fn agents_table(agents: &[AgentChanges], style: &DiffStyle, out: &mut dyn Write)
             (a.p50_ms, Unit::Milliseconds, Sense::LowerIsBetter),
             (a.p95_ms, Unit::Milliseconds, Sense::LowerIsBetter),
         ];
-        let mut row = vec![name.clone()];
-        for (column, (figure, unit, sense)) in cells.iter().enumerate() {
-            let cell = both(figure, *unit, style);
-            colours.add(&name, column + 1, &cell, measure_style(figure, *sense));
-            row.push(cell);
+        let mut row = vec![Cell::new(name)];
+        for (figure, unit, sense) in &cells {
+            row.push(Cell::new(both(figure, *unit, style)).paint_if(measure_style(figure, *sense)));
         }
-        t.add_row(row);
+        rows.push(row);
     }
-    colours.write(&t, style.color, out)
+    const COLUMNS: [Column; 5] = [
+        Column::wrap("AGENT", KEEP, 12, 2),
+        Column::wrap("RUNS", 3, 6, 3),
+        Column::wrap("ERRORS", 4, 6, 3),
+        Column::wrap("P50", 5, 8, 3),
+        Column::wrap("P95", 2, 8, 3),
+    ];
+    write_table(out, style, &COLUMNS, Frame::Boxed, &rows)
 }
 
 /// `▼ -1`, `only in B`: how a count of hops, routes or errors changed.
-fn count_change(count: &Count, style: &DiffStyle) -> String {
+fn count_change(count: &Count, style: &Style) -> String {
     match (count.a, count.b) {
         (0, b) if b > 0 => "only in B".to_owned(),
         (a, 0) if a > 0 => "only in A".to_owned(),
@@ -333,7 +244,7 @@ fn count_change(count: &Count, style: &DiffStyle) -> String {
     }
 }
 
-fn routes(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+fn routes(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let r = &d.routes;
     let arrow = format!(" {} ", style.arrow());
     let condensed = |agents: &[String]| {
@@ -351,63 +262,57 @@ fn routes(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<
     if r.condensed.a == r.condensed.b && hops.is_empty() {
         if !r.condensed.a.is_empty() {
             writeln!(out)?;
-            writeln!(
-                out,
+            let line = format!(
                 "Route: {} (the same hand-overs in both)",
                 condensed(&r.condensed.a)
-            )?;
+            );
+            style.prose(out, &line)?;
         }
         return Ok(());
     }
-    heading(out, "Route (condensed)", style)?;
+    style.heading(out, "Route (condensed)")?;
     for (label, agents) in [("A", &r.condensed.a), ("B", &r.condensed.b)] {
         let line = format!("{label}: {}", condensed(agents));
-        if style.color && r.condensed.a != r.condensed.b {
-            writeln!(out, "{}", line.yellow())?;
+        let paint = if r.condensed.a != r.condensed.b {
+            Paint::new().yellow()
         } else {
-            writeln!(out, "{line}")?;
+            Paint::new()
+        };
+        for line in crate::text::wrap(&line, style.width) {
+            writeln!(out, "{}", style.paint(&line, paint))?;
         }
     }
     if hops.is_empty() {
         return Ok(());
     }
-    heading(out, "Hand-overs that differ (runs)", style)?;
-    let mut t = boxed_table(style.width);
-    t.set_header(["HOP", "A", "B", "CHANGE"]);
-    let mut colours = Colours::default();
-    for h in hops {
-        let label = safe(&h.label(style.arrow()));
-        let changed = count_change(&h.count, style);
-        colours.add(&label, 3, &changed, Some(Style::new().yellow()));
-        t.add_row([label, h.count.a.to_string(), h.count.b.to_string(), changed]);
-    }
-    right_align(&mut t, &[1, 2]);
-    colours.write(&t, style.color, out)
+    style.heading(out, "Hand-overs that differ (runs)")?;
+    let rows: Vec<Vec<Cell<'_>>> = hops
+        .into_iter()
+        .map(|h| counted_row(safe(&h.label(style.arrow())), &h.count, style))
+        .collect();
+    write_table(out, style, &counted_columns("HOP"), Frame::Boxed, &rows)
 }
 
-fn requests(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+fn requests(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let q = &d.requests;
     let routes: Vec<_> = q.routes.iter().filter(|r| r.count.differs()).collect();
     if !routes.is_empty() {
-        heading(out, "Requests by route", style)?;
-        let mut t = boxed_table(style.width);
-        t.set_header(["ROUTE", "A", "B", "CHANGE"]);
-        let mut colours = Colours::default();
-        for r in routes {
-            let label = safe(&route_label(&r.agents, r.end, style.arrow()));
-            let changed = count_change(&r.count, style);
-            colours.add(&label, 3, &changed, Some(Style::new().yellow()));
-            t.add_row([label, r.count.a.to_string(), r.count.b.to_string(), changed]);
-        }
-        right_align(&mut t, &[1, 2]);
-        colours.write(&t, style.color, out)?;
+        style.heading(out, "Requests by route")?;
+        let rows: Vec<Vec<Cell<'_>>> = routes
+            .into_iter()
+            .map(|r| {
+                let label = safe(&route_label(&r.agents, r.end, style.arrow()));
+                counted_row(label, &r.count, style)
+            })
+            .collect();
+        write_table(out, style, &counted_columns("ROUTE"), Frame::Boxed, &rows)?;
     }
     let ids = &q.ids;
     let listed = |ids: &[String]| ids.iter().map(|i| safe(i)).collect::<Vec<_>>().join(", ");
     if ids.compared
         && (!ids.rerouted.is_empty() || !ids.only_in_a.is_empty() || !ids.only_in_b.is_empty())
     {
-        heading(out, "Requests by id", style)?;
+        style.heading(out, "Requests by id")?;
         for r in &ids.rerouted {
             let routes = |routes: &[crate::analysis::diff::Route]| {
                 routes
@@ -416,30 +321,28 @@ fn requests(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Resul
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            writeln!(out, "{}: rerouted", safe(&r.id))?;
-            writeln!(out, "  A: {}", routes(&r.a))?;
-            writeln!(out, "  B: {}", routes(&r.b))?;
+            style.prose(out, &format!("{}: rerouted", safe(&r.id)))?;
+            style.prose(out, &format!("  A: {}", routes(&r.a)))?;
+            style.prose(out, &format!("  B: {}", routes(&r.b)))?;
         }
         if !ids.only_in_a.is_empty() {
-            writeln!(out, "Only in A: {}", listed(&ids.only_in_a))?;
+            style.prose(out, &format!("Only in A: {}", listed(&ids.only_in_a)))?;
         }
         if !ids.only_in_b.is_empty() {
-            writeln!(out, "Only in B: {}", listed(&ids.only_in_b))?;
+            style.prose(out, &format!("Only in B: {}", listed(&ids.only_in_b)))?;
         }
     }
     Ok(())
 }
 
-fn errors(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<()> {
+fn errors(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
     let e = &d.errors;
     let messages: Vec<_> = e.messages.iter().filter(|m| m.count.differs()).collect();
     if messages.is_empty() && !e.ungrouped.differs() {
         return Ok(());
     }
-    heading(out, "Errors that differ (by message)", style)?;
-    let mut t = boxed_table(style.width);
-    t.set_header(["MESSAGE", "A", "B", "CHANGE", "AGENTS"]);
-    let mut colours = Colours::default();
+    style.heading(out, "Errors that differ (by message)")?;
+    let mut rows = Vec::new();
     for m in messages {
         let message = safe(&m.message);
         let changed = match m.present {
@@ -448,36 +351,53 @@ fn errors(d: &DiffReport, style: &DiffStyle, out: &mut dyn Write) -> io::Result<
             Presence::Both => change(&m.count, Unit::Count, style),
         };
         let colour = if m.count.b > m.count.a {
-            Style::new().red()
+            Paint::new().red()
         } else {
-            Style::new().green()
+            Paint::new().green()
         };
-        colours.add(&message, 3, &changed, Some(colour));
         let agents = m.agents.iter().map(|a| safe(a)).collect::<Vec<_>>();
-        t.add_row([
-            message,
-            m.count.a.to_string(),
-            m.count.b.to_string(),
-            changed,
-            agents.join(", "),
+        rows.push(vec![
+            Cell::new(message),
+            Cell::new(m.count.a.to_string()),
+            Cell::new(m.count.b.to_string()),
+            Cell::new(changed).paint(colour),
+            Cell::new(agents.join(", ")),
         ]);
     }
-    right_align(&mut t, &[1, 2]);
-    colours.write(&t, style.color, out)?;
+    const COLUMNS: [Column; 5] = [
+        Column::wrap("MESSAGE", KEEP, 12, 4),
+        Column::whole("A", KEEP).right(),
+        Column::whole("B", KEEP).right(),
+        Column::wrap("CHANGE", 2, 6, 2),
+        Column::wrap("AGENTS", 1, 10, 3),
+    ];
+    write_table(out, style, &COLUMNS, Frame::Boxed, &rows)?;
     if e.ungrouped.differs() {
-        writeln!(
-            out,
+        let line = format!(
             "Errors not grouped (past 1,000 distinct messages): {} in A, {} in B",
             e.ungrouped.a, e.ungrouped.b
-        )?;
+        );
+        style.prose(out, &line)?;
     }
     Ok(())
 }
 
-fn right_align(table: &mut Table, columns: &[usize]) {
-    for c in columns {
-        if let Some(column) = table.column_mut(*c) {
-            column.set_cell_alignment(CellAlignment::Right);
-        }
-    }
+/// The columns of a table of counts: what was counted, A, B and the change.
+fn counted_columns(what: &'static str) -> [Column; 4] {
+    [
+        Column::wrap(what, KEEP, 12, 4),
+        Column::whole("A", KEEP).right(),
+        Column::whole("B", KEEP).right(),
+        Column::wrap("CHANGE", 2, 6, 2),
+    ]
+}
+
+/// A row of counts: `label`, A, B, and the change in yellow.
+fn counted_row<'c>(label: String, count: &Count, style: &Style) -> Vec<Cell<'c>> {
+    vec![
+        Cell::new(label),
+        Cell::new(count.a.to_string()),
+        Cell::new(count.b.to_string()),
+        Cell::new(count_change(count, style)).paint(Paint::new().yellow()),
+    ]
 }

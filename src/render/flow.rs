@@ -7,69 +7,71 @@ use crate::analysis::hops::HopKind;
 use crate::analysis::routes::normalise_event_id;
 use crate::model::Hook;
 use crate::read::{Entry, EntryView, ReadSummary};
-use crate::render::{ERROR_STYLE, Settings, hook_style};
+use crate::render::grid::{Cell, Column, Frame, KEEP, Table, Writer};
+use crate::render::{ERROR_STYLE, Style, hook_short, hook_style};
 use crate::text;
-use owo_colors::{OwoColorize, Style};
+use owo_colors::Style as Paint;
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
-/// How the flow view looks.
-#[derive(Debug, Clone, Copy)]
-pub struct FlowStyle {
-    /// Width (the NOTE column fits in it), colour, time zone.
-    pub settings: Settings,
-    /// `->` and `...` instead of `→` and `…`.
-    pub ascii: bool,
-    /// Full event ids and error messages, nothing cut.
-    pub verbose: bool,
-}
-
-/// Space between table columns.
-const GAP: &str = "   ";
-/// Widest an agent name is shown in the table (and, doubled, elsewhere) unless verbose.
+/// Widest an agent name is shown unless verbose (a name longer is not a name but damage).
 const NAME_COLUMNS: usize = 24;
-/// The width the live table keeps for agent names, before any is seen.
+/// The widths the live table keeps for agent names and notes, before any is seen.
 const LIVE_NAME_COLUMNS: usize = 16;
+const LIVE_NOTE_COLUMNS: usize = 30;
 /// Widest a shortened event id is shown.
 const EVENT_COLUMNS: usize = 16;
-/// Narrowest the NOTE column gets, whatever the width.
-const NOTE_MIN_COLUMNS: usize = 10;
-/// Narrowest the AGENT and NEXT columns get when the table must fit a narrow width.
-const NAME_MIN_COLUMNS: usize = 8;
 
-impl FlowStyle {
-    /// The arrow between two agents.
-    pub fn arrow(&self) -> &'static str {
-        if self.ascii { "->" } else { "→" }
-    }
+/// The table's columns: when space runs out the hook goes to its short form and then away,
+/// then the time, then the event id; the note wraps; the agents are kept.
+const COLUMNS: [Column; 6] = [
+    Column::whole("TIME", 2),
+    Column::whole("AGENT", KEEP),
+    Column::whole("NEXT", KEEP),
+    Column::whole("HOOK", 1),
+    Column::whole("EVENT ID", 3),
+    Column::wrap("NOTE", 4, 10, 2),
+];
+/// With `--verbose`, nothing is cut: the note wraps onto as many lines as it needs.
+const VERBOSE_COLUMNS: [Column; 6] = [
+    COLUMNS[0],
+    COLUMNS[1],
+    COLUMNS[2],
+    COLUMNS[3],
+    COLUMNS[4],
+    Column::wrap("NOTE", 4, 10, usize::MAX),
+];
 
-    /// `s` made safe and cut to `max` columns (not cut when verbose), with the style's
-    /// ellipsis; borrowed when it is fine as it is.
-    pub fn cut<'s>(&self, s: &'s str, max: usize) -> Cow<'s, str> {
+/// How the flow view is drawn: the style, and whether anything may be cut.
+#[derive(Debug, Clone, Copy)]
+struct Look {
+    style: Style,
+    /// Full event ids and error messages, nothing cut.
+    verbose: bool,
+}
+
+impl Look {
+    /// `s` made safe and cut to `max` columns (not cut when verbose); borrowed when it is fine
+    /// as it is.
+    fn cut<'s>(&self, s: &'s str, max: usize) -> Cow<'s, str> {
         let safe = text::escape(s, false);
         if self.verbose {
             return safe;
         }
-        if !self.ascii {
-            return match safe {
-                Cow::Borrowed(safe) => text::truncate(safe, max),
-                Cow::Owned(safe) => Cow::Owned(text::truncate(&safe, max).into_owned()),
-            };
+        match safe {
+            Cow::Borrowed(safe) => self.style.cut(safe, max),
+            Cow::Owned(safe) => Cow::Owned(self.style.cut(&safe, max).into_owned()),
         }
-        let cut = match text::truncate(&safe, max.saturating_sub(2)) {
-            Cow::Owned(cut) if text::width(&safe) > max => {
-                let kept = cut.strip_suffix(text::ELLIPSIS).unwrap_or(&cut);
-                Some(format!("{kept}..."))
-            }
-            _ => None,
-        };
-        cut.map_or(safe, Cow::Owned)
+    }
+
+    /// An agent name, cut only past [`NAME_COLUMNS`] (and not when verbose).
+    fn name<'s>(&self, s: &'s str) -> Cow<'s, str> {
+        self.cut(s, NAME_COLUMNS)
     }
 
     /// An event id for the table: its request id marked as shortened (`req-17461596…`),
     /// or whole when verbose.
-    pub fn event_id(&self, id: &str) -> String {
+    fn event_id(&self, id: &str) -> String {
         if self.verbose {
             return text::escape(id, false).into_owned();
         }
@@ -77,7 +79,7 @@ impl FlowStyle {
         if request.len() == id.len() {
             return self.cut(id, EVENT_COLUMNS).into_owned();
         }
-        let ellipsis = if self.ascii { "..." } else { "…" };
+        let ellipsis = self.style.ellipsis();
         let short = text::escape(request, false);
         if text::width(&short) + text::width(ellipsis) > EVENT_COLUMNS {
             return self.cut(id, EVENT_COLUMNS).into_owned();
@@ -85,11 +87,11 @@ impl FlowStyle {
         format!("{short}{ellipsis}")
     }
 
-    fn paint<'s>(&self, s: &'s str, style: Style) -> Cow<'s, str> {
-        if self.settings.color {
-            Cow::Owned(s.style(style).to_string())
+    fn columns(&self) -> &'static [Column; 6] {
+        if self.verbose {
+            &VERBOSE_COLUMNS
         } else {
-            Cow::Borrowed(s)
+            &COLUMNS
         }
     }
 }
@@ -114,228 +116,160 @@ pub fn mark(hop: &FlowHop) -> Option<&'static str> {
     }
 }
 
-/// Writes the whole flow view of `session`.
+/// Writes the whole flow view of `session`; `verbose`: nothing cut.
 pub fn write_flow(
     out: &mut dyn Write,
     session: &str,
     flow: &Flow,
-    style: &FlowStyle,
+    style: &Style,
+    verbose: bool,
 ) -> io::Result<()> {
-    writeln!(
-        out,
-        "Agent request flow for session {}:\n",
+    let look = Look {
+        style: *style,
+        verbose,
+    };
+    write_title(out, session, &look)?;
+    write_table(out, flow, &look)?;
+    write_sections(out, flow, &look)
+}
+
+/// `Agent request flow for session ID:` and a blank line.
+fn write_title(out: &mut dyn Write, session: &str, look: &Look) -> io::Result<()> {
+    let title = format!(
+        "Agent request flow for session {}:",
         text::escape(session, false)
-    )?;
-    write_table(out, flow, style)?;
+    );
+    look.style.prose(out, &title)?;
+    writeln!(out)
+}
+
+/// What follows the table: the sequence, the condensed route, and the requests when there
+/// are several (one request's sequence is the sequence diagram again).
+fn write_sections(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<()> {
     writeln!(out)?;
-    write_sequence(out, flow, style)?;
+    write_sequence(out, flow, look)?;
     writeln!(out)?;
-    write_condensed_route(out, flow, style)?;
-    // One request's sequence is the sequence diagram again: only several are worth a section.
+    write_condensed_route(out, flow, look)?;
     if flow.requests() > 1 {
         writeln!(out)?;
-        write_requests(out, flow, style)?;
+        write_requests(out, flow, look)?;
     }
     Ok(())
 }
 
-/// One row of the table, made safe and cut.
-struct Row<'f> {
-    time: [u8; 12],
-    agent: Cow<'f, str>,
-    next: Cow<'f, str>,
-    hook: Hook<'static>,
-    event: String,
-    note: Option<(String, Style)>,
-    next_style: Style,
-}
-
-impl<'f> Row<'f> {
-    /// The row of `hop`, its names and texts from `text`.
-    fn new(text: HopText<'f>, hop: &FlowHop, style: &FlowStyle) -> Row<'f> {
-        let name_max = if style.verbose {
-            usize::MAX
-        } else {
-            NAME_COLUMNS
-        };
-        Row {
-            time: hop.time().clock_millis_ascii(style.settings.zone),
-            agent: style.cut(text.agent(hop.agent()), name_max),
-            next: style.cut(next_name(text, hop), name_max),
-            hook: hop.hook(),
-            event: style.event_id(&text.event_id(hop)),
-            note: note(text, hop),
-            next_style: match hop.next() {
-                _ if hop.failure_routed() => ERROR_STYLE,
-                Next::End | Next::Failed => Style::new().dimmed(),
-                Next::Unfinished => Style::new().yellow(),
-                Next::Ran | Next::NotSeen => Style::new(),
-            },
-        }
-    }
-
-    /// The first five cells, plain, with their colours.
-    fn cells(&self) -> [(&str, Style); 5] {
-        [
-            (
-                std::str::from_utf8(&self.time).unwrap_or_default(),
-                Style::new(),
-            ),
-            (&self.agent, Style::new()),
-            (&self.next, self.next_style),
-            (self.hook.as_str(), hook_style(&self.hook)),
-            (&self.event, Style::new()),
-        ]
-    }
+/// The cells of `hop`'s row, made safe, names and texts from `text`.
+fn cells<'f>(text: HopText<'f>, hop: &FlowHop, look: &Look) -> [Cell<'f>; 6] {
+    let time = hop.time().clock_millis(look.style.zone);
+    let short_time = time.get(..8).unwrap_or_default().to_owned();
+    let hook = hop.hook();
+    let hook_cell = Cell::new(hook.as_str().to_owned()).paint(hook_style(&hook));
+    let hook_cell = match hook_short(&hook) {
+        Some(short) => hook_cell.short(short),
+        None => hook_cell,
+    };
+    let next_paint = match hop.next() {
+        _ if hop.failure_routed() => ERROR_STYLE,
+        Next::End | Next::Failed => Paint::new().dimmed(),
+        Next::Unfinished => Paint::new().yellow(),
+        Next::Ran | Next::NotSeen => Paint::new(),
+    };
+    let note = match note(text, hop) {
+        Some((note, paint)) => Cell::new(text::escape(&note, false).into_owned()).paint(paint),
+        None => Cell::default(),
+    };
+    [
+        Cell::new(time).short(short_time),
+        Cell::new(look.name(text.agent(hop.agent()))),
+        Cell::new(look.name(next_name(text, hop))).paint(next_paint),
+        hook_cell,
+        Cell::new(look.event_id(&text.event_id(hop))),
+        note,
+    ]
 }
 
 /// The table: TIME, AGENT, NEXT, HOOK, EVENT ID, and NOTE when a hop has something to say.
 /// Rows are made twice, once to measure the columns and once to write them, rather than
 /// held: a long session has hundreds of thousands.
-pub fn write_table(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
-    let mut widths = HEADER.map(text::width);
-    let mut with_note = false;
-    for hop in flow.hops() {
-        let row = Row::new(flow.text(), hop, style);
-        for (width, (plain, _)) in widths.iter_mut().zip(row.cells()) {
-            *width = (*width).max(text::width(plain));
-        }
-        with_note |= row.note.is_some();
-    }
-    let columns = if with_note { 6 } else { 5 };
-    let note_max = if style.verbose {
-        usize::MAX
+fn write_table(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<()> {
+    let with_note = flow.hops().any(|hop| note(flow.text(), hop).is_some());
+    let columns = if with_note {
+        &look.columns()[..]
     } else {
-        fit(&mut widths, columns, style.settings.width)
+        &look.columns()[..5]
     };
-    let widths = &widths[..5];
-
-    let mut line = String::new();
-    write_header(out, columns, widths, style, &mut line)?;
+    let mut table = Table::new(columns, Frame::Plain);
     for hop in flow.hops() {
-        let row = Row::new(flow.text(), hop, style);
-        write_row(out, &row, widths, note_max, style, &mut line)?;
+        table.measure(&cells(flow.text(), hop, look));
     }
-    Ok(())
-}
-
-/// The column titles of the table.
-const HEADER: [&str; 6] = ["TIME", "AGENT", "NEXT", "HOOK", "EVENT ID", "NOTE"];
-
-/// The header line: the first `columns` titles, over columns of `widths`.
-fn write_header(
-    out: &mut dyn Write,
-    columns: usize,
-    widths: &[usize],
-    style: &FlowStyle,
-    line: &mut String,
-) -> io::Result<()> {
-    let bold = Style::new().bold();
-    line.clear();
-    for (i, title) in HEADER.iter().take(columns).enumerate() {
-        cell(
-            line,
-            &style.paint(title, bold),
-            text::width(title),
-            widths.get(i),
-        );
+    let mut writer = table.start(out, &look.style)?;
+    for hop in flow.hops() {
+        writer.row(&cells(flow.text(), hop, look))?;
     }
-    write_line(out, line)
-}
-
-/// Writes `line` without its trailing spaces, and a newline.
-fn write_line(out: &mut dyn Write, line: &mut String) -> io::Result<()> {
-    line.truncate(line.trim_end().len());
-    line.push('\n');
-    out.write_all(line.as_bytes())
-}
-
-/// One row: its cells cut to `widths`, and its NOTE to `note_max`.
-fn write_row(
-    out: &mut dyn Write,
-    row: &Row,
-    widths: &[usize],
-    note_max: usize,
-    style: &FlowStyle,
-    line: &mut String,
-) -> io::Result<()> {
-    line.clear();
-    for (i, (plain, tone)) in row.cells().into_iter().enumerate() {
-        let plain_width = text::width(plain);
-        let (plain, plain_width) = match widths.get(i) {
-            Some(&width) if plain_width > width => {
-                let cut = style.cut(plain, width);
-                let cut_width = text::width(&cut);
-                (cut, cut_width)
-            }
-            _ => (Cow::Borrowed(plain), plain_width),
-        };
-        let painted = style.paint(&plain, tone);
-        cell(line, &painted, plain_width, widths.get(i));
-    }
-    if let Some((note, tone)) = &row.note {
-        line.push_str(&style.paint(&style.cut(note, note_max), *tone));
-    }
-    write_line(out, line)
-}
-
-/// Narrows the AGENT and NEXT columns until a row fits in `width` with room for a NOTE;
-/// returns the NOTE's width.
-fn fit(widths: &mut [usize; 6], columns: usize, width: usize) -> usize {
-    let note_min = if columns == 6 { NOTE_MIN_COLUMNS } else { 0 };
-    let gaps = GAP.len() * (columns - 1);
-    let others = widths[0] + widths[3] + widths[4] + gaps + note_min;
-    let room = width.saturating_sub(others);
-    while widths[1] + widths[2] > room && widths[1].max(widths[2]) > NAME_MIN_COLUMNS {
-        let wider = if widths[1] >= widths[2] { 1 } else { 2 };
-        widths[wider] -= 1;
-    }
-    let used = others - note_min + widths[1] + widths[2];
-    width.saturating_sub(used).max(note_min)
-}
-
-/// Appends a cell: its painted text, padded to `width` (the last cell is not padded).
-fn cell(line: &mut String, painted: &str, plain_width: usize, width: Option<&usize>) {
-    line.push_str(painted);
-    if let Some(&width) = width {
-        line.extend(std::iter::repeat_n(' ', width.saturating_sub(plain_width)));
-        line.push_str(GAP);
-    }
+    writer.finish().map(drop)
 }
 
 /// The NOTE of a hop: what happened besides the hand-over.
-fn note(text: HopText<'_>, hop: &FlowHop) -> Option<(String, Style)> {
+fn note(text: HopText<'_>, hop: &FlowHop) -> Option<(String, Paint)> {
     let error = text.error(hop);
     match (hop.kind(), error) {
-        (HopKind::Retry, Some(e)) => Some((format!("retry: {e}"), Style::new().yellow())),
-        (HopKind::Requeue, _) => Some(("requeue".to_owned(), Style::new().yellow())),
+        (HopKind::Retry, Some(e)) => Some((format!("retry: {e}"), Paint::new().yellow())),
+        (HopKind::Requeue, _) => Some(("requeue".to_owned(), Paint::new().yellow())),
         (_, Some(e)) => Some((format!("error: {e}"), ERROR_STYLE)),
         _ => None,
     }
 }
 
-/// Appends one hop as `agent → next` with its mark to `line`.
-fn sequence_line(line: &mut String, flow: &Flow, hop: &FlowHop, style: &FlowStyle) {
-    let max = if style.verbose {
-        usize::MAX
-    } else {
-        2 * NAME_COLUMNS
-    };
-    line.push_str(&style.cut(flow.agent(hop.agent()), max));
-    line.push(' ');
-    line.push_str(style.arrow());
-    line.push(' ');
-    line.push_str(&style.cut(next_name(flow.text(), hop), max));
-    if let Some(mark) = mark(hop) {
-        let tone = if mark == "error" {
-            ERROR_STYLE
-        } else {
-            Style::new().yellow()
-        };
+/// Writes one hop as `agent → next` with its mark after `prefix`, wrapped to the width with
+/// continuation lines indented by `indent`.
+fn write_hop(
+    out: &mut dyn Write,
+    prefix: &str,
+    indent: usize,
+    flow: &Flow,
+    hop: &FlowHop,
+    look: &Look,
+) -> io::Result<()> {
+    let double = NAME_COLUMNS * 2;
+    let mut line = format!(
+        "{prefix}{} {} {}",
+        look.cut(flow.agent(hop.agent()), double),
+        look.style.arrow(),
+        look.cut(next_name(flow.text(), hop), double)
+    );
+    let mark = mark(hop).map(|mark| format!("[{mark}]"));
+    if let Some(mark) = &mark {
         line.push_str("  ");
-        line.push_str(&style.paint(&format!("[{mark}]"), tone));
+        line.push_str(mark);
     }
-    line.push('\n');
+    let width = look.style.width;
+    let lines = if text::width(&line) <= width {
+        vec![line]
+    } else {
+        let mut lines = text::wrap(&line, width);
+        let rest = lines.split_off(1.min(lines.len())).join(" ");
+        lines.extend(
+            text::wrap(&rest, width.saturating_sub(indent).max(1))
+                .into_iter()
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("{}{l}", " ".repeat(indent))),
+        );
+        lines
+    };
+    for line in lines {
+        match &mark {
+            Some(mark) if look.style.color && line.ends_with(mark.as_str()) => {
+                let tone = if mark == "[error]" {
+                    ERROR_STYLE
+                } else {
+                    Paint::new().yellow()
+                };
+                let plain = &line[..line.len() - mark.len()];
+                writeln!(out, "{plain}{}", look.style.paint(mark, tone))?;
+            }
+            _ => writeln!(out, "{line}")?,
+        }
+    }
+    Ok(())
 }
 
 /// A section title with the documentation's dashed underline.
@@ -344,62 +278,45 @@ fn title(out: &mut dyn Write, title: &str) -> io::Result<()> {
 }
 
 /// `Sequence diagram:` and every hop, numbered.
-pub fn write_sequence(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
+fn write_sequence(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<()> {
     title(out, "Sequence diagram:")?;
-    let mut line = String::new();
     for (n, hop) in flow.hops().enumerate() {
-        line.clear();
-        let _ = write!(line, "{}. ", n + 1);
-        sequence_line(&mut line, flow, hop, style);
-        out.write_all(line.as_bytes())?;
+        let prefix = format!("{}. ", n + 1);
+        write_hop(out, &prefix, prefix.len(), flow, hop, look)?;
     }
     Ok(())
 }
 
-/// `Condensed route:` and the route without repeats.
-pub fn write_condensed_route(
-    out: &mut dyn Write,
-    flow: &Flow,
-    style: &FlowStyle,
-) -> io::Result<()> {
-    let max = if style.verbose {
-        usize::MAX
-    } else {
-        2 * NAME_COLUMNS
-    };
-    let names: Vec<Cow<'_, str>> = flow
+/// `Condensed route:` and the route without repeats, wrapped between agents.
+fn write_condensed_route(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<()> {
+    let names: Vec<String> = flow
         .condensed_route()
         .iter()
-        .map(|agent| style.cut(agent, max))
+        .map(|agent| look.cut(agent, 2 * NAME_COLUMNS).into_owned())
         .collect();
-    writeln!(
-        out,
-        "Condensed route:\n{}",
-        names.join(&format!(" {} ", style.arrow()))
-    )
+    writeln!(out, "Condensed route:")?;
+    let arrow = format!(" {} ", look.style.arrow());
+    look.style.joined(out, &names, &arrow, 2)
 }
 
 /// `Per-event sequences:`: each request's hops, requests in order of their first hop.
-pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io::Result<()> {
+fn write_requests(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<()> {
     title(out, "Per-event sequences:")?;
-    let mut line = String::new();
     for request in 0..flow.requests() {
         let label = flow.request_label(request);
         let label = if label.is_empty() {
             Cow::Borrowed("(no event id)")
         } else {
-            style.cut(&label, 2 * NAME_COLUMNS)
+            look.cut(&label, 2 * NAME_COLUMNS)
         };
         let first = flow.request_hops(request).next();
         let time = first.map_or(String::new(), |hop| {
-            hop.time().clock_millis(style.settings.zone)
+            hop.time().clock_millis(look.style.zone)
         });
-        writeln!(out, "\n[{label}] {time}")?;
+        writeln!(out)?;
+        look.style.prose(out, &format!("[{label}] {time}"))?;
         for hop in flow.request_hops(request) {
-            line.clear();
-            line.push_str("  ");
-            sequence_line(&mut line, flow, hop, style);
-            out.write_all(line.as_bytes())?;
+            write_hop(out, "  ", 4, flow, hop, look)?;
         }
     }
     Ok(())
@@ -411,49 +328,45 @@ pub fn write_requests(out: &mut dyn Write, flow: &Flow, style: &FlowStyle) -> io
 /// failure on); at the end, the runs still unfinished, the sequence, the condensed route and
 /// the requests, as in the whole view.
 pub struct LiveFlowView<'w> {
-    out: &'w mut dyn Write,
     session: String,
-    style: FlowStyle,
+    look: Look,
     builder: FlowBuilder,
-    widths: [usize; 6],
-    note_max: usize,
-    started: bool,
-    line: String,
+    stage: LiveStage<'w>,
+}
+
+enum LiveStage<'w> {
+    Waiting(&'w mut dyn Write),
+    Drawing(Writer<'static, &'w mut dyn Write>),
+    Done,
 }
 
 impl<'w> LiveFlowView<'w> {
-    pub fn new(out: &'w mut dyn Write, session: &str, style: FlowStyle) -> Self {
-        let time = "HH:MM:SS.mmm".len();
-        let hook = Hook::BeforeEventHandling.as_str().len();
-        let names = LIVE_NAME_COLUMNS;
-        let mut widths = [time, names, names, hook, EVENT_COLUMNS, 0];
-        let note_max = if style.verbose {
-            usize::MAX
-        } else {
-            fit(&mut widths, 6, style.settings.width)
-        };
+    pub fn new(out: &'w mut dyn Write, session: &str, style: Style, verbose: bool) -> Self {
         LiveFlowView {
-            out,
             session: session.to_owned(),
-            style,
+            look: Look { style, verbose },
             builder: FlowBuilder::new(),
-            widths,
-            note_max,
-            started: false,
-            line: String::new(),
+            stage: LiveStage::Waiting(out),
         }
     }
 
-    /// The title and the header, once.
+    /// The title and the header, once, the columns sized for rows not seen yet.
     fn start(&mut self) -> io::Result<()> {
-        if !std::mem::replace(&mut self.started, true) {
-            writeln!(
-                self.out,
-                "Agent request flow for session {}:\n",
-                text::escape(&self.session, false)
-            )?;
-            write_header(self.out, 6, &self.widths[..5], &self.style, &mut self.line)?;
-        }
+        let LiveStage::Waiting(out) = std::mem::replace(&mut self.stage, LiveStage::Done) else {
+            return Ok(());
+        };
+        write_title(out, &self.session, &self.look)?;
+        let mut table = Table::new(self.look.columns(), Frame::Plain);
+        let time = "HH:MM:SS.mmm".len();
+        let hook = Hook::BeforeEventHandling.as_str().len();
+        let short_hook = "BeforeEvent".len();
+        table.reserve(0, time, "HH:MM:SS".len());
+        table.reserve(1, LIVE_NAME_COLUMNS, 0);
+        table.reserve(2, LIVE_NAME_COLUMNS, 0);
+        table.reserve(3, hook, short_hook);
+        table.reserve(4, EVENT_COLUMNS, 0);
+        table.reserve(5, LIVE_NOTE_COLUMNS, 0);
+        self.stage = LiveStage::Drawing(table.start(out, &self.look.style)?);
         Ok(())
     }
 
@@ -464,20 +377,13 @@ impl<'w> LiveFlowView<'w> {
             return Ok(());
         }
         self.start()?;
-        let builder = &self.builder;
+        let LiveStage::Drawing(writer) = &mut self.stage else {
+            return Ok(());
+        };
         for index in settled {
-            let hop = builder.hop(index);
+            let hop = self.builder.hop(index);
             if hop.is_shown() {
-                let row = Row::new(builder.text(), hop, &self.style);
-                let widths = &self.widths[..5];
-                write_row(
-                    self.out,
-                    &row,
-                    widths,
-                    self.note_max,
-                    &self.style,
-                    &mut self.line,
-                )?;
+                writer.row(&cells(self.builder.text(), hop, &self.look))?;
             }
         }
         Ok(())
@@ -497,37 +403,36 @@ impl EntryView for LiveFlowView<'_> {
 
     fn caught_up(&mut self) -> io::Result<()> {
         self.start()?;
-        self.out.flush()
+        match &mut self.stage {
+            LiveStage::Drawing(writer) => writer.flush(),
+            LiveStage::Waiting(_) | LiveStage::Done => Ok(()),
+        }
     }
 
     fn finish(&mut self, _summary: &ReadSummary) -> io::Result<()> {
         self.write_settled(true)?;
         let flow = std::mem::take(&mut self.builder).finish();
-        let unfinished = flow.hops().filter(|h| h.next() == Next::Unfinished);
-        for hop in unfinished {
+        let mut unfinished = flow
+            .hops()
+            .filter(|h| h.next() == Next::Unfinished)
+            .peekable();
+        if unfinished.peek().is_some() {
             self.start()?;
-            let row = Row::new(flow.text(), hop, &self.style);
-            let widths = &self.widths[..5];
-            write_row(
-                self.out,
-                &row,
-                widths,
-                self.note_max,
-                &self.style,
-                &mut self.line,
-            )?;
         }
-        if !flow.is_empty() {
-            writeln!(self.out)?;
-            write_sequence(self.out, &flow, &self.style)?;
-            writeln!(self.out)?;
-            write_condensed_route(self.out, &flow, &self.style)?;
-            if flow.requests() > 1 {
-                writeln!(self.out)?;
-                write_requests(self.out, &flow, &self.style)?;
+        if let LiveStage::Drawing(writer) = &mut self.stage {
+            for hop in unfinished {
+                writer.row(&cells(flow.text(), hop, &self.look))?;
             }
         }
-        self.out.flush()
+        let out = match std::mem::replace(&mut self.stage, LiveStage::Done) {
+            LiveStage::Drawing(writer) => writer.finish()?,
+            LiveStage::Waiting(out) => out,
+            LiveStage::Done => return Ok(()),
+        };
+        if !flow.is_empty() {
+            write_sections(out, &flow, &self.look)?;
+        }
+        out.flush()
     }
 }
 
@@ -535,21 +440,21 @@ impl EntryView for LiveFlowView<'_> {
 mod tests {
     use super::*;
 
-    fn style(ascii: bool, verbose: bool) -> FlowStyle {
-        FlowStyle {
-            settings: Settings {
+    fn look(ascii: bool, verbose: bool) -> Look {
+        Look {
+            style: Style {
                 zone: crate::time::DisplayZone::Utc,
                 width: 100,
                 color: false,
+                ascii,
             },
-            ascii,
             verbose,
         }
     }
 
     #[test]
     fn event_ids_are_shortened_to_their_request() {
-        let s = style(false, false);
+        let s = look(false, false);
         assert_eq!(s.event_id("req-88000918-planner"), "req-88000918…");
         assert_eq!(
             s.event_id("543bcd04-365e-52e7-c873-83f4b1429de1"),
@@ -562,13 +467,13 @@ mod tests {
         );
         assert_eq!(s.event_id("日本語のイベント識別子です"), "日本語のイベン…");
         assert_eq!(s.event_id("ev\x1b[2Jil"), "ev\\x1b[2Jil");
-        let ascii = style(true, false);
+        let ascii = look(true, false);
         assert_eq!(ascii.event_id("req-88000918-planner"), "req-88000918...");
         assert_eq!(
             ascii.event_id("an-application-given-id-0042"),
             "an-applicatio..."
         );
-        let verbose = style(false, true);
+        let verbose = look(false, true);
         assert_eq!(
             verbose.event_id("543bcd04-365e-52e7-c873-83f4b1429de1"),
             "543bcd04-365e-52e7-c873-83f4b1429de1"
@@ -577,19 +482,17 @@ mod tests {
 
     #[test]
     fn names_are_escaped_and_cut_by_display_width() {
-        let s = style(false, false);
+        let s = look(false, false);
         assert_eq!(s.cut("planner", 24), "planner");
         assert_eq!(s.cut("a\u{202e}b", 24), "a\\u202eb");
         assert_eq!(s.cut("エージェントエージェント", 9), "エージェ…");
         assert_eq!(
-            style(true, false).cut("エージェントエージェント", 9),
+            look(true, false).cut("エージェントエージェント", 9),
             "エージ..."
         );
-        assert_eq!(style(true, false).cut("abc", 3), "abc");
         assert_eq!(
-            style(false, true).cut("エージェントエージェント", 9).len(),
+            look(false, true).cut("エージェントエージェント", 9).len(),
             36
         );
-        assert_eq!((s.arrow(), style(true, false).arrow()), ("→", "->"));
     }
 }

@@ -2,7 +2,7 @@
 //! its whole merged state (data and meta), pretty-printed and wrapped to the width, nothing cut.
 //! Text keeps its line breaks; everything else that could drive a terminal is made visible.
 
-use super::{ERROR_STYLE, Settings, hook_style};
+use super::{ERROR_STYLE, Style, hook_style};
 use crate::json::{self, raw_text};
 use crate::model::TraceEntry;
 use crate::read::{Entry, EntryView, ReadSummary};
@@ -10,7 +10,7 @@ use crate::redact::{Members, Redactor};
 use crate::render::table::write_title;
 use crate::text;
 use crate::units;
-use owo_colors::Style;
+use owo_colors::Style as Paint;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -29,7 +29,7 @@ const WRAP_SEGMENT: usize = 64 * 1024;
 pub struct VerboseView<'r, 'w> {
     out: &'w mut dyn Write,
     session_id: String,
-    settings: Settings,
+    style: Style,
     redactor: &'r Redactor,
     started: bool,
     buf: String,
@@ -39,13 +39,13 @@ impl<'r, 'w> VerboseView<'r, 'w> {
     pub fn new(
         out: &'w mut dyn Write,
         session_id: &str,
-        settings: Settings,
+        style: Style,
         redactor: &'r Redactor,
     ) -> Self {
         VerboseView {
             out,
             session_id: session_id.to_owned(),
-            settings,
+            style,
             redactor,
             started: false,
             buf: String::new(),
@@ -63,7 +63,7 @@ impl EntryView for VerboseView<'_, '_> {
         }
         self.buf.clear();
         let block = EntryBlock {
-            settings: self.settings,
+            style: self.style,
             redactor: self.redactor,
             session_id: &self.session_id,
         };
@@ -82,7 +82,7 @@ impl EntryView for VerboseView<'_, '_> {
 
 /// What one entry's block needs to know.
 struct EntryBlock<'a> {
-    settings: Settings,
+    style: Style,
     redactor: &'a Redactor,
     session_id: &'a str,
 }
@@ -90,12 +90,30 @@ struct EntryBlock<'a> {
 impl EntryBlock<'_> {
     fn write(&self, read: &Entry<'_>, out: &mut String) {
         let e = &read.entry;
-        let zone = self.settings.zone;
-        out.push_str(&format!("#{}  {}  ", read.index, e.timestamp.rfc3339(zone)));
+        let zone = self.style.zone;
+        // `#N  time  hook  agent`, wrapped between its parts when the width is short.
+        let number = format!("#{}", read.index);
+        let time = e.timestamp.rfc3339(zone);
         let hook = text::escape(e.hook.as_str(), false);
-        push_styled(out, &hook, self.style(hook_style(&e.hook)));
-        out.push_str("  ");
-        out.push_str(or_dash(&text::escape(e.agent(), false)));
+        let agent = text::escape(e.agent(), false);
+        let parts = [
+            (number.as_str(), None),
+            (time.as_str(), None),
+            (&*hook, self.style(hook_style(&e.hook))),
+            (or_dash(&agent), None),
+        ];
+        let mut used = 0;
+        for (i, (part, style)) in parts.into_iter().enumerate() {
+            if i > 0 && used + 2 + text::width(part) > self.style.width {
+                out.push_str("\n  ");
+                used = 2;
+            } else if i > 0 {
+                out.push_str("  ");
+                used += 2;
+            }
+            push_styled(out, part, style);
+            used += text::width(part);
+        }
         out.push('\n');
 
         let fields: [(&str, &str); 4] = [
@@ -188,16 +206,19 @@ impl EntryBlock<'_> {
         label: &str,
         label_width: usize,
         value: &str,
-        style: Option<Style>,
+        style: Option<Paint>,
     ) {
         let label = text::escape(label, false);
         let label_used = text::width(&label).max(label_width);
-        let width = self.settings.width;
+        let width = self.style.width;
         let mut column = indent + label_used + 2;
         push_spaces(out, indent);
         out.push_str(&label);
         let value = text::escape(value, true);
-        let beside = column + MIN_VALUE_WIDTH <= width;
+        // A value goes below its label when beside it an id or time would have to break.
+        let longest = value.split('\n').map(text::longest_word).max().unwrap_or(0);
+        let beside =
+            column + MIN_VALUE_WIDTH.max(longest.min(width.saturating_sub(indent + 2))) <= width;
         if !beside {
             column = indent + 2;
         }
@@ -231,8 +252,8 @@ impl EntryBlock<'_> {
         out.push('\n');
     }
 
-    fn style(&self, style: Style) -> Option<Style> {
-        self.settings.color.then_some(style)
+    fn style(&self, style: Paint) -> Option<Paint> {
+        self.style.color.then_some(style)
     }
 }
 
@@ -290,7 +311,7 @@ fn push_spaces(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn push_styled(out: &mut String, s: &str, style: Option<Style>) {
+fn push_styled(out: &mut String, s: &str, style: Option<Paint>) {
     match style {
         Some(style) if !s.is_empty() => out.push_str(&format!(
             "{}{s}{}",
@@ -320,10 +341,11 @@ mod tests {
             index: 7,
         };
         let block = EntryBlock {
-            settings: Settings {
+            style: Style {
                 width,
                 color: false,
                 zone: DisplayZone::Utc,
+                ascii: false,
             },
             redactor: &Redactor::new(&["card"]),
             session_id: "s",

@@ -2,6 +2,7 @@
 //! scaled to the width, as a tracing UI's trace view draws them. Bars are coloured by agent
 //! when colour is on; failed runs are marked `✗` and runs still in progress `…`.
 
+use super::Style;
 use crate::analysis::{TimelineReport, TimelineRunReport};
 use crate::text;
 use crate::time::{DisplayZone, Timestamp};
@@ -52,13 +53,10 @@ pub fn title(t: &TimelineReport) -> String {
     }
 }
 
-/// Draws the runs of `t` in `width` columns.
-pub fn render(
-    t: &TimelineReport,
-    width: usize,
-    color: bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+/// Draws the runs of `t` in the style's width: the agent column narrows before the time axis
+/// gets narrower than [`MIN_AXIS`].
+pub fn render(t: &TimelineReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let (width, color) = (style.width, style.color);
     let Some(t0) = t.runs.iter().map(|r| r.start).min() else {
         return Ok(());
     };
@@ -70,7 +68,9 @@ pub fn render(
         .map(|r| text::width(&text::escape(&r.agent, false)))
         .max()
         .unwrap_or(0)
-        .clamp(5, AGENT_COLUMNS);
+        .clamp(5, AGENT_COLUMNS)
+        .min(width.saturating_sub(OFFSET_COLUMNS + DURATION_COLUMNS + 5 + MIN_AXIS))
+        .max(5);
     let fixed = OFFSET_COLUMNS + 1 + agent_columns + 1 + 1 + DURATION_COLUMNS + 2;
     let axis = width.saturating_sub(fixed).max(MIN_AXIS);
     let colours: BTreeMap<&str, AnsiColors> = {

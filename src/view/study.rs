@@ -7,9 +7,9 @@ use crate::analysis::flow::{Flow, FlowBuilder};
 use crate::analysis::{AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport};
 use crate::filter::Filter;
 use crate::read::{Parse, read_file};
-use crate::render::Settings;
-use crate::render::analysis::{self as printed, RenderOptions};
-use crate::render::flow::{FlowStyle, write_flow};
+use crate::render::Style;
+use crate::render::analysis as printed;
+use crate::render::flow::write_flow;
 use crate::summary::FileStatus;
 use crate::time::DisplayZone;
 use std::path::Path;
@@ -115,30 +115,21 @@ impl Study {
     pub fn flow_text(&mut self, id: &str, width: u16, zone: DisplayZone, ascii: bool) -> &[String] {
         if self.text.as_ref().is_none_or(|(w, _)| *w != width) {
             let mut out = Vec::new();
-            let settings = Settings {
+            let style = Style {
                 width: usize::from(width),
                 color: false,
                 zone,
-            };
-            let style = FlowStyle {
-                settings,
                 ascii,
-                verbose: false,
             };
             let drawn = if self.flow.is_empty() {
                 out.extend_from_slice(b"No agent runs in this session (yet).\n");
                 Ok(())
             } else {
-                write_flow(&mut out, id, &self.flow, &style)
+                write_flow(&mut out, id, &self.flow, &style, false)
             };
             let drawn = drawn.and_then(|()| {
                 out.push(b'\n');
-                let opts = RenderOptions {
-                    width: usize::from(width),
-                    color: false,
-                    waterfall: false,
-                };
-                printed::session(&self.report, &opts, &mut out)
+                printed::session(&self.report, &style, false, &mut out)
             });
             if let Err(e) = drawn {
                 out.extend_from_slice(format!("cannot draw the flow: {e}\n").as_bytes());

@@ -20,3 +20,4 @@ mod trace;
 mod trace_analyze;
 mod view;
 mod view_tmux;
+mod widths;
