@@ -197,6 +197,12 @@ target_agent_id, next_agent (the route), duration_ms (of a run or an event, when
 and the state with data and meta merged; --format otlp writes the session as OpenTelemetry
 spans. Exports honour --filter and --redact, and are never coloured.
 
+Tables fit the width (--width, else the terminal's, else 120 columns). When space runs out
+the hook names take short forms (BeforeEvent, AfterEvent, BeforeRun, AfterRun for
+BeforeEventHandling, AfterEventHandling, BeforeAgentRun, AfterAgentRun), then STATE is cut,
+then STATE and HOOK are left out. Times, agent names and error messages are never cut: an
+error message wraps onto the lines below its row.
+
 Following (--follow, -f): the entries already written (the last N with --tail N), then each new
 entry as soon as it is complete, in the table, --verbose, --debug, --flow-only (each hop once
 its next agent is known), or --format jsonl|csv. A file that does not exist yet is waited for;

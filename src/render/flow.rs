@@ -352,6 +352,9 @@ impl<'w> LiveFlowView<'w> {
 
     /// The title and the header, once, the columns sized for rows not seen yet.
     fn start(&mut self) -> io::Result<()> {
+        if !matches!(self.stage, LiveStage::Waiting(_)) {
+            return Ok(());
+        }
         let LiveStage::Waiting(out) = std::mem::replace(&mut self.stage, LiveStage::Done) else {
             return Ok(());
         };

@@ -3,10 +3,11 @@
 //!
 //! The policy. Each column says how its cells may give up space ([`Fit`]) and what it is worth
 //! ([`Column::rank`]). When the columns at their natural widths are too wide, the table
-//! 1. shortens columns, the least worth first, each no further than its least width: a column
-//!    of tokens (ids, numbers, times, agent names) never breaks one, and can only fall back to
-//!    its cells' short forms (`BeforeEvent` for `BeforeEventHandling`); free text is cut with an
-//!    ellipsis or wrapped onto more lines;
+//! 1. shortens columns, each no further than its least width: first the columns of tokens
+//!    (ids, numbers, times, agent names) that may be dropped, which never break one and can only
+//!    fall back to their cells' short forms (`BeforeEvent` for `BeforeEventHandling`), then the
+//!    others, free text being cut with an ellipsis or wrapped onto more lines; the least worth
+//!    first in each;
 //! 2. if it is still too wide, drops columns, the least worth first, never one ranked [`KEEP`];
 //! 3. takes back a column it dropped that fits again, and gives the room left back, the most
 //!    worth first.
@@ -242,7 +243,13 @@ impl<'c> Table<'c> {
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&i| (self.columns[i].rank, std::cmp::Reverse(i)));
 
-        for &i in &order {
+        // Short forms lose least: the columns that may be dropped take theirs first.
+        let early = |i: usize| self.columns[i].fit == Fit::Whole && self.columns[i].rank < KEEP;
+        let short_first = order
+            .iter()
+            .filter(|&&i| early(i))
+            .chain(order.iter().filter(|&&i| !early(i)));
+        for &i in short_first {
             let over = self.total(&widths).saturating_sub(width);
             let Some(w) = widths[i] else { continue };
             if over == 0 {
@@ -323,9 +330,18 @@ impl<'c> Table<'c> {
     /// Fixes the widths for `style`'s width and writes the header: rows follow.
     pub fn start<W: Write>(self, out: W, style: &Style) -> io::Result<Writer<'c, W>> {
         let layout = self.fit(style.width);
+        let short = match &layout {
+            Layout::Grid(widths) => widths
+                .iter()
+                .zip(&self.needs)
+                .map(|(w, need)| w.is_some_and(|w| w < need.natural))
+                .collect(),
+            Layout::Stacked(_) => vec![false; self.columns.len()],
+        };
         let mut writer = Writer {
             out,
             columns: self.columns,
+            short,
             frame: self.frame,
             layout,
             style: *style,
@@ -374,6 +390,8 @@ pub fn write_rows<T>(
 pub struct Writer<'c, W: Write> {
     out: W,
     columns: &'c [Column],
+    /// Per column: narrower than its widest cell, so its cells take their short forms.
+    short: Vec<bool>,
     frame: Frame,
     layout: Layout,
     style: Style,
@@ -402,24 +420,20 @@ impl<W: Write> Writer<'_, W> {
                 let lines: Vec<Vec<Cow<'_, str>>> = shown
                     .iter()
                     .map(|&(i, w)| {
-                        fitted(
-                            cells.get(i).unwrap_or(&EMPTY),
-                            &self.columns[i],
-                            w,
-                            &self.style,
-                        )
+                        let cell = cells.get(i).unwrap_or(&EMPTY);
+                        fitted(cell, &self.columns[i], w, self.short[i], &self.style)
                     })
                     .collect();
                 let height = lines.iter().map(Vec::len).max().unwrap_or(1);
                 for n in 0..height {
-                    self.start_line(false);
+                    self.start_line();
                     for (k, &(i, w)) in shown.iter().enumerate() {
                         let part = lines[k].get(n).map_or("", |s| s);
                         let paint = cells.get(i).and_then(|c| c.paint);
                         let last = k + 1 == shown.len();
                         self.cell(part, w, self.columns[i].right, paint, k == 0, last);
                     }
-                    self.end_line(false);
+                    self.end_line();
                 }
             }
             Layout::Stacked(label) => {
@@ -439,7 +453,11 @@ impl<W: Write> Writer<'_, W> {
                     }
                     let room = self.style.width.saturating_sub(label + 4).max(1);
                     let head = self.style.cut(column.header, label).into_owned();
-                    for (n, part) in text::wrap(&cell.text, room).iter().enumerate() {
+                    let shown = match &cell.short {
+                        Some(short) if text::width(&cell.text) > room => short,
+                        _ => &cell.text,
+                    };
+                    for (n, part) in text::wrap(shown, room).iter().enumerate() {
                         let shown = if n == 0 { head.as_str() } else { "" };
                         self.line.push_str("  ");
                         self.line.push_str(shown);
@@ -478,7 +496,7 @@ impl<W: Write> Writer<'_, W> {
             self.rule(['┌', '─', '┬', '┐']);
         }
         let bold = (self.frame == Frame::Plain).then(|| Paint::new().bold());
-        self.start_line(true);
+        self.start_line();
         let shown: Vec<(usize, usize)> = widths
             .iter()
             .enumerate()
@@ -487,9 +505,9 @@ impl<W: Write> Writer<'_, W> {
         for (k, &(i, w)) in shown.iter().enumerate() {
             let header = self.style.cut(self.columns[i].header, w).into_owned();
             let last = k + 1 == shown.len();
-            self.cell(&header, w, false, bold, k == 0, last);
+            self.cell(&header, w, self.columns[i].right, bold, k == 0, last);
         }
-        self.end_line(true);
+        self.end_line();
         if self.frame == Frame::Boxed {
             self.rule(['├', '─', '┼', '┤']);
         }
@@ -509,13 +527,13 @@ impl<W: Write> Writer<'_, W> {
         self.line.push('\n');
     }
 
-    fn start_line(&mut self, _header: bool) {
+    fn start_line(&mut self) {
         if self.frame == Frame::Boxed {
             self.line.push('│');
         }
     }
 
-    fn end_line(&mut self, _header: bool) {
+    fn end_line(&mut self) {
         if self.frame == Frame::Plain {
             self.line.truncate(self.line.trim_end_matches(' ').len());
         }
@@ -542,7 +560,9 @@ impl<W: Write> Writer<'_, W> {
             pad(&mut self.line, space);
         }
         self.push_painted(part, paint);
-        if !right && !(self.frame == Frame::Plain && last) {
+        // The last cell of a plain table is not padded: its line ends with the text.
+        let unpadded = self.frame == Frame::Plain && last;
+        if !right && !unpadded {
             pad(&mut self.line, space);
         }
         if self.frame == Frame::Boxed {
@@ -562,19 +582,21 @@ fn pad(line: &mut String, n: usize) {
     line.extend(std::iter::repeat_n(' ', n));
 }
 
-/// The lines `cell` is shown on in a column of `width`.
+/// The lines `cell` is shown on in a column of `width`; `short`: the column shows short forms
+/// (all of them, so that one name is not shown two ways).
 fn fitted<'a>(
     cell: &'a Cell<'_>,
     column: &Column,
     width: usize,
+    short: bool,
     style: &Style,
 ) -> Vec<Cow<'a, str>> {
     let text: &str = &cell.text;
-    if text::width(text) <= width {
-        return vec![Cow::Borrowed(text)];
-    }
-    if let Some(short) = cell.short.as_deref().filter(|s| text::width(s) <= width) {
-        return vec![Cow::Borrowed(short)];
+    let fits = |s: &str| text::width(s) <= width;
+    match cell.short.as_deref().filter(|s| fits(s)) {
+        Some(short_form) if short || !fits(text) => return vec![Cow::Borrowed(short_form)],
+        _ if fits(text) => return vec![Cow::Borrowed(text)],
+        _ => {}
     }
     match column.fit {
         Fit::Whole | Fit::Cut => vec![style.cut(text, width)],
@@ -608,7 +630,7 @@ mod tests {
         Column::whole("ID", KEEP),
         Column::whole("HOOK", 1),
         Column::cut("STATE", 2, 8),
-        Column::wrap("ERROR", 3, 8, 3),
+        Column::wrap("ERROR", KEEP, 8, 3),
     ];
 
     fn rows() -> Vec<Vec<Cell<'static>>> {
@@ -639,29 +661,28 @@ mod tests {
         assert_eq!(
             draw(200),
             "\
-┌──────────────┬─────────────────────┬────────────────────────────────┬────────────────────────┐
-│ ID           │ HOOK                │ STATE                          │ ERROR                  │
-├──────────────┼─────────────────────┼────────────────────────────────┼────────────────────────┤
+┌──────────────┬─────────────────────┬───────────────────────────────┬────────────────────────┐
+│ ID           │ HOOK                │ STATE                         │ ERROR                  │
+├──────────────┼─────────────────────┼───────────────────────────────┼────────────────────────┤
 │ req-1        │ BeforeEventHandling │ {message:\"step 0 by planner\"} │ -                      │
-│ req-17461590 │ AgentError          │ -                              │ tool timeout after 30s │
-└──────────────┴─────────────────────┴────────────────────────────────┴────────────────────────┘
+│ req-17461590 │ AgentError          │ -                             │ tool timeout after 30s │
+└──────────────┴─────────────────────┴───────────────────────────────┴────────────────────────┘
 "
         );
     }
 
     #[test]
     fn low_worth_columns_give_up_space_first_and_tokens_stay_whole() {
-        let drawn = draw(60);
         assert_eq!(
-            drawn,
+            draw(60),
             "\
-┌──────────────┬─────────────┬─────────┬──────────────────┐
-│ ID           │ HOOK        │ STATE   │ ERROR            │
-├──────────────┼─────────────┼─────────┼──────────────────┤
-│ req-1        │ BeforeEvent │ {messa… │ -                │
-│ req-17461590 │ AgentError  │ -       │ tool timeout     │
-│              │             │         │ after 30s        │
-└──────────────┴─────────────┴─────────┴──────────────────┘
+┌──────────────┬─────────────┬──────────┬──────────────────┐
+│ ID           │ HOOK        │ STATE    │ ERROR            │
+├──────────────┼─────────────┼──────────┼──────────────────┤
+│ req-1        │ BeforeEvent │ {messag… │ -                │
+│ req-17461590 │ AgentError  │ -        │ tool timeout     │
+│              │             │          │ after 30s        │
+└──────────────┴─────────────┴──────────┴──────────────────┘
 "
         );
         let narrow = draw(40);
@@ -674,24 +695,20 @@ mod tests {
 
     #[test]
     fn kept_columns_that_cannot_fit_are_stacked() {
-        let drawn = draw(12);
         assert_eq!(
-            drawn,
+            draw(24),
             "\
 req-1
-  HOO  BeforeEvent
-  STA  {message:\"step 0 by planner\"}
-  ERR  -
+  HOOK   BeforeEvent
+  STATE  {message:\"step
+         0 by planner\"}
+  ERROR  -
 req-17461590
-  HOO  AgentError
-  STA  -
-  ERR  tool timeout after 30s
+  HOOK   AgentError
+  STATE  -
+  ERROR  tool timeout
+         after 30s
 "
-            .lines()
-            .map(|l| text::wrap(l, 12).join("\n"))
-            .collect::<Vec<_>>()
-            .join("\n")
-                + "\n"
         );
     }
 }

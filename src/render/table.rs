@@ -15,13 +15,14 @@ use crate::text::{self, ELLIPSIS};
 use serde_json::value::RawValue;
 use std::io::{self, Write};
 
-/// The columns. When space runs out the hook name goes to its short form and then away, then
-/// STATE; an error message wraps rather than being cut; times and agent names stay whole.
+/// The columns. When space runs out the hook name goes to its short form first (`trace --help`
+/// lists them), then STATE is cut down; then STATE goes, then HOOK. An error message wraps
+/// rather than being cut; times and agent names stay whole.
 pub const COLUMNS: [Column; 5] = [
     Column::whole("TIMESTAMP", KEEP),
-    Column::whole("HOOK", 1),
+    Column::whole("HOOK", 2),
     Column::whole("AGENT", KEEP),
-    Column::cut("STATE", 2, 12),
+    Column::cut("STATE", 1, 12),
     Column::wrap("ERROR", KEEP, 8, 4),
 ];
 const STATE: usize = 3;
@@ -30,8 +31,8 @@ const STATE: usize = 3;
 /// (`BeforeEventHandling`), agent names, a state summary and an error message.
 const HOOK_RESERVE: usize = 19;
 const AGENT_RESERVE: usize = 16;
-const STATE_RESERVE: usize = 40;
-const ERROR_RESERVE: usize = 30;
+const STATE_RESERVE: usize = 32;
+const ERROR_RESERVE: usize = 24;
 /// At most this many columns of one value in a state summary.
 const VALUE_CAP: usize = 32;
 
@@ -443,14 +444,13 @@ mod tests {
         assert_eq!(
             draw(80),
             "\
-┌──────────────┬───────────────┬────────────┬───────────────────┬─────────────┐
-│ TIMESTAMP    │ HOOK          │ AGENT      │ STATE             │ ERROR       │
-├──────────────┼───────────────┼────────────┼───────────────────┼─────────────┤
-│ 14:32:15.232 │ AfterAgentRun │ planner    │ {message:\"step 0… │ -           │
-│ 14:32:16.500 │ AgentError    │ researcher │ -                 │ tool        │
-│              │               │            │                   │ timeout     │
-│              │               │            │                   │ after 30s   │
-└──────────────┴───────────────┴────────────┴───────────────────┴─────────────┘
+┌──────────────┬────────────┬────────────┬──────────────┬──────────────────────┐
+│ TIMESTAMP    │ HOOK       │ AGENT      │ STATE        │ ERROR                │
+├──────────────┼────────────┼────────────┼──────────────┼──────────────────────┤
+│ 14:32:15.232 │ AfterRun   │ planner    │ {message:\"s… │ -                    │
+│ 14:32:16.500 │ AgentError │ researcher │ -            │ tool timeout after   │
+│              │            │            │              │ 30s                  │
+└──────────────┴────────────┴────────────┴──────────────┴──────────────────────┘
 "
         );
         let narrow = draw(40);

@@ -313,7 +313,8 @@ fn ascii_arrows_on_request_or_when_the_locale_is_not_utf8() {
 
 #[test]
 fn verbose_shows_whole_event_ids() {
-    let view = flow("req-17461590.trace.json", &["--verbose"]);
+    // Given room, a verbose note is on one line (narrower, it wraps: tests/cli/widths.rs).
+    let view = flow("req-17461590.trace.json", &["--verbose", "--width", "200"]);
     assert_eq!(rows(&view)[1][4], "543bcd04-365e-52e7-c873-83f4b1429de1");
     assert_eq!(
         rows(&view)[7][5],
@@ -326,8 +327,11 @@ fn hostile_names_and_errors_are_escaped_and_cut_by_width() {
     let view = flow("flow/flow-hostile.trace.json", &["--width", "80"]);
     insta::assert_snapshot!(view);
     assert!(!view.contains('\x1b'));
-    // Cut in the table; whole, and still escaped, with --verbose.
-    let verbose = flow("flow/flow-hostile.trace.json", &["--verbose"]);
+    // Cut in the table; whole, and still escaped, with --verbose (on one line, given room).
+    let verbose = flow(
+        "flow/flow-hostile.trace.json",
+        &["--verbose", "--width", "300"],
+    );
     assert!(!verbose.contains('\x1b'));
     assert!(
         verbose.contains("error: bad\\x1b[31m red\\nline; #1 <x>\n"),

@@ -80,7 +80,10 @@ impl Following {
                 Ok(first) => {
                     let waiting: Vec<_> = self.stdout.try_iter().collect();
                     for (at, line) in std::iter::once(first).chain(waiting) {
-                        self.rows.extend(table_rows(&line));
+                        // An entry's row, not the lines its wrapped error goes on to.
+                        let entries = table_rows(&line).into_iter();
+                        self.rows
+                            .extend(entries.filter(|r| r.first().is_some_and(|t| !t.is_empty())));
                         self.arrived.push(at);
                         self.out.push(line);
                     }
