@@ -109,7 +109,7 @@ pub fn session(
     if s.span_ms > 0.0 {
         line.push(format!("busy {}", percent(Some(s.busy_ms / s.span_ms))));
     }
-    style.joined(out, &line, " · ", 0)?;
+    style.joined(out, &line, " · ", 0, false)?;
 
     if r.agents.is_empty() {
         writeln!(out)?;
@@ -522,7 +522,7 @@ pub fn aggregate(r: &AggregateReport, style: &Style, out: &mut dyn Write) -> io:
     if let Some(filter) = &r.filter {
         line.push(format!("filter: {}", safe(filter)));
     }
-    style.joined(out, &line, " · ", 0)?;
+    style.joined(out, &line, " · ", 0, false)?;
     if r.agents.is_empty() {
         writeln!(out)?;
         writeln!(out, "No agent runs.")?;

@@ -159,8 +159,8 @@ fn write_sections(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::Result<(
 
 /// The cells of `hop`'s row, made safe, names and texts from `text`.
 fn cells<'f>(text: HopText<'f>, hop: &FlowHop, look: &Look) -> [Cell<'f>; 6] {
+    // No short form for the time: hops are often milliseconds apart.
     let time = hop.time().clock_millis(look.style.zone);
-    let short_time = time.get(..8).unwrap_or_default().to_owned();
     let hook = hop.hook();
     let hook_cell = Cell::new(hook.as_str().to_owned()).paint(hook_style(&hook));
     let hook_cell = match hook_short(&hook) {
@@ -178,7 +178,7 @@ fn cells<'f>(text: HopText<'f>, hop: &FlowHop, look: &Look) -> [Cell<'f>; 6] {
         None => Cell::default(),
     };
     [
-        Cell::new(time).short(short_time),
+        Cell::new(time),
         Cell::new(look.name(text.agent(hop.agent()))),
         Cell::new(look.name(next_name(text, hop))).paint(next_paint),
         hook_cell,
@@ -296,7 +296,7 @@ fn write_condensed_route(out: &mut dyn Write, flow: &Flow, look: &Look) -> io::R
         .collect();
     writeln!(out, "Condensed route:")?;
     let arrow = format!(" {} ", look.style.arrow());
-    look.style.joined(out, &names, &arrow, 2)
+    look.style.joined(out, &names, &arrow, 2, true)
 }
 
 /// `Per-event sequences:`: each request's hops, requests in order of their first hop.
@@ -363,7 +363,7 @@ impl<'w> LiveFlowView<'w> {
         let time = "HH:MM:SS.mmm".len();
         let hook = Hook::BeforeEventHandling.as_str().len();
         let short_hook = "BeforeEvent".len();
-        table.reserve(0, time, "HH:MM:SS".len());
+        table.reserve(0, time, time);
         table.reserve(1, LIVE_NAME_COLUMNS, 0);
         table.reserve(2, LIVE_NAME_COLUMNS, 0);
         table.reserve(3, hook, short_hook);

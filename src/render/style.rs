@@ -92,31 +92,35 @@ impl Style {
         Ok(())
     }
 
-    /// `parts` joined by `separator` (` → `, ` · `), on as many lines as the width needs, a
-    /// line ending in the separator where it breaks; lines after the first start with `indent`
-    /// spaces. A part is only cut when it is wider than a line.
+    /// `parts` joined by `separator` (` → `, ` · `), on as many lines as the width needs;
+    /// lines after the first start with `indent` spaces. With `mark_at_break` a line that
+    /// breaks ends with the separator's mark (a route's arrow), else the break replaces it (a
+    /// list of facts). A part is only cut when it is wider than a line.
     pub fn joined(
         &self,
         out: &mut dyn Write,
         parts: &[String],
         separator: &str,
         indent: usize,
+        mark_at_break: bool,
     ) -> io::Result<()> {
         let mark = separator.trim_end();
         let gap = &separator[mark.len()..];
         let mut line = String::new();
         let mut used = 0;
         for (i, part) in parts.iter().enumerate() {
-            let tail = if i + 1 < parts.len() { mark } else { "" };
+            let last = i + 1 == parts.len();
+            let tail = if mark_at_break && !last { mark } else { "" };
             let width = text::width(part) + text::width(tail);
-            if used > indent && used + text::width(gap) + width > self.width {
+            let before = if mark_at_break { gap } else { separator };
+            if i > 0 && used > indent && used + text::width(before) + width > self.width {
                 writeln!(out, "{}", line.trim_end())?;
                 line.clear();
                 line.extend(std::iter::repeat_n(' ', indent));
                 used = indent;
             } else if i > 0 {
-                line.push_str(gap);
-                used += text::width(gap);
+                line.push_str(before);
+                used += text::width(before);
             }
             let room = self.width.saturating_sub(used + text::width(tail)).max(1);
             let shown = self.cut(part, room);
@@ -160,7 +164,9 @@ mod tests {
             .map(String::from)
             .to_vec();
         let mut out = Vec::new();
-        style(24, false).joined(&mut out, &parts, " → ", 2).unwrap();
+        style(24, false)
+            .joined(&mut out, &parts, " → ", 2, true)
+            .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "planner → researcher →\n  analyzer → summarizer\n"

@@ -71,7 +71,14 @@ fn cells<'e>(
         agent => Cell::new(text::escape(agent, false)),
     };
     match state_width {
-        Some(width) => summarize_state(entry, redactor, width, scratch),
+        Some(width) => {
+            // In a narrow column a summary comes out wider than asked (its first value keeps a
+            // few columns): then the cell cuts a longer one once, rather than a short one twice.
+            summarize_state(entry, redactor, width, scratch);
+            if text::width(scratch) > width {
+                summarize_state(entry, redactor, 4 * width, scratch);
+            }
+        }
         None => scratch.clear(),
     }
     let error = match entry.error_message() {

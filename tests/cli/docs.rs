@@ -235,11 +235,11 @@ const WRITTEN_WHILE_FOLLOWED: &[(&str, &[Step])] = &[
         &[
             Step::Until("waiting for it", 1),
             Step::Write(0, 4),
-            Step::Until("14:32:15.232 │ AfterAgentRun", 1),
+            Step::Until("14:32:15.232 │ After", 1),
             Step::Append(4, 7),
-            Step::Until("14:32:15.235 │ BeforeAgentRun", 1),
+            Step::Until("14:32:15.235 │ Before", 1),
             Step::Write(0, 2),
-            Step::Until("14:32:15.124 │ BeforeAgentRun", 3),
+            Step::Until("14:32:15.124 │ Before", 3),
         ],
     ),
     (
