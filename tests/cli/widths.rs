@@ -75,6 +75,14 @@ impl Input {
         let all: BTreeSet<&String> = self.agents.values().flatten().collect();
         all.into_iter().cloned().collect()
     }
+
+    /// Every session id, agent name and session duration: what a view of all sessions shows.
+    fn everything(&self) -> Vec<String> {
+        let mut tokens = self.ids();
+        tokens.extend(self.all_agents());
+        tokens.extend(self.durations.values().cloned());
+        tokens
+    }
 }
 
 /// Runs `args` at each width and checks the output: no line wider than the width, and each of
@@ -114,10 +122,7 @@ fn list_views_fit_every_width() {
     let w = Workdir::with(&FIXTURES);
     let input = Input::read(&w);
     check(&w, &["list"], &input.ids());
-    let mut tokens = input.ids();
-    tokens.extend(input.all_agents());
-    tokens.extend(input.durations.values().cloned());
-    check(&w, &["list", "-v"], &tokens);
+    check(&w, &["list", "-v"], &input.everything());
 }
 
 #[test]
@@ -147,10 +152,7 @@ fn analyze_views_fit_every_width() {
     let w = Workdir::with(&FIXTURES);
     let input = Input::read(&w);
     check(&w, &["analyze"], &input.all_agents());
-    let mut tokens = input.ids();
-    tokens.extend(input.all_agents());
-    tokens.extend(input.durations.values().cloned());
-    check(&w, &["analyze", "--by-session"], &tokens);
+    check(&w, &["analyze", "--by-session"], &input.everything());
 }
 
 #[test]
