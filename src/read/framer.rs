@@ -12,7 +12,10 @@
 //!   outside strings, with `memchr` skipping from one interesting byte to the next.
 //!
 //! Recovery rules (real files are cut off by crashes and then appended to by a new process):
-//! - `{` at column 0 inside an object starts a new entry: the open one was cut off.
+//! - `{` at column 0 inside an object starts a new entry: the open one was cut off. Unless the
+//!   bytes before it hold a whole, valid object after all (a layout the fast scan does not
+//!   know, such as the in-memory tracer's indented `},\n  {`): a real JSON scan of that
+//!   stretch ([`object_end`]) decides, so valid JSON is never dropped.
 //! - A raw newline inside a string means the string, and its object, was cut off.
 //! - Anything between objects other than `[`, `,`, `]`, whitespace and a BOM is garbage: it is
 //!   reported once per run of garbage lines, and skipped up to the end of its line.
@@ -406,9 +409,12 @@ impl Framer {
     fn decide_object_mode(&mut self) -> Step {
         let rest = &self.buf[self.frame_start + 1..self.filled];
         let rest = rest.strip_prefix(b"\r").unwrap_or(rest);
+        // Only the file writer's own shape (members indented by two spaces or a tab) is taken
+        // as pretty: an object at column 0 in another layout (say the in-memory tracer's, its
+        // members four deep and its `}` indented) has no `\n}` to end at.
         let pretty = match rest {
-            [b'\n', b' ' | b'\t', ..] => true,
-            [b'\n'] | [] => return Step::NeedMore,
+            [b'\n', b' ', b' ', b'"', ..] | [b'\n', b'\t', b'"', ..] => true,
+            [] | [b'\n'] | [b'\n', b' ' | b'\t'] | [b'\n', b' ', b' '] => return Step::NeedMore,
             _ => false,
         };
         self.mode = if pretty && self.frame_at.column == 1 {
@@ -430,7 +436,7 @@ impl Framer {
         let end = CLOSING.find(hay).map(|k| from + k);
         let cut_search_end = end.unwrap_or(self.filled);
         if let Some(k) = OPENING.find(&self.buf[from..cut_search_end]) {
-            return Step::Event(self.cut_at(from + k + 1));
+            return Step::Event(self.end_or_cut_at(from + k + 1));
         }
         match end {
             Some(e) => Step::Event(self.finish_object(e + 2)),
@@ -480,7 +486,7 @@ impl Framer {
                     }
                     b'{' => {
                         if self.buf[i - 1] == b'\n' {
-                            return Step::Event(self.cut_at(i));
+                            return Step::Event(self.end_or_cut_at(i));
                         }
                         self.depth += 1;
                         self.scan = i + 1;
@@ -519,6 +525,19 @@ impl Framer {
         }
     }
 
+    /// A `{` at column 0 at `resume` looks like a new entry: the current object ends before it
+    /// if its bytes hold a whole, valid object (the fast scan's guess of the layout was wrong),
+    /// else it was cut off there. Only the bytes already held are scanned, so memory stays
+    /// bounded and the answer does not depend on how the input was cut into chunks.
+    fn end_or_cut_at(&mut self, resume: usize) -> FrameEvent {
+        if self.discarded == 0
+            && let Some(len) = object_end(&self.buf[self.frame_start..resume])
+        {
+            return self.finish_object(self.frame_start + len);
+        }
+        self.cut_at(resume)
+    }
+
     /// The current object was cut off; framing resumes at `resume` (a `{` or a newline).
     fn cut_at(&mut self, resume: usize) -> FrameEvent {
         let event = FrameEvent::Cut {
@@ -554,6 +573,109 @@ impl Framer {
             }),
             Mode::Between | Mode::Garbage => None,
         }
+    }
+}
+
+/// Where the JSON object that `bytes` start with ends (the index after its `}`), when `bytes`
+/// hold it whole and it is valid JSON as far as its structure goes: strings (with their
+/// escapes, and no raw control bytes), containers, commas and colons. `None` when it is not
+/// valid or not whole. Scalars are checked only for their first byte: the entry parser checks
+/// them, and here only the object's extent matters. Iterative, so any depth is fine.
+fn object_end(bytes: &[u8]) -> Option<usize> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Want {
+        Value,
+        ValueOrClose,
+        Key,
+        KeyOrClose,
+        Colon,
+        CommaOrClose,
+    }
+    if bytes.first() != Some(&b'{') {
+        return None;
+    }
+    // Open containers, innermost last: `true` for an object.
+    let mut open: Vec<bool> = Vec::new();
+    let mut want = Want::Value;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            i += 1;
+            continue;
+        }
+        let closes = match (want, b) {
+            (Want::Value | Want::ValueOrClose, b'{') => {
+                open.push(true);
+                want = Want::KeyOrClose;
+                false
+            }
+            (Want::Value | Want::ValueOrClose, b'[') => {
+                open.push(false);
+                want = Want::ValueOrClose;
+                false
+            }
+            (Want::ValueOrClose, b']') | (Want::KeyOrClose, b'}') => true,
+            (Want::Value | Want::ValueOrClose, b'"') => {
+                i = string_end(bytes, i)? - 1;
+                want = Want::CommaOrClose;
+                false
+            }
+            (Want::Value | Want::ValueOrClose, b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {
+                let len = bytes[i..].iter().position(|c| {
+                    !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+                })?;
+                i += len - 1;
+                want = Want::CommaOrClose;
+                false
+            }
+            (Want::Key | Want::KeyOrClose, b'"') => {
+                i = string_end(bytes, i)? - 1;
+                want = Want::Colon;
+                false
+            }
+            (Want::Colon, b':') => {
+                want = Want::Value;
+                false
+            }
+            (Want::CommaOrClose, b',') => {
+                want = if open.last() == Some(&true) {
+                    Want::Key
+                } else {
+                    Want::Value
+                };
+                false
+            }
+            (Want::CommaOrClose, b'}') if open.last() == Some(&true) => true,
+            (Want::CommaOrClose, b']') if open.last() == Some(&false) => true,
+            _ => return None,
+        };
+        i += 1;
+        if closes {
+            open.pop();
+            if open.is_empty() {
+                return Some(i);
+            }
+            want = Want::CommaOrClose;
+        }
+    }
+    None
+}
+
+/// Where the JSON string starting at `bytes[start]` (a `"`) ends: the index after its closing
+/// quote. `None` when it is not whole or holds a raw control byte (a cut-off string).
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        let k = memchr::memchr2(b'"', b'\\', bytes.get(i..)?)?;
+        if bytes[i..i + k].iter().any(|&c| c < 0x20) {
+            return None;
+        }
+        i += k;
+        if bytes[i] == b'"' {
+            return Some(i + 1);
+        }
+        i += 2;
     }
 }
 
@@ -647,6 +769,59 @@ mod tests {
         let (events, _, _) = frame(b"{\"a\":\"cut\n{\"b\":2}\n", 1);
         assert_eq!(events.len(), 2);
         assert!(events[0].starts_with("Cut"), "{events:?}");
+    }
+
+    #[test]
+    fn a_layout_change_inside_one_array_loses_nothing() {
+        // The file writer's entries, then the in-memory tracer's (members four deep, `},\n  {`
+        // between), the first of them at column 0, with braces and quotes inside strings;
+        // then the file writer's again.
+        let input = b"[\n{\n  \"a\": 1\n}\n,\n{\n    \"b\": \"}\\\"\\n{\",\n    \"c\": [{}, []]\n  },\n  {\n    \"d\": {\n      \"e\": null\n    }\n  }\n,\n{\n  \"f\": \"x\"\n  }\n,\n{\n  \"g\": 2\n}\n]\n";
+        for chunk in [1, 3, 1 << 20] {
+            let (events, tail, shape) = frame(input, chunk);
+            let entries: Vec<_> = events.iter().filter(|e| e.starts_with("entry")).collect();
+            assert_eq!(entries.len(), 5, "chunk {chunk}: {events:?}");
+            assert_eq!(events.len(), 5, "chunk {chunk}: {events:?}");
+            assert!(
+                events[1].starts_with("entry 2 at 6:1: {\n    \"b\""),
+                "{events:?}"
+            );
+            assert!(events[1].ends_with("[{}, []]\n  }"), "{events:?}");
+            assert!(events[3].ends_with("\"x\"\n  }"), "{events:?}");
+            assert_eq!((tail, shape), (None, Shape::Array { closed: true }));
+        }
+    }
+
+    #[test]
+    fn a_cut_that_leaves_no_whole_object_is_still_a_cut() {
+        // Cut where a new element could follow (`[1`), and where a key was expected.
+        for head in [&b"{\n  \"a\": [1\n"[..], b"{\n  \"a\": 1,\n  \"b\": {\n"] {
+            let input = [head, b",\n{\n  \"c\": 2\n}\n"].concat();
+            let (events, _, _) = frame(&input, 2);
+            assert_eq!(events.len(), 2, "{events:?}");
+            assert!(events[0].starts_with("Cut"), "{events:?}");
+            assert!(events[1].starts_with("entry 2"), "{events:?}");
+        }
+    }
+
+    #[test]
+    fn object_end_follows_json_structure() {
+        assert_eq!(
+            object_end(br#"{"a":"}\"{","b":[1,{"c":-2e3}]} tail"#),
+            Some(31)
+        );
+        assert_eq!(object_end(b"{}"), Some(2));
+        for bad in [
+            &br#"{"a":1,}"#[..],
+            br#"{"a" 1}"#,
+            br#"{"a":[1}"#,
+            b"{\"a\":\"raw\nline\"}",
+            br#"{"a":1"#,
+            br#"{"a":{"#,
+            br#"{1:2}"#,
+        ] {
+            assert_eq!(object_end(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

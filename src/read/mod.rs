@@ -743,6 +743,7 @@ mod tests {
             "shapes/lines.trace.jsonl",
             "shapes/bom-crlf.trace.json",
             "bad/wrong-type-and-garbage.trace.json",
+            "shapes/mixed-layout.trace.json",
         ]
         .iter()
         .map(|name| std::fs::read(root.join(name)).unwrap())
@@ -761,7 +762,7 @@ mod tests {
         /// feeding it whole does: the same entries, problems, positions and summary.
         #[test]
         fn chunking_never_changes_what_is_read(
-            which in 0usize..8,
+            which in 0usize..9,
             sizes in proptest::collection::vec(1usize..700, 1..20),
             chunk in 1usize..4096,
         ) {
@@ -776,7 +777,7 @@ mod tests {
         /// whatever the batches the input is cut into.
         #[test]
         fn threads_never_change_what_is_read(
-            which in 0usize..8,
+            which in 0usize..9,
             sizes in proptest::collection::vec(1usize..700, 1..20),
             chunk in 1usize..4096,
         ) {

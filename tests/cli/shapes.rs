@@ -31,6 +31,7 @@ fn every_shape_is_read() {
         "shapes/archived.trace.json.gz",
         "shapes/disguised.trace.json",
         "shapes/lines.trace.jsonl.gz",
+        "shapes/mixed-layout.trace.json",
         "req-17461592.trace.json",
     ]);
     let mut got = listed(&w);
@@ -42,6 +43,8 @@ fn every_shape_is_read() {
         ("empty.trace.json", "empty", 0),
         ("lines.trace.jsonl", "open", 3),
         ("lines.trace.jsonl.gz", "open", 3),
+        // The file writer's layout, then the in-memory tracer's, then the file writer's: all 7.
+        ("mixed-layout.trace.json", "closed", 7),
         ("one-line.trace.json", "closed", 3),
         ("only-bracket.trace.json", "open", 0),
         // Cut in the middle of its 40th entry: 39 whole entries, and no problem.
