@@ -64,6 +64,9 @@ pub enum FrameEvent {
     },
     /// Bytes between objects that belong to no object and to no framing (`[`, `,`, `]`).
     Garbage { at: Position, byte: u8 },
+    /// An element of an array that is valid JSON but not an object (`[1,2]`, `"x"`, `null`):
+    /// skipped without being held, counted as an entry.
+    NotObject { at: Position, index: u64 },
 }
 
 /// The overall shape of the input, as far as it has been read.
@@ -99,6 +102,8 @@ enum Mode {
     Pretty,
     /// Inside a compact object: counting braces.
     Compact,
+    /// Inside an array element that is not an object: skipping it.
+    Element,
 }
 
 /// One step of the scan.
@@ -296,6 +301,7 @@ impl Framer {
                 Mode::Undecided => self.decide_object_mode(),
                 Mode::Pretty => self.scan_pretty(),
                 Mode::Compact => self.scan_compact(),
+                Mode::Element => self.scan_element(),
             };
             match step {
                 Step::Event(event) => return Some(event),
@@ -315,8 +321,26 @@ impl Framer {
         let len = self.filled;
         while self.scan < len {
             let b = self.buf[self.scan];
+            let in_array = self.shape == Shape::Array { closed: false };
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' | b',' => self.scan += 1,
+                b'[' | b'"' | b'-' | b'0'..=b'9' if in_array => return self.start_element(),
+                b't' | b'f' | b'n' if in_array => {
+                    let word: &[u8] = match b {
+                        b't' => b"true",
+                        b'f' => b"false",
+                        _ => b"null",
+                    };
+                    let rest = &self.buf[self.scan..len];
+                    if rest.starts_with(word) {
+                        return self.start_element();
+                    }
+                    if rest.len() < word.len() && word.starts_with(rest) {
+                        self.consumed = self.scan;
+                        return Step::NeedMore;
+                    }
+                    return self.start_garbage(b);
+                }
                 b'[' => {
                     self.note_significant(b);
                     self.scan += 1;
@@ -400,6 +424,75 @@ impl Framer {
         self.garbage_reported = false;
         self.scan = start + 1;
         self.mode = Mode::Undecided;
+    }
+
+    /// Starts skipping an array element that is not an object.
+    fn start_element(&mut self) -> Step {
+        self.frame_start = self.scan;
+        self.frame_at = self.position(self.scan);
+        self.index += 1;
+        self.garbage_reported = false;
+        self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
+        self.mode = Mode::Element;
+        Step::Continue
+    }
+
+    /// Element mode: skips a value that is not an object, its strings and nested containers
+    /// included; a scalar ends at the first byte that cannot be part of it. Its bytes are let
+    /// go as they are passed, so an element of any size costs no memory. A raw newline inside
+    /// a string ends it too: it was cut off.
+    fn scan_element(&mut self) -> Step {
+        while self.scan < self.filled {
+            let b = self.buf[self.scan];
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'\n' {
+                    return self.end_element();
+                } else if b == b'"' {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        self.scan += 1;
+                        return self.end_element();
+                    }
+                }
+                self.scan += 1;
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => self.depth += 1,
+                b']' | b'}' if self.depth > 0 => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        self.scan += 1;
+                        return self.end_element();
+                    }
+                }
+                _ if self.depth == 0
+                    && !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')) =>
+                {
+                    return self.end_element();
+                }
+                _ => {}
+            }
+            self.scan += 1;
+        }
+        self.consumed = self.scan;
+        Step::NeedMore
+    }
+
+    fn end_element(&mut self) -> Step {
+        self.mode = Mode::Between;
+        self.consumed = self.scan;
+        Step::Event(FrameEvent::NotObject {
+            at: self.frame_at,
+            index: self.index,
+        })
     }
 
     /// Chooses how to find the end of the object just started: pretty-printed objects (`{` at
@@ -571,7 +664,7 @@ impl Framer {
                 index: self.index,
                 len: self.discarded + (self.filled - self.frame_start),
             }),
-            Mode::Between | Mode::Garbage => None,
+            Mode::Between | Mode::Garbage | Mode::Element => None,
         }
     }
 }
@@ -822,6 +915,34 @@ mod tests {
         ] {
             assert_eq!(object_end(bad), None, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn elements_that_are_not_objects_are_reported_and_the_objects_after_them_read() {
+        let input = br#"[[1,{"x":"]"}],{"a":1},"s\"}",-1.5e3,{"b":2},null,true,{"c":3}]"#;
+        for chunk in [1, 2, 1 << 20] {
+            let (events, tail, shape) = frame(input, chunk);
+            assert_eq!(
+                events,
+                vec![
+                    "NotObject { at: Position { line: 1, column: 2 }, index: 1 }",
+                    r#"entry 2 at 1:16: {"a":1}"#,
+                    "NotObject { at: Position { line: 1, column: 24 }, index: 3 }",
+                    "NotObject { at: Position { line: 1, column: 31 }, index: 4 }",
+                    r#"entry 5 at 1:38: {"b":2}"#,
+                    "NotObject { at: Position { line: 1, column: 46 }, index: 6 }",
+                    "NotObject { at: Position { line: 1, column: 51 }, index: 7 }",
+                    r#"entry 8 at 1:56: {"c":3}"#,
+                ],
+                "chunk {chunk}"
+            );
+            assert_eq!((tail, shape), (None, Shape::Array { closed: true }));
+        }
+        // Outside an array, or a word that is no JSON literal, it is garbage as before.
+        let (events, _, _) = frame(b"[\n{\"a\":1}\n,\nthis is not JSON\n,\n{\"b\":2}\n", 3);
+        assert!(events[1].starts_with("Garbage"), "{events:?}");
+        let (events, _, _) = frame(b"{\"a\":1}\n12\n", 1);
+        assert!(events[1].starts_with("Garbage"), "{events:?}");
     }
 
     #[test]

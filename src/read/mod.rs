@@ -417,6 +417,10 @@ fn framing_problem(path: &Arc<Path>, event: FrameEvent, shape: Shape) -> Option<
             ),
             Tally::Skipped,
         ),
+        FrameEvent::NotObject { at, index } => (
+            problem(at, Some(index), "not an object".to_owned()),
+            Tally::Skipped,
+        ),
         FrameEvent::TooLarge { at, index, len } => (
             problem(
                 at,

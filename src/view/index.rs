@@ -174,7 +174,10 @@ impl Index {
                 self.problems += 1;
                 self.not_json = true;
             }
-            FrameEvent::Cut { .. } | FrameEvent::TooLarge { .. } | FrameEvent::Garbage { .. } => {
+            FrameEvent::Cut { .. }
+            | FrameEvent::TooLarge { .. }
+            | FrameEvent::Garbage { .. }
+            | FrameEvent::NotObject { .. } => {
                 self.problems += 1;
             }
         }

@@ -678,3 +678,46 @@ fn churn(dir: &Path, names: &[String], sample: &[u8], stop: &std::sync::atomic::
         turn += 1;
     }
 }
+
+#[test]
+fn one_line_arrays_with_elements_that_are_not_objects() {
+    let w = Workdir::with(&[]);
+    let e = |agent: &str| {
+        format!(
+            r#"{{"timestamp":"2025-05-02T14:32:11Z","agent_id":"{agent}","hook":"BeforeAgentRun"}}"#
+        )
+    };
+    let files = [
+        ("nested", format!("[[1,2],{},{}]", e("a"), e("b"))),
+        (
+            "scalars",
+            format!("[{},1,{},null,{}]", e("a"), e("b"), e("c")),
+        ),
+    ];
+    for (name, text) in &files {
+        fs::write(w.path().join(format!("{name}.trace.json")), text).unwrap();
+    }
+    let nested = run(&w, &["trace", "nested", "--utc"]);
+    assert_eq!(
+        nested.stderr,
+        "[DIR]/nested.trace.json:1:2: entry 1: not an object\n"
+    );
+    assert_eq!(
+        (nested.code, agents(&nested.stdout)),
+        (1, vec!["a".to_owned(), "b".to_owned()])
+    );
+    let scalars = run(&w, &["trace", "scalars", "--utc"]);
+    assert_eq!(
+        scalars.stderr,
+        "[DIR]/scalars.trace.json:1:78: entry 2: not an object\n\
+         [DIR]/scalars.trace.json:1:156: entry 4: not an object\n"
+    );
+    assert_eq!(agents(&scalars.stdout), ["a", "b", "c"]);
+    // The array is read to its end: `--debug` calls it closed.
+    let debug = run(&w, &["trace", "nested", "--debug"]);
+    assert!(
+        debug.stdout.contains("JSON array, closed with `]`"),
+        "{}",
+        debug.stdout
+    );
+}
