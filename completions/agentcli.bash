@@ -97,7 +97,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__analyze)
-            opts="-h -V --by-session --format --since --until --filter --dir --color --utc --local --width --help --version"
+            opts="-h -V --by-session --format --since --until --filter --metric --metric-delta --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -116,6 +116,10 @@ _agentcli() {
                     return 0
                     ;;
                 --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -165,7 +169,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-h -V --fail-on --format --ascii --dir --color --utc --local --width --help --version"
+            opts="-h -V --fail-on --format --ascii --metric --metric-delta --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -177,6 +181,10 @@ _agentcli() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --metric)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --dir)
@@ -421,7 +429,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --flow-only --ascii --format --csv-safe --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --metric --metric-delta --flow-only --ascii --format --csv-safe --filter --redact --redact-key --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -432,6 +440,10 @@ _agentcli() {
                     return 0
                     ;;
                 --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -267,6 +267,9 @@ pub struct TraceArgs {
     #[arg(long, value_name = "N", default_value_t = 5, requires = "analyze")]
     pub top: usize,
 
+    #[command(flatten, next_help_heading = "Metrics (with --analyze)")]
+    pub metric: MetricArgs,
+
     /// Only the agent flow: one row per agent run and the agent it handed the work to, then
     /// the numbered sequence, the condensed route and each request's sequence (--verbose:
     /// whole event ids and errors)
@@ -413,6 +416,35 @@ pub struct AnalyzeArgs {
         next_help_heading = "Runs, events and errors counted (by the entry that completes them)"
     )]
     pub filter: FilterArgs,
+
+    #[command(flatten, next_help_heading = "Metrics")]
+    pub metric: MetricArgs,
+}
+
+/// `--metric` and `--metric-delta`: the numbers runs report that the analyses sum up.
+#[derive(Debug, Clone, Default, Args)]
+pub struct MetricArgs {
+    /// A number the runs report, summed per agent and session: a dotted path into an
+    /// AfterAgentRun's output state data, else its meta (tokens_used, usage.total_tokens);
+    /// repeatable. [default: numeric fields with token(s), cost(s) or usage as a word of their
+    /// key; `none`: no metrics]
+    #[arg(long = "metric", value_name = "PATH")]
+    pub metrics: Vec<String>,
+
+    /// Read each metric as an agent's running total: count the increase since the agent's
+    /// previous run (a value lower than the previous one counts whole)
+    #[arg(long)]
+    pub metric_delta: bool,
+}
+
+impl MetricArgs {
+    /// The options these flags stand for.
+    pub fn options(&self) -> crate::analysis::MetricOptions {
+        crate::analysis::MetricOptions {
+            selection: crate::analysis::MetricSelection::from_args(&self.metrics),
+            delta: self.metric_delta,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -439,6 +471,9 @@ pub struct DiffArgs {
     /// when the locale is not UTF-8]
     #[arg(long)]
     pub ascii: bool,
+
+    #[command(flatten, next_help_heading = "Metrics")]
+    pub metric: MetricArgs,
 }
 
 /// `diff --help` after the options: the conditions, what is compared, the exit codes.

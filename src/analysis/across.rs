@@ -2,6 +2,7 @@
 //! in memory that does not grow with their entries, and one row per session on request.
 
 use super::durations::{DurationSummary, Durations};
+use super::metrics::{self, MetricTotal};
 use super::report::{AgentReport, ErrorsReport, RequestsReport, SCHEMA};
 use super::session::{AgentStats, ErrorGroup, EventStats, Pairing, SessionAnalysis};
 use crate::time::{DisplayZone, Timestamp};
@@ -61,6 +62,9 @@ pub struct AggregateReport {
     pub errors: ErrorsReport,
     /// Present with `--by-session`: sessions by start time.
     pub sessions: Option<Vec<SessionRow>>,
+    /// The numbers the runs reported (tokens, cost, ...), totalled over all sessions.
+    #[serde(default)]
+    pub metrics: Vec<MetricTotal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,6 +227,7 @@ impl Aggregate {
             ),
             errors: ErrorsReport::new(groups, errors, self.errors_ungrouped, zone),
             sessions,
+            metrics: metrics::totals(self.agents.values().map(|s| &s.metrics)),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod durations;
 pub mod flow;
 pub mod hops;
 pub(crate) mod links;
+pub mod metrics;
 pub mod report;
 pub mod routes;
 pub(crate) mod runs;
@@ -31,6 +32,7 @@ pub mod top;
 pub use across::{Aggregate, AggregateReport, SessionRow};
 pub use durations::{BUCKET_LABELS, Buckets, DurationSummary, Durations, QUANTILE_ERROR};
 pub use links::{ERROR_HANDLER, Next};
+pub use metrics::{MetricOptions, MetricReport, MetricSelection, MetricTotal};
 pub use report::{
     AgentReport, Bottleneck, CriticalPathReport, ErrorGroupReport, ErrorsReport, EventsReport,
     FileInfo, GapReport, GapsReport, HopReport, OpenRunReport, PairingReport, RequestsReport,

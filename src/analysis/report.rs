@@ -4,6 +4,7 @@
 
 use super::durations::{DurationSummary, Durations};
 use super::links::Next;
+use super::metrics::{self, MetricReport, MetricTotal};
 use super::routes::RoutesReport;
 use super::session::{
     AgentStats, CriticalPath, Gap, OpenRun, SessionAnalysis, SlowEvent, TimelineRun,
@@ -48,6 +49,9 @@ pub struct SessionReport {
     pub timeline: TimelineReport,
     /// The hand-overs between agents and the routes of the requests.
     pub routes: RoutesReport,
+    /// The numbers the runs reported (tokens, cost, ...), totalled over the session.
+    #[serde(default)]
+    pub metrics: Vec<MetricTotal>,
 }
 
 /// The trace file the report was read from.
@@ -111,6 +115,9 @@ pub struct AgentReport {
     pub abandoned: u64,
     pub without_start: u64,
     pub clock_skew: u64,
+    /// The numbers the agent's runs reported (tokens, cost, ...), by metric.
+    #[serde(default)]
+    pub metrics: Vec<MetricReport>,
 }
 
 /// Where an agent's run durations came from.
@@ -312,6 +319,7 @@ impl AgentReport {
             abandoned: s.abandoned,
             without_start: s.without_start,
             clock_skew: s.clock_skew,
+            metrics: metrics::agent_reports(&s.metrics),
         }
     }
 
@@ -437,6 +445,7 @@ impl SessionReport {
             requests: RequestsReport::new(a.requests, a.requests_unfinished, &a.request_latency),
             bottleneck,
             critical_path: a.critical_path.as_ref().map(|p| critical_path(p, zone)),
+            metrics: metrics::totals(a.agents.values().map(|s| &s.metrics)),
             errors: ErrorsReport::new(&a.errors, errors, a.errors_ungrouped, zone),
             gaps: GapsReport {
                 count: a.gap_count,

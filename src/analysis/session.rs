@@ -8,6 +8,7 @@ use super::chains::{Chain, Chains, TimedHop};
 use super::durations::Durations;
 use super::hops::Hop;
 use super::links::{Next, RequestId, RunId};
+use super::metrics::{MetricOptions, MetricReader, MetricSet, merge_sets};
 use super::routes::RoutesReport;
 use super::runs::{
     Ended, EventNo, Handled, Mark, OPEN_LIMIT, Opened, Runs, Sink, Started, Unfinished, sampled_run,
@@ -93,6 +94,8 @@ pub struct AgentStats {
     pub without_start: u64,
     /// Runs that ended before they started (clock steps); their duration is not used.
     pub clock_skew: u64,
+    /// The numbers the agent's runs reported (tokens, cost, ...), by metric.
+    pub metrics: MetricSet,
 }
 
 impl AgentStats {
@@ -107,6 +110,7 @@ impl AgentStats {
         self.abandoned += o.abandoned;
         self.without_start += o.without_start;
         self.clock_skew += o.clock_skew;
+        merge_sets(&mut self.metrics, &o.metrics);
     }
 
     /// Whether anything at all was recorded for the agent.
@@ -382,6 +386,7 @@ struct Tally {
     entries: u64,
     pairing: Pairing,
     in_progress: Vec<OpenRunState>,
+    metrics: MetricReader,
 }
 
 #[derive(Debug, Clone)]
@@ -442,8 +447,16 @@ impl Analyzer {
                 entries: 0,
                 pairing: Pairing::default(),
                 in_progress: Vec::new(),
+                metrics: MetricReader::default(),
             },
         }
+    }
+
+    /// Reads the numbers runs report (tokens, cost, ...) as `opts` says; without this, those
+    /// the default picks up.
+    pub fn with_metrics(mut self, opts: MetricOptions) -> Analyzer {
+        self.tally.metrics = MetricReader::new(opts);
+        self
     }
 
     /// Takes the next entry in file order. `selected` says whether it passes the user's
@@ -525,6 +538,10 @@ impl Sink for Tally {
             (self.chains).run_ended(run.request, run.event, hop, run.at.selected);
         }
         if run.at.selected {
+            self.stats(run.agent);
+            if let Some(stats) = self.stats.get_mut(run.agent as usize) {
+                self.metrics.read(run.agent, e, &mut stats.metrics);
+            }
             self.record_run(EndedRun {
                 agent: run.agent,
                 event_id: run.event_id.into(),

@@ -4,7 +4,8 @@
 
 use super::Context;
 use crate::analysis::{
-    Aggregate, AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport,
+    Aggregate, AnalysisOptions, Analyzer, FileInfo, MetricOptions, MetricSelection,
+    SessionAnalysis, SessionReport,
 };
 use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::Error;
@@ -27,6 +28,7 @@ pub struct AnalyzeOptions {
     pub filter: Filter,
     pub by_session: bool,
     pub format: AnalysisFormat,
+    pub metrics: MetricOptions,
 }
 
 impl AnalyzeOptions {
@@ -41,6 +43,7 @@ impl AnalyzeOptions {
             filter: Filter::new(conditions),
             by_session: args.by_session,
             format: args.format,
+            metrics: args.metric.options(),
         })
     }
 }
@@ -58,13 +61,20 @@ pub struct FileAnalysis {
 pub fn analyze_file(
     path: &Path,
     opts: AnalysisOptions,
+    metrics: &MetricOptions,
     select: impl Fn(&TraceEntry<'_>) -> bool,
 ) -> Result<FileAnalysis, Error> {
-    let mut analyzer = Analyzer::new(opts);
+    let mut analyzer = Analyzer::new(opts).with_metrics(metrics.clone());
     let mut problems = Vec::new();
     let mut problems_not_kept = 0;
-    // The analysis and the filter need no state data: it is skipped unread.
-    let read = read_file(path, Parse::Light, |item| {
+    // The analysis and the filter need no state data: it is skipped unread, unless metrics
+    // are read from it.
+    let parse = if metrics.selection == MetricSelection::Off {
+        Parse::Light
+    } else {
+        Parse::Full
+    };
+    let read = read_file(path, parse, |item| {
         match item {
             Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
             Err(p) => problems_not_kept += u64::from(!report::keep(&mut problems, || p)),
@@ -95,6 +105,7 @@ pub struct SessionOptions {
     pub format: AnalysisFormat,
     /// The filter in words, for the report's heading.
     pub filter: Option<String>,
+    pub metrics: MetricOptions,
 }
 
 /// How many runs the waterfall shows at most: all of them up to this, else the slowest.
@@ -113,7 +124,7 @@ pub fn session(
         top: opts.top,
         timeline_runs: WATERFALL_RUNS,
     };
-    let file = analyze_file(&session.path, analysis_opts, select)?;
+    let file = analyze_file(&session.path, analysis_opts, &opts.metrics, select)?;
     report_problems(&session.path, &file, report);
     let info = FileInfo {
         path: session.path.to_string_lossy().into_owned(),
@@ -169,7 +180,7 @@ pub fn run(
             || (Aggregate::new(opts.by_session), Vec::new()),
             |(mut aggregate, mut outcomes), (i, s)| {
                 let select = |e: &TraceEntry<'_>| filter.matches(e);
-                match analyze_file(&s.path, analysis_opts, select) {
+                match analyze_file(&s.path, analysis_opts, &opts.metrics, select) {
                     Ok(mut file) => {
                         aggregate.add(&s.id, &file.analysis);
                         // The analysis is merged; only problems are kept, to report in order.

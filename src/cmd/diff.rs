@@ -4,7 +4,7 @@
 use super::{Context, analyze};
 use crate::analysis::diff::conditions::FailOn;
 use crate::analysis::diff::{ConditionResult, DiffReport};
-use crate::analysis::{AnalysisOptions, FileInfo, SessionReport};
+use crate::analysis::{AnalysisOptions, FileInfo, MetricOptions, SessionReport};
 use crate::cli::{AnalysisFormat, DiffArgs};
 use crate::error::Error;
 use crate::render::diff::write_diff;
@@ -26,6 +26,7 @@ pub struct DiffOptions {
     pub format: AnalysisFormat,
     /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
     pub ascii: bool,
+    pub metrics: MetricOptions,
 }
 
 impl DiffOptions {
@@ -42,6 +43,7 @@ impl DiffOptions {
             fail_on,
             format: args.format,
             ascii: args.ascii,
+            metrics: args.metric.options(),
         })
     }
 }
@@ -55,9 +57,10 @@ const ANALYSIS: AnalysisOptions = AnalysisOptions {
 /// Reads one session and makes its report.
 fn report_of(
     session: &SessionFile,
+    metrics: &MetricOptions,
     ctx: &Context,
 ) -> Result<(SessionReport, analyze::FileAnalysis), Error> {
-    let file = analyze::analyze_file(&session.path, ANALYSIS, |_| true)?;
+    let file = analyze::analyze_file(&session.path, ANALYSIS, metrics, |_| true)?;
     let info = FileInfo {
         path: session.path.to_string_lossy().into_owned(),
         status: FileStatus::from_shape(file.read.shape).to_string(),
@@ -76,7 +79,10 @@ pub fn run(
     report: &mut Reporter,
 ) -> anyhow::Result<bool> {
     let opts = DiffOptions::from_args(args, ctx)?;
-    let (a, b) = rayon::join(|| report_of(&opts.a, ctx), || report_of(&opts.b, ctx));
+    let (a, b) = rayon::join(
+        || report_of(&opts.a, &opts.metrics, ctx),
+        || report_of(&opts.b, &opts.metrics, ctx),
+    );
     let (a, a_file) = a?;
     let (b, b_file) = b?;
     for (session, file) in [(&opts.a, &a_file), (&opts.b, &b_file)] {

@@ -85,6 +85,8 @@ pub struct TraceOptions {
     pub tail: Option<u64>,
     /// How many slowest events and longest gaps `--analyze` shows.
     pub top: usize,
+    /// The metrics `--analyze` reads.
+    pub metrics: crate::analysis::MetricOptions,
     /// The `--analyze` report's format.
     pub format: AnalysisFormat,
     /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
@@ -200,6 +202,7 @@ impl TraceOptions {
             redactor,
             tail: args.tail,
             top: args.top,
+            metrics: args.metric.options(),
             format: if args.format == TraceFormat::Json {
                 AnalysisFormat::Json
             } else {
@@ -228,6 +231,7 @@ pub fn run(
                 top: opts.top,
                 format: opts.format,
                 filter: (!opts.filter.is_empty()).then(|| opts.filter.to_string()),
+                metrics: opts.metrics.clone(),
             };
             let select = |e: &TraceEntry<'_>| opts.filter.matches(e);
             analyze::session(session, &analysis, select, ctx, out, report)

@@ -120,6 +120,7 @@ pub fn session(
         style.heading(out, "Response times (runs per bucket)")?;
         buckets_table(&r.agents, style, out)?;
     }
+    super::metrics::write(&r.agents, &r.metrics, style, out)?;
 
     if !r.events.slowest.is_empty() {
         let e = &r.events;
@@ -532,6 +533,7 @@ pub fn aggregate(r: &AggregateReport, style: &Style, out: &mut dyn Write) -> io:
         style.heading(out, "Response times (runs per bucket)")?;
         buckets_table(&r.agents, style, out)?;
     }
+    super::metrics::write(&r.agents, &r.metrics, style, out)?;
     if r.events.handled > 0 {
         let l = &r.events.latency;
         writeln!(out)?;

@@ -9,6 +9,7 @@ pub mod flow;
 pub mod grid;
 pub mod mermaid;
 mod style;
+pub mod metrics;
 pub mod table;
 pub mod verbose;
 pub(crate) mod waterfall;

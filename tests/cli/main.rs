@@ -15,6 +15,7 @@ mod follow;
 mod formats;
 mod fuzz_corpus;
 mod list;
+mod metrics;
 mod shapes;
 mod trace;
 mod trace_analyze;

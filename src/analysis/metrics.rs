@@ -1,0 +1,463 @@
+//! Numbers agents report about their runs (tokens, cost, any numeric state field): read from
+//! each run's output state, summed and summarised per agent and per session.
+//!
+//! A metric is a dotted path into an `AfterAgentRun`'s `agent_result.output_state.data`, else
+//! its `meta` (`tokens_used`, `usage.total_tokens`). Without a path asked for, every member of
+//! the data or meta whose key has `token(s)`, `cost(s)` or `usage` as a whole word is one
+//! ([`is_metric_key`]); a matching key that holds an object gives its numeric members
+//! (`usage` -> `usage.prompt_tokens`). Values are read only for those keys: an entry's other
+//! members are skipped by a scan of its keys, never parsed.
+//!
+//! A number counts, and so does a string holding one (`"2151"`); anything else is counted as
+//! "not a number" and otherwise skipped; `null` or no member is no report at all. By default a
+//! value counts as reported. With [`MetricOptions::delta`] an agent's value is read as a running
+//! total: each run counts the increase since that agent's previous run, and a value lower than
+//! the previous one (a counter that restarted) counts whole.
+
+use super::durations::Durations;
+use super::{AgentIx, clip};
+use crate::json::{members, object_keys, raw_text};
+use crate::model::TraceEntry;
+use foldhash::{HashMap, HashMapExt};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Distinct metrics kept per session; further names are not read (their count is bounded so
+/// a state whose keys are data cannot grow the analysis without end).
+const METRIC_LIMIT: usize = 64;
+
+/// Which metrics to read, decided once from `--metric`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum MetricSelection {
+    /// Numeric fields whose key names a token count, a cost or a usage.
+    #[default]
+    Auto,
+    /// None (`--metric none`).
+    Off,
+    /// These dotted paths, in the order given.
+    Paths(Arc<[String]>),
+}
+
+impl MetricSelection {
+    /// From the `--metric` values: none given is [`Auto`](Self::Auto), `none` turns metrics off.
+    pub fn from_args(paths: &[String]) -> MetricSelection {
+        if paths.is_empty() {
+            return MetricSelection::Auto;
+        }
+        if paths.iter().any(|p| p.eq_ignore_ascii_case("none")) {
+            return MetricSelection::Off;
+        }
+        let mut unique: Vec<String> = Vec::new();
+        for p in paths {
+            if !unique.contains(p) {
+                unique.push(p.clone());
+            }
+        }
+        MetricSelection::Paths(unique.into())
+    }
+}
+
+/// How to read metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricOptions {
+    pub selection: MetricSelection,
+    /// Read each value as an agent's running total and count the increase since its previous
+    /// run (`--metric-delta`).
+    pub delta: bool,
+}
+
+/// Whether a state key names a metric by itself: it has `token`, `tokens`, `cost`, `costs` or
+/// `usage` as a whole word, words being split at `_`, `-`, `.`, spaces and lower-to-upper case
+/// changes (`tokens_used`, `promptTokens`, `cost_usd`; not `tokenizer` or `costume`).
+pub fn is_metric_key(key: &str) -> bool {
+    let mut word = String::new();
+    let mut previous_lower = false;
+    let is_metric_word = |w: &str| matches!(w, "token" | "tokens" | "cost" | "costs" | "usage");
+    for c in key.chars() {
+        let boundary = !c.is_alphanumeric() || (c.is_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            if is_metric_word(&word) {
+                return true;
+            }
+            word.clear();
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        if c.is_alphanumeric() {
+            word.extend(c.to_lowercase());
+        }
+    }
+    is_metric_word(&word)
+}
+
+/// A raw JSON value as a metric: `Some(Ok(n))` for a number or a string holding one,
+/// `Some(Err(()))` for anything else, `None` for `null`.
+fn value_of(raw: &RawValue) -> Option<Result<f64, ()>> {
+    let json = raw.get();
+    match json.as_bytes().first() {
+        Some(b'n') => None,
+        Some(b'-' | b'0'..=b'9') => Some(json.parse::<f64>().map_err(|_| ())),
+        Some(b'"') => Some(
+            raw_text(raw)
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or(()),
+        ),
+        _ => Some(Err(())),
+    }
+}
+
+/// One metric of one agent (or of a session), aggregated. Mergeable across sessions.
+#[derive(Debug, Clone, Default)]
+pub struct MetricStats {
+    /// Runs that reported a number.
+    pub runs: u64,
+    /// Runs whose value was not a number.
+    pub not_a_number: u64,
+    pub total: f64,
+    pub max: Option<f64>,
+    /// The smallest value, which bounds the quantiles.
+    pub min: Option<f64>,
+    /// Asked for by name (`--metric`): shown even with no number.
+    pub asked: bool,
+    /// The values, for quantiles: kept as if seconds, so a value is resolved to 1e-6.
+    histogram: Durations,
+}
+
+/// Values are kept in the duration histogram as if they were seconds.
+const SCALE: f64 = 1e9;
+
+impl MetricStats {
+    fn record(&mut self, value: f64) {
+        self.runs += 1;
+        self.total += value;
+        self.max = Some(self.max.map_or(value, |m| m.max(value)));
+        self.min = Some(self.min.map_or(value, |m| m.min(value)));
+        // Negative values (rare: a refund) count in the total, and as 0 in the quantiles.
+        self.histogram.record((value.max(0.0) * SCALE) as u64);
+    }
+
+    pub fn merge(&mut self, o: &MetricStats) {
+        self.runs += o.runs;
+        self.not_a_number += o.not_a_number;
+        self.asked |= o.asked;
+        self.total += o.total;
+        self.max = match (self.max, o.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.min = match (self.min, o.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.histogram.merge(&o.histogram);
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.runs > 0).then(|| self.total / self.runs as f64)
+    }
+
+    /// The nearest-rank quantile `q` to the histogram's 3 significant digits (it is within
+    /// 0.1% of the exact value, or 1e-6).
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let value = self.histogram.quantile_ms(q)? * 1e6 / SCALE;
+        if value == 0.0 {
+            return Some(0.0);
+        }
+        let scale = 10f64.powi(2 - value.abs().log10().floor() as i32);
+        let rounded = (value * scale).round() / scale;
+        let rounded = self.max.map_or(rounded, |max| rounded.min(max));
+        Some(self.min.map_or(rounded, |min| rounded.max(min)))
+    }
+}
+
+/// An agent's (or a session's) metrics, by name.
+pub type MetricSet = BTreeMap<Box<str>, MetricStats>;
+
+/// Reads the metrics of each run as a session's runs end.
+#[derive(Debug, Default)]
+pub(crate) struct MetricReader {
+    opts: MetricOptions,
+    /// Each agent's previous value of each metric, for [`MetricOptions::delta`].
+    previous: HashMap<(AgentIx, Box<str>), f64>,
+    /// Metric names met so far, bounded by [`METRIC_LIMIT`].
+    names: Vec<Box<str>>,
+}
+
+impl MetricReader {
+    pub fn new(opts: MetricOptions) -> MetricReader {
+        MetricReader {
+            opts,
+            previous: HashMap::new(),
+            names: Vec::new(),
+        }
+    }
+
+    /// Records the metrics of `agent`'s run that `e` ended into `into`.
+    pub fn read(&mut self, agent: AgentIx, e: &TraceEntry<'_>, into: &mut MetricSet) {
+        if self.opts.selection == MetricSelection::Off {
+            return;
+        }
+        let Some(state) = e.output_state() else {
+            return;
+        };
+        let mut found: Vec<(String, Option<Result<f64, ()>>)> = Vec::new();
+        match &self.opts.selection {
+            MetricSelection::Off => {}
+            MetricSelection::Paths(paths) => {
+                for path in paths.iter() {
+                    let value = [state.data, state.meta]
+                        .into_iter()
+                        .flatten()
+                        .find_map(|raw| at_path(raw, path));
+                    if let Some(value) = value {
+                        found.push((path.clone(), value_of(value)));
+                    }
+                }
+            }
+            MetricSelection::Auto => {
+                for raw in [state.data, state.meta].into_iter().flatten() {
+                    auto_metrics(raw, &mut found);
+                }
+            }
+        }
+        for (name, value) in found {
+            let Some(value) = value else { continue };
+            let Some(name) = self.name(&name) else {
+                continue;
+            };
+            let stats = into.entry(name.clone()).or_default();
+            stats.asked |= matches!(self.opts.selection, MetricSelection::Paths(_));
+            match value {
+                Ok(n) if n.is_finite() => {
+                    let counted = if self.opts.delta {
+                        match self.previous.insert((agent, name), n) {
+                            Some(before) if n >= before => n - before,
+                            _ => n,
+                        }
+                    } else {
+                        n
+                    };
+                    stats.record(counted);
+                }
+                _ => stats.not_a_number += 1,
+            }
+        }
+    }
+
+    /// The metric's name as kept, if there is room for it.
+    fn name(&mut self, name: &str) -> Option<Box<str>> {
+        let name = clip(name);
+        if let Some(kept) = self.names.iter().find(|n| &***n == name) {
+            return Some(kept.clone());
+        }
+        if self.names.len() >= METRIC_LIMIT {
+            return None;
+        }
+        self.names.push(name.into());
+        self.names.last().cloned()
+    }
+}
+
+/// The value at a dotted `path` in the object `raw`, if there is one.
+fn at_path<'a>(raw: &'a RawValue, path: &str) -> Option<&'a RawValue> {
+    let mut at = raw;
+    for segment in path.split('.') {
+        // A scan of the keys first: most objects do not hold the segment, and are not parsed.
+        if !object_keys(at).any(|k| k == segment || k.contains('\\')) {
+            return None;
+        }
+        at = members(at)
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == segment)
+            .map(|(_, v)| v)?;
+    }
+    Some(at)
+}
+
+/// The members of `raw` that [`is_metric_key`] names, and the numeric members of those that are
+/// objects.
+fn auto_metrics(raw: &RawValue, found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
+    if !object_keys(raw).any(|k| k.contains('\\') || is_metric_key(k)) {
+        return;
+    }
+    let Ok(all) = members(raw) else { return };
+    for (key, value) in all {
+        if !is_metric_key(&key) {
+            continue;
+        }
+        if value.get().starts_with('{') {
+            for (inner, v) in members(value).unwrap_or_default() {
+                if let Some(Ok(n)) = value_of(v) {
+                    found.push((format!("{key}.{inner}"), Some(Ok(n))));
+                }
+            }
+            continue;
+        }
+        // A named field that is not a number is no metric unless it sometimes is one: kept
+        // as "not a number" and shown only beside numbers.
+        found.push((key.into_owned(), value_of(value)));
+    }
+}
+
+/// One metric of one agent, as reports show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricReport {
+    /// The metric's dotted path in the output state.
+    pub metric: String,
+    /// Runs that reported a number.
+    pub runs: u64,
+    /// Runs that reported something else (counted, otherwise ignored).
+    pub not_a_number: u64,
+    pub total: f64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// One metric over a whole session (or all sessions), as reports show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricTotal {
+    pub metric: String,
+    /// Runs that reported a number.
+    pub runs: u64,
+    /// Runs that reported something else.
+    pub not_a_number: u64,
+    pub total: f64,
+}
+
+/// Whether a metric is worth showing: it has a number, or was asked for by name.
+fn shown(s: &MetricStats) -> bool {
+    s.runs > 0 || s.asked
+}
+
+/// An agent's metrics as reports show them, by name; metrics with only non-numbers are left
+/// out unless asked for.
+pub fn agent_reports(set: &MetricSet) -> Vec<MetricReport> {
+    set.iter()
+        .filter(|(_, s)| shown(s))
+        .map(|(name, s)| MetricReport {
+            metric: name.to_string(),
+            runs: s.runs,
+            not_a_number: s.not_a_number,
+            total: s.total,
+            mean: s.mean(),
+            p50: s.quantile(0.50),
+            p95: s.quantile(0.95),
+            max: s.max,
+        })
+        .collect()
+}
+
+/// The totals of every agent's metrics, by name.
+pub fn totals<'a>(sets: impl IntoIterator<Item = &'a MetricSet>) -> Vec<MetricTotal> {
+    let mut all = MetricSet::new();
+    for set in sets {
+        merge_sets(&mut all, set);
+    }
+    all.iter()
+        .filter(|(_, s)| shown(s))
+        .map(|(name, s)| MetricTotal {
+            metric: name.to_string(),
+            runs: s.runs,
+            not_a_number: s.not_a_number,
+            total: s.total,
+        })
+        .collect()
+}
+
+/// Adds `o`'s metrics into `into`.
+pub fn merge_sets(into: &mut MetricSet, o: &MetricSet) {
+    for (name, s) in o {
+        into.entry(name.clone()).or_default().merge(s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_keys_are_whole_words() {
+        for key in [
+            "tokens_used",
+            "prompt_tokens",
+            "cost_usd",
+            "usage",
+            "promptTokens",
+            "TotalCost",
+            "TOKENS",
+            "llm-usage",
+        ] {
+            assert!(is_metric_key(key), "{key}");
+        }
+        for key in [
+            "tokenizer",
+            "costume",
+            "message",
+            "usages",
+            "session_tok",
+            "",
+        ] {
+            assert!(!is_metric_key(key), "{key}");
+        }
+    }
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn numbers_and_numeric_strings_count_and_others_do_not() {
+        assert_eq!(value_of(&raw("2151")), Some(Ok(2151.0)));
+        assert_eq!(value_of(&raw("\" 2151 \"")), Some(Ok(2151.0)));
+        assert_eq!(value_of(&raw("0.05")), Some(Ok(0.05)));
+        assert_eq!(value_of(&raw("\"lots\"")), Some(Err(())));
+        assert_eq!(value_of(&raw("\"NaN\"")), Some(Err(())));
+        assert_eq!(value_of(&raw("[1]")), Some(Err(())));
+        assert_eq!(value_of(&raw("null")), None);
+    }
+
+    #[test]
+    fn a_dotted_path_reaches_into_nested_objects() {
+        let r = raw(r#"{"message":"x","usage":{"total_tokens":30,"prompt_tokens":"12"}}"#);
+        assert_eq!(
+            at_path(&r, "usage.total_tokens").map(|v| v.get()),
+            Some("30")
+        );
+        assert_eq!(
+            at_path(&r, "usage.prompt_tokens").map(|v| v.get()),
+            Some("\"12\"")
+        );
+        assert!(at_path(&r, "usage.missing").is_none());
+        assert!(at_path(&r, "message.inner").is_none());
+    }
+
+    #[test]
+    fn the_default_finds_token_cost_and_usage_fields() {
+        let r = raw(
+            r#"{"cost_usd":0.5,"message":"42","tokenizer":7,"tokens_used":"100","usage":{"output_tokens":3,"model":"m"}}"#,
+        );
+        let mut found = Vec::new();
+        auto_metrics(&r, &mut found);
+        let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["cost_usd", "tokens_used", "usage.output_tokens"]);
+    }
+
+    #[test]
+    fn quantiles_keep_small_values() {
+        let mut s = MetricStats::default();
+        for v in [0.01, 0.02, 0.03, 0.04] {
+            s.record(v);
+        }
+        let p50 = s.quantile(0.5).unwrap_or_default();
+        assert!((p50 - 0.02).abs() < 1e-4, "{p50}");
+        assert_eq!(s.max, Some(0.04));
+        assert!((s.total - 0.1).abs() < 1e-12);
+    }
+}
