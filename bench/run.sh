@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark suite: generates traces (100 MB and 1 GB single sessions, a directory of 10,000
-# sessions, the small fixtures), times every agentcli command that exists with hyperfine in one
+# The benchmark suite: generates traces (100 MB and 1 GB single sessions with big entries, 300 MB
+# sessions in the real-mix and light-state profiles, a directory of 10,000 real-mix sessions, the
+# small fixtures), times every agentcli command that exists with hyperfine in one
 # run, with `wc -l` (the read limit) and the nearest jq equivalents as baselines, measures peak
 # memory with /usr/bin/time -v, and writes bench/RESULTS.md.
 #
@@ -16,6 +17,11 @@ BENCH_DIR=${BENCH_DIR:-/tmp/agentcli-bench}
 SEED=${SEED:-1}
 # Smaller inputs for trying the script out (the report's labels stay the same).
 MID_SIZE=${MID_SIZE:-100MB} BIG_SIZE=${BIG_SIZE:-1GB} SESSIONS=${SESSIONS:-10000}
+# The profile files (see `--profile` of examples/generate.rs): the cost of reading is per entry,
+# so these, with real files' ~730 and ~350 bytes per entry, are the rows that matter.
+PROFILE_SIZE=${PROFILE_SIZE:-300MB}
+# Which inputs to run (a subset for a quick look: INPUTS="real light").
+INPUTS=${INPUTS:-sessions small 100mb 1gb real light}
 # How many of the sessions jq is timed on (see `each_file_jq`).
 JQ_SAMPLE_FILES=${JQ_SAMPLE_FILES:-1000}
 JQ_SAMPLE=$BENCH_DIR/jq-sample.txt
@@ -42,15 +48,18 @@ GEN=$ROOT/target/release/examples/generate
 
 # --- data --------------------------------------------------------------------------------------
 ONE=$BENCH_DIR/100mb GIG=$BENCH_DIR/1gb DIR=$BENCH_DIR/sessions SMALL=$BENCH_DIR/small
+REAL=$BENCH_DIR/real LIGHT=$BENCH_DIR/light
 OUT=$BENCH_DIR/results
-rm -rf "$ONE" "$GIG" "$DIR" "$SMALL" "$OUT"
-mkdir -p "$ONE" "$GIG" "$DIR" "$SMALL" "$OUT"
+rm -rf "$ONE" "$GIG" "$DIR" "$SMALL" "$REAL" "$LIGHT" "$OUT"
+mkdir -p "$ONE" "$GIG" "$DIR" "$SMALL" "$REAL" "$LIGHT" "$OUT"
 say "generating traces in $BENCH_DIR (seed $SEED)"
 # Single sessions are closed with `]` so that jq, which cannot read an unclosed file, can be
 # compared on them; agentcli reads both alike.
 "$GEN" --seed "$SEED" --size "$MID_SIZE" --ending closed --out "$ONE/req-100mb.trace.json"
 "$GEN" --seed "$SEED" --size "$BIG_SIZE" --ending closed --out "$GIG/req-1gb.trace.json"
-"$GEN" --seed "$SEED" --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
+"$GEN" --seed "$SEED" --profile real --size "$PROFILE_SIZE" --ending closed --out "$REAL/req-real.trace.json"
+"$GEN" --seed "$SEED" --profile light --size "$PROFILE_SIZE" --ending closed --out "$LIGHT/req-light.trace.json"
+"$GEN" --seed "$SEED" --profile real --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
 cp fixtures/req-20000001.trace.json "$SMALL/"
 find "$DIR" -name '*.trace.json' | sort | awk -v n="$JQ_SAMPLE_FILES" 'NR <= n' >"$JQ_SAMPLE"
 
@@ -96,8 +105,8 @@ cases() {
             "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.error // \"\")] | @tsv' '$SMALL/req-20000001.trace.json'"
     fi
     # The single sessions.
-    for input in 100mb 1gb; do
-        if [ "$input" = 100mb ]; then d=$ONE; else d=$GIG; fi
+    for input in 100mb 1gb real light; do
+        d=$(input_dir "$input")
         f="$d/req-$input.trace.json"
         add "$input" "list --verbose" "'$BIN' --dir '$d' list --verbose >/dev/null" \
             "jq '[length, ([.[].event_id] | unique | length), ([.[].agent_id] | unique)]' '$f' >/dev/null"
@@ -123,15 +132,26 @@ cases() {
         fi
     done
 }
+input_dir() {
+    case $1 in
+        sessions) echo "$DIR" ;; small) echo "$SMALL" ;; 100mb) echo "$ONE" ;; 1gb) echo "$GIG" ;;
+        real) echo "$REAL" ;; light) echo "$LIGHT" ;;
+    esac
+}
 cases
 
 # --- measuring -----------------------------------------------------------------------------------
+# Entries in an input: the writer puts each entry's `hook` alone on a line at one indent.
+input_entries() {
+    find "$(input_dir "$1")" -name '*.trace.json' -print0 | xargs -0 cat | grep -c '^  "hook": '
+}
 input_bytes() {
     case $1 in
         sessions) du -sb --apparent-size "$DIR" | cut -f1 ;;
         small) stat -c %s "$SMALL/req-20000001.trace.json" ;;
         100mb) stat -c %s "$ONE/req-100mb.trace.json" ;;
         1gb) stat -c %s "$GIG/req-1gb.trace.json" ;;
+        real | light) stat -c %s "$(input_dir "$1")/req-$1.trace.json" ;;
     esac
 }
 wc_command() {
@@ -140,6 +160,7 @@ wc_command() {
         small) echo "wc -l '$SMALL/req-20000001.trace.json'" ;;
         100mb) echo "wc -l '$ONE/req-100mb.trace.json' >/dev/null" ;;
         1gb) echo "wc -l '$GIG/req-1gb.trace.json' >/dev/null" ;;
+        real | light) echo "wc -l '$(input_dir "$1")/req-$1.trace.json' >/dev/null" ;;
     esac
 }
 
@@ -173,9 +194,9 @@ measure() {
 # Runs: fast commands many times; jq on the big inputs as few as give a number.
 runs_for() {
     case $1:$2 in
-        *:jq) case $1 in 1gb | sessions) echo 1 ;; 100mb) echo 2 ;; *) echo 10 ;; esac ;;
+        *:jq) case $1 in 1gb | sessions | real | light) echo 1 ;; 100mb) echo 2 ;; *) echo 10 ;; esac ;;
         small:*) echo 30 ;;
-        1gb:*) echo 3 ;;
+        1gb:* | real:* | light:*) echo 3 ;;
         *) echo 5 ;;
     esac
 }
@@ -183,7 +204,7 @@ runs_for() {
 declare -A WC_TIME WC_RSS WC_CPU
 rows=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-for input in sessions small 100mb 1gb; do
+for input in $INPUTS; do
     say "input $input: wc -l"
     read -r t m c < <(measure "wc -l ($input)" "$(wc_command "$input")" "$(runs_for "$input" agentcli)" 1)
     WC_TIME[$input]=$t WC_RSS[$input]=$m WC_CPU[$input]=$c
@@ -221,32 +242,41 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
         "makes times longer and noisier)."
     echo
     echo "Inputs (generated by \`examples/generate.rs\`, seed $SEED, in the writer's exact format):"
-    echo "- **sessions**: $SESSIONS session files, $(human_bytes "$(input_bytes sessions)") in all" \
+    echo "- **sessions**: $SESSIONS real-mix session files (\`--profile real\`), $(human_bytes "$(input_bytes sessions)") in all" \
         "(85% unclosed, 10% closed, 5% cut mid-entry)"
     echo "- **small**: \`fixtures/req-20000001.trace.json\`, $(human_bytes "$(input_bytes small)") (start-up)"
     echo "- **100mb**, **1gb**: one session of $(human_bytes "$(input_bytes 100mb)") and" \
-        "$(human_bytes "$(input_bytes 1gb)"), closed with \`]\` so that jq can read them"
+        "$(human_bytes "$(input_bytes 1gb)") with big entries (\`--profile big\`, long LLM" \
+        "text in every result), closed with \`]\` so that jq can read them"
+    echo "- **real**: one session of $(human_bytes "$(input_bytes real)") as AgenticGoKit's file" \
+        "logger writes real ones (\`--profile real\`: ~250 B hook entries, 0.5–3 KB output" \
+        "states), closed"
+    echo "- **light**: one session of $(human_bytes "$(input_bytes light)") of light-state runs" \
+        "(\`--profile light\`), closed"
     echo
     echo "Median wall time of hyperfine runs, files in the page cache. MB/s is input size over" \
-        "median time. \`× wc -l\`: how many times \`wc -l\` on the same input (the read limit)" \
+        "median time, entries/s the input's entries over median time. \`× wc -l\`: how many times \`wc -l\` on the same input (the read limit)" \
         "is faster; \`jq ÷\`: how many times faster agentcli is than its nearest jq" \
         "equivalent. CPU is user + system time (mean of the runs): on a loaded machine the wall" \
         "time is longer than on a quiet one, the CPU time much less so, and with both cores free" \
         "a command takes at least CPU / 2. Peak memory is the maximum resident set of one run" \
         "(\`/usr/bin/time -v\`; not measured for jq run by xargs, one process per file)."
     echo
-    echo "| input | command | median | MB/s | CPU | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-    for input in sessions small 100mb 1gb; do
+    echo "| input | bytes/entry | command | median | MB/s | entries/s | CPU | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for input in $INPUTS; do
         bytes=$(input_bytes "$input")
-        echo "| $input | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | $(ms "${WC_CPU[$input]}") | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
+        entries=$(input_entries "$input")
+        per_entry=$(awk -v b="$bytes" -v n="$entries" 'BEGIN { printf "%.0f", b/n }')
+        echo "| $input | $per_entry | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | $(awk -v n="$entries" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.2f M", n/1e6/s }') | $(ms "${WC_CPU[$input]}") | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
         for row in "${rows[@]}"; do
             IFS='|' read -r rin label t m jt jm c <<<"$row"
             [ "$rin" = "$input" ] || continue
             mbs=$(awk -v b="$bytes" -v s="$t" 'BEGIN { printf "%.0f", b/1e6/s }')
             vs_wc=$(awk -v s="$t" -v w="${WC_TIME[$input]}" 'BEGIN { printf "%.1f", s/w }')
             vs_jq=$(awk -v s="$t" -v j="$jt" 'BEGIN { if (j == "-") print "-"; else printf "%.0f", j/s }')
-            echo "| $input | \`$label\` | $(ms "$t") | $mbs | $(ms "$c") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
+            eps=$(awk -v n="$entries" -v s="$t" 'BEGIN { printf "%.2f M", n/1e6/s }')
+            echo "| $input | $per_entry | \`$label\` | $(ms "$t") | $mbs | $eps | $(ms "$c") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
         done
     done
     echo

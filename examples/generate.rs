@@ -3,10 +3,11 @@
 //! ```text
 //! cargo run --release --example generate -- --size 100MB --out big.trace.json
 //! cargo run --release --example generate -- --sessions 10000 --dir traces/ --seed 7
+//! cargo run --release --example generate -- --profile real --size 300MB --out real.trace.json
 //! ```
 
 use agentcli_synth::{
-    EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, ZONES, directory_session, write_session,
+    EPOCH_UNIX_NANOS, Ending, Profile, Rng, SessionSpec, ZONES, directory_session, write_profiled,
 };
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
@@ -46,6 +47,27 @@ struct Args {
     /// Fill `state` on agent entries with the event's input, as the in-memory tracer does.
     #[arg(long)]
     with_state: bool,
+    /// How big agents' output states are: `big` (long LLM text, ~940 B per entry), `real` (as
+    /// the file logger writes real sessions, ~730 B per entry), `light` (~350 B per entry).
+    #[arg(long, value_enum, default_value_t = ProfileArg::Big)]
+    profile: ProfileArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileArg {
+    Big,
+    Real,
+    Light,
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(p: ProfileArg) -> Profile {
+        match p {
+            ProfileArg::Big => Profile::Big,
+            ProfileArg::Real => Profile::Real,
+            ProfileArg::Light => Profile::Light,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -109,13 +131,13 @@ fn main() -> anyhow::Result<()> {
         let written = if out.as_os_str() == "-" {
             let stdout = std::io::stdout();
             let mut w = BufWriter::with_capacity(1 << 20, stdout.lock());
-            let written = write_session(&mut w, &mut rng, &spec)?;
+            let written = write_profiled(&mut w, &mut rng, &spec, args.profile.into())?;
             w.flush()?;
             written
         } else {
             let file = File::create(out).with_context(|| format!("create {}", out.display()))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            let written = write_session(&mut w, &mut rng, &spec)?;
+            let written = write_profiled(&mut w, &mut rng, &spec, args.profile.into())?;
             w.flush()?;
             written
         };
@@ -137,7 +159,7 @@ fn main() -> anyhow::Result<()> {
             let path = dir.join(format!("{}.trace.json", spec.id));
             let file = File::create(&path).with_context(|| format!("create {}", path.display()))?;
             let mut w = BufWriter::with_capacity(256 * 1024, file);
-            let written = write_session(&mut w, &mut rng, &spec)?;
+            let written = write_profiled(&mut w, &mut rng, &spec, args.profile.into())?;
             w.flush()?;
             Ok((written.bytes, written.entries))
         })

@@ -1,19 +1,26 @@
 //! The reader's hot path, measured with criterion on synthetic traces (`agentcli-synth`):
 //! framing alone, entry parsing alone, the two together as commands use them, and the whole-file
-//! summary `list --verbose` computes. `cargo bench -p agentcli-bench`.
+//! summary `list --verbose` computes; then the whole read per trace profile (big entries, the
+//! real mix, light state), whose throughput is in entries as well as bytes, since the cost of
+//! reading is per entry. `cargo bench -p agentcli-bench`.
 
 use agentcli::model::TraceEntry;
 use agentcli::read::framer::{FrameEvent, Framer};
 use agentcli::read::{Parse, TraceReader};
 use agentcli::summary::summarize;
-use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Rng, SessionSpec, write_session};
+use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Profile, Rng, SessionSpec, write_profiled};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::io::Cursor;
 use std::path::Path;
 
-/// A pretty-printed session as the writer writes it.
+/// A pretty-printed session as the writer writes it, in the big-entry profile.
 fn pretty(bytes: u64) -> Vec<u8> {
+    profiled(bytes, Profile::Big)
+}
+
+/// A pretty-printed session with output states of `profile`.
+fn profiled(bytes: u64, profile: Profile) -> Vec<u8> {
     let spec = SessionSpec {
         id: "req-17461590".to_owned(),
         target_bytes: bytes,
@@ -23,7 +30,7 @@ fn pretty(bytes: u64) -> Vec<u8> {
         with_state: false,
     };
     let mut out = Vec::new();
-    write_session(&mut out, &mut Rng::new(1), &spec).expect("write to memory");
+    write_profiled(&mut out, &mut Rng::new(1), &spec, profile).expect("write to memory");
     out
 }
 
@@ -156,6 +163,26 @@ fn benches(c: &mut Criterion) {
         b.iter(|| summarize(&path).expect("a summary").entries)
     });
     g.finish();
+
+    // The whole read per profile, in entries per second (criterion's "elements").
+    for (name, profile) in [
+        ("big", Profile::Big),
+        ("real", Profile::Real),
+        ("light", Profile::Light),
+    ] {
+        let input: &'static [u8] = Vec::leak(profiled(16_000_000, profile));
+        let entries = entry_ranges(input).len() as u64;
+        let mut g = c.benchmark_group(format!("profile_{name}"));
+        g.sample_size(20);
+        g.throughput(Throughput::Elements(entries));
+        g.bench_function("entries_light", |b| {
+            b.iter(|| read_all(black_box(input), Parse::Light))
+        });
+        g.bench_function("entries_full", |b| {
+            b.iter(|| read_all(black_box(input), Parse::Full))
+        });
+        g.finish();
+    }
 }
 
 criterion_group!(reader, benches);

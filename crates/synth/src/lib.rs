@@ -130,15 +130,42 @@ pub fn directory_session(seed: u64, n: u64, average_bytes: u64) -> (SessionSpec,
     (spec, rng)
 }
 
-/// Writes one session file's bytes to `out`.
+/// How big agents' output states are: what sets the bytes per entry, whose cost is per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// Long LLM text in `output_state.data` (several KB per result; about 940 B per entry on
+    /// average): the generator's original shape, kept as the big-entry benchmark row.
+    #[default]
+    Big,
+    /// As AgenticGoKit's file logger writes real sessions: ~250 B hook entries and one
+    /// `AfterAgentRun` per run whose `output_state.data` holds 0.5–3 KB of nested objects and
+    /// lists; about 730 B per entry on average.
+    Real,
+    /// Light-state runs: the same hooks, `output_state.data` of a few hundred bytes; about
+    /// 350 B per entry on average.
+    Light,
+}
+
+/// Writes one session file's bytes to `out`, in the big-entry profile ([`Profile::Big`]).
 pub fn write_session(
     out: &mut dyn Write,
     rng: &mut Rng,
     spec: &SessionSpec,
 ) -> io::Result<Written> {
+    write_profiled(out, rng, spec, Profile::Big)
+}
+
+/// Writes one session file's bytes to `out`, with output states of the given profile.
+pub fn write_profiled(
+    out: &mut dyn Write,
+    rng: &mut Rng,
+    spec: &SessionSpec,
+    profile: Profile,
+) -> io::Result<Written> {
     let mut session = Session {
         out,
         spec,
+        profile,
         rng,
         buf: Vec::with_capacity(64 * 1024),
         text: String::with_capacity(16 * 1024),
@@ -200,6 +227,7 @@ impl Value {
 struct Session<'o, 's> {
     out: &'o mut dyn Write,
     spec: &'s SessionSpec,
+    profile: Profile,
     rng: &'s mut Rng,
     /// The entry being written.
     buf: Vec<u8>,
@@ -446,7 +474,87 @@ impl Session<'_, '_> {
         source: &str,
     ) -> (Value, Value) {
         let tokens = ("tokens", Value::Int(self.rng.between(80, 4000) as i64));
-        let data = match agent {
+        let data = match self.profile {
+            Profile::Big => self.big_data(agent, source, tokens),
+            // Mostly 1.2–3 KB, some as small as 0.5 KB.
+            Profile::Real if self.rng.chance(0.15) => {
+                let budget = self.rng.between(500, 1200);
+                self.structured_data(budget, tokens)
+            }
+            Profile::Real => {
+                let budget = self.rng.between(1100, 2800);
+                self.structured_data(budget, tokens)
+            }
+            Profile::Light => {
+                let budget = self.rng.between(40, 260);
+                self.structured_data(budget, tokens)
+            }
+        };
+        let mut meta = vec![
+            ("session_id", Value::Str(self.spec.id.clone())),
+            ("status", Value::Str("success".to_owned())),
+        ];
+        if let Some(route) = route {
+            meta.push(("route", Value::Str(route.to_owned())));
+        }
+        (Value::map(data), Value::map(meta))
+    }
+
+    /// Output data of about `budget` encoded bytes as agents with tools write it: a message,
+    /// then (budget allowing) a list of result objects with nested tag lists, and metrics.
+    fn structured_data(
+        &mut self,
+        budget: u64,
+        tokens: (&'static str, Value),
+    ) -> Vec<(&'static str, Value)> {
+        let message = self.llm_text(budget.min(400) / 2, budget.min(400)).to_owned();
+        // What the encoded members cost so far, indentation included (roughly).
+        let mut used = message.len() as u64 + 60;
+        let mut data = vec![("message", Value::Str(message)), tokens];
+        if used + 120 < budget {
+            data.push((
+                "metrics",
+                Value::map(vec![
+                    ("items", Value::Int(self.rng.between(1, 500) as i64)),
+                    ("latency_ms", Value::Int(self.rng.between(5, 3000) as i64)),
+                    ("passed", Value::Bool(self.rng.chance(0.8))),
+                ]),
+            ));
+            used += 120;
+        }
+        let mut results = Vec::new();
+        while used + 200 < budget {
+            let id = self.rng.below(100_000);
+            let tags: Vec<Value> = (0..self.rng.between(0, 4))
+                .map(|_| Value::Str((*self.rng.pick(&WORDS)).to_owned()))
+                .collect();
+            let title = self.llm_text(20, 90).to_owned();
+            used += 150 + title.len() as u64 + 16 * tags.len() as u64;
+            results.push(Value::map(vec![
+                ("id", Value::Int(id as i64)),
+                ("score", Value::Float(self.rng.below(1000) as f64 / 1000.0)),
+                ("tags", Value::Array(tags)),
+                ("title", Value::Str(title)),
+                (
+                    "url",
+                    Value::Str(format!("https://docs.example.org/articles/{id}?ref=agent")),
+                ),
+            ]));
+        }
+        if !results.is_empty() {
+            data.push(("results", Value::Array(results)));
+        }
+        data
+    }
+
+    /// Output data with long LLM text, different per agent (the big-entry profile).
+    fn big_data(
+        &mut self,
+        agent: &str,
+        source: &str,
+        tokens: (&'static str, Value),
+    ) -> Vec<(&'static str, Value)> {
+        match agent {
             PLANNER => {
                 let steps = (0..self.rng.between(2, 6))
                     .map(|_| Value::Str(self.llm_text(30, 160).to_owned()))
@@ -513,15 +621,7 @@ impl Session<'_, '_> {
                 ("recovered", Value::Bool(true)),
                 tokens,
             ],
-        };
-        let mut meta = vec![
-            ("session_id", Value::Str(self.spec.id.clone())),
-            ("status", Value::Str("success".to_owned())),
-        ];
-        if let Some(route) = route {
-            meta.push(("route", Value::Str(route.to_owned())));
         }
-        (Value::map(data), Value::map(meta))
     }
 
     /// LLM-like text of `min..=max` bytes or so: sentences, paragraphs, lists, code, markup,
@@ -985,6 +1085,32 @@ mod tests {
         let mut out = Vec::new();
         let written = write_session(&mut out, &mut Rng::new(seed), spec).unwrap();
         (out, written)
+    }
+
+    #[test]
+    fn profiles_have_the_bytes_per_entry_of_real_files() {
+        for (profile, lo, hi) in [
+            (Profile::Big, 850, 1050),
+            (Profile::Real, 680, 780),
+            (Profile::Light, 320, 390),
+        ] {
+            let mut out = Vec::new();
+            let s = spec(Ending::Open, 3_000_000);
+            let written = write_profiled(&mut out, &mut Rng::new(5), &s, profile).unwrap();
+            let per_entry = written.bytes / written.entries;
+            assert!(
+                (lo..=hi).contains(&per_entry),
+                "{profile:?}: {per_entry} bytes per entry, not {lo}..={hi}"
+            );
+            // Every entry reads back.
+            let mut reader = TraceReader::from_source(Path::new("t"), io::Cursor::new(out)).unwrap();
+            let mut read = 0;
+            while let Some(item) = reader.next_entry() {
+                item.unwrap();
+                read += 1;
+            }
+            assert_eq!(read, written.entries, "{profile:?}");
+        }
     }
 
     #[test]
