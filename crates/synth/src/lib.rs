@@ -507,7 +507,9 @@ impl Session<'_, '_> {
         budget: u64,
         tokens: (&'static str, Value),
     ) -> Vec<(&'static str, Value)> {
-        let message = self.llm_text(budget.min(400) / 2, budget.min(400)).to_owned();
+        let message = self
+            .llm_text(budget.min(400) / 2, budget.min(400))
+            .to_owned();
         // What the encoded members cost so far, indentation included (roughly).
         let mut used = message.len() as u64 + 60;
         let mut data = vec![("message", Value::Str(message)), tokens];
@@ -1103,7 +1105,8 @@ mod tests {
                 "{profile:?}: {per_entry} bytes per entry, not {lo}..={hi}"
             );
             // Every entry reads back.
-            let mut reader = TraceReader::from_source(Path::new("t"), io::Cursor::new(out)).unwrap();
+            let mut reader =
+                TraceReader::from_source(Path::new("t"), io::Cursor::new(out)).unwrap();
             let mut read = 0;
             while let Some(item) = reader.next_entry() {
                 item.unwrap();
