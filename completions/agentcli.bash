@@ -97,7 +97,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__analyze)
-            opts="-h -V --by-session --format --since --until --filter --metric --metric-delta --dir --color --utc --local --width --help --version"
+            opts="-h -V --by-session --format --since --until --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,7 +119,11 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --metric)
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -169,7 +173,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-h -V --fail-on --format --ascii --metric --metric-delta --dir --color --utc --local --width --help --version"
+            opts="-h -V --fail-on --format --ascii --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,7 +187,11 @@ _agentcli() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
-                --metric)
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -207,7 +215,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__export)
-            opts="-h -V --otlp-endpoint --header --retries --service-name --since --until --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-h -V --otlp-endpoint --header --retries --service-name --since --until --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +250,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -391,7 +403,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -h -V --verbose --format --since --until --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --format --since --until --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,6 +418,14 @@ _agentcli() {
                     return 0
                     ;;
                 --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -429,7 +449,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --metric --metric-delta --flow-only --ascii --format --csv-safe --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --flow-only --ascii --format --csv-safe --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -443,10 +463,6 @@ _agentcli() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --metric)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json jsonl csv otlp mermaid dot" -- "${cur}"))
                     return 0
@@ -456,6 +472,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

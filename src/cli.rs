@@ -169,6 +169,9 @@ pub struct ListArgs {
 
     #[command(flatten, next_help_heading = SESSIONS_STARTED)]
     pub time: TimeRange,
+
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 /// `trace --help`: the filter language, following, then the exit codes.
@@ -417,6 +420,8 @@ pub struct AnalyzeArgs {
     )]
     pub filter: FilterArgs,
 
+    #[command(flatten)]
+    pub redact: RedactArgs,
     #[command(flatten, next_help_heading = "Metrics")]
     pub metric: MetricArgs,
 }
@@ -472,6 +477,8 @@ pub struct DiffArgs {
     #[arg(long)]
     pub ascii: bool,
 
+    #[command(flatten)]
+    pub redact: RedactArgs,
     #[command(flatten, next_help_heading = "Metrics")]
     pub metric: MetricArgs,
 }
@@ -536,18 +543,24 @@ pub struct FilterArgs {
     pub filters: Vec<String>,
 }
 
-/// `--redact` and `--redact-key`: secrets kept out of what is shown or sent.
+/// `--redact`, `--redact-key` and `--redact-pattern`: secrets kept out of what is shown or
+/// sent, by every command that shows or sends trace text.
 #[derive(Debug, Clone, Default, Args)]
 #[command(next_help_heading = "Redaction")]
 pub struct RedactArgs {
-    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
-    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
-    #[arg(long)]
+    /// Hide secrets before anything is shown or sent: values of secret keys in the state, and
+    /// the secret part of credentials, tokens and keys written in any text (see --help)
+    #[arg(long, long_help = crate::redact::RULE)]
     pub redact: bool,
 
-    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
+    /// Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)
     #[arg(long = "redact-key", value_name = "NAME")]
     pub redact_keys: Vec<String>,
+
+    /// Also hide whatever the regular expression REGEX matches, in any text of an entry
+    /// (repeatable; implies --redact), e.g. --redact-pattern 'cust-[0-9]{6}'
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_patterns: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

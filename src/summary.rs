@@ -10,6 +10,7 @@ use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Runs, Sink, sampled_r
 use crate::read::Parse;
 use crate::read::framer::Shape;
 use crate::read::{Problem, TraceReader};
+use crate::redact::Redactor;
 use crate::report;
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
@@ -175,10 +176,13 @@ impl Summary {
     }
 }
 
-/// Reads a whole file, as long as it was when opened, and summarises it.
-pub fn summarize(path: &Path) -> io::Result<Summary> {
+/// Reads a whole file, as long as it was when opened, and summarises it (its agents' names
+/// redacted by `redactor`).
+pub fn summarize(path: &Path, redactor: &Redactor) -> io::Result<Summary> {
     Ok(summarize_from(
-        TraceReader::open_as_of_now(path)?.with_parse(Parse::Light),
+        TraceReader::open_as_of_now(path)?
+            .with_parse(Parse::Light)
+            .with_redactor(redactor.clone()),
     ))
 }
 

@@ -44,12 +44,13 @@ use std::path::Path;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name of its corpus directory.
-pub const TARGETS: [(&str, Target); 5] = [
+pub const TARGETS: [(&str, Target); 6] = [
     ("reader_whole", reader_whole),
     ("reader_chunked", reader_chunked),
     ("filter_expression", filter_expression),
     ("time_expression", time_expression),
     ("renderers", renderers),
+    ("redact", redact),
 ];
 
 const ZONES: [DisplayZone; 3] = [DisplayZone::Written, DisplayZone::Utc, DisplayZone::Local];
@@ -234,7 +235,7 @@ pub fn renderers(data: &[u8]) {
         ascii,
     };
     let redactor = if flags & 8 != 0 {
-        Redactor::new(&["message"])
+        Redactor::new(&["message"], &[r"\d{3}-\d{4}"]).expect("valid patterns")
     } else {
         Redactor::off()
     };
@@ -279,19 +280,18 @@ pub fn renderers(data: &[u8]) {
                 _ => ExportFormat::Otlp,
             };
             let mut shown: Box<dyn EntryView> = match view {
-                "table" => Box::new(TimelineView::new(&mut out, "fuzz", settings, &redactor)),
-                "verbose" => Box::new(VerboseView::new(&mut out, "fuzz", settings, &redactor)),
-                "debug" => Box::new(DebugView::new(&mut out, &session, &redactor)),
+                "table" => Box::new(TimelineView::new(&mut out, "fuzz", settings)),
+                "verbose" => Box::new(VerboseView::new(&mut out, "fuzz", settings)),
+                "debug" => Box::new(DebugView::new(&mut out, &session)),
                 _ => Box::new(Exporter::new(
                     format,
                     "fuzz",
                     settings.zone,
                     settings.color,
-                    &redactor,
                     &mut out,
                 )),
             };
-            let mut reader = open(input.to_vec());
+            let mut reader = open(input.to_vec()).with_redactor(redactor.clone());
             while let Some(item) = reader.next_entry() {
                 match item {
                     Ok(read) => shown.entry(&read).expect("writing to memory"),
@@ -395,6 +395,79 @@ fn now() -> DateTime<Local> {
         .timestamp_opt(1_768_046_400, 0)
         .single()
         .expect("a plain instant")
+}
+
+/// Redaction (`--redact`): of any text, and of any JSON as the reader redacts each entry.
+/// Redacting twice is redacting once; valid JSON stays valid, with the same structure, every
+/// number unchanged and every changed string holding `[REDACTED]`; a secret of each built-in
+/// shape planted in the text does not survive.
+pub fn redact(data: &[u8]) {
+    let Some((&flags, input)) = data.split_first() else {
+        return;
+    };
+    let redactor = if flags & 1 == 0 {
+        Redactor::new::<&str, &str>(&[], &[]).expect("the built-in rules compile")
+    } else {
+        Redactor::new(&["note"], &[r"cust-[0-9]{3,}"]).expect("valid patterns")
+    };
+    let once = redactor.redact_entry(input);
+    let twice = redactor.redact_entry(&once);
+    assert_eq!(&*twice, &*once, "redaction is idempotent on JSON");
+    if let Ok(before) = serde_json::from_slice::<serde_json::Value>(input) {
+        let after: serde_json::Value = serde_json::from_slice(&once).unwrap_or_else(|e| {
+            panic!(
+                "redacted JSON is JSON: {e}\n{}",
+                String::from_utf8_lossy(&once)
+            )
+        });
+        same_but_redacted(&before, &after);
+    }
+    let text = String::from_utf8_lossy(input);
+    let once = redactor.redact_text(&text);
+    assert_eq!(
+        redactor.redact_text(&once),
+        once,
+        "redaction is idempotent on text"
+    );
+    // A line of its own: what the text ends with cannot make the secrets part of it.
+    let planted =
+        format!("{text}\npassword=SECRET_PW1 https://u:SECRET_URL2@h/ AKIAABCDEFGHIJKLMNOP");
+    let redacted = redactor.redact_text(&planted);
+    for secret in ["SECRET_PW1", "SECRET_URL2", "AKIAABCDEFGHIJKLMNOP"] {
+        assert!(
+            redacted.matches(secret).count() <= text.matches(secret).count(),
+            "{secret} survives in {redacted:?}"
+        );
+    }
+}
+
+/// `after` is `before` with some values replaced: the same structure, numbers, booleans and
+/// nulls; a string or container either the same or replaced by one holding `[REDACTED]`.
+fn same_but_redacted(before: &serde_json::Value, after: &serde_json::Value) {
+    use serde_json::Value;
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            assert_eq!(a.len(), b.len(), "members kept");
+            for ((ka, va), (kb, vb)) in a.iter().zip(b) {
+                assert!(
+                    ka == kb || kb.contains("[REDACTED]"),
+                    "key {ka:?} became {kb:?}"
+                );
+                same_but_redacted(va, vb);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            assert_eq!(a.len(), b.len(), "elements kept");
+            a.iter().zip(b).for_each(|(x, y)| same_but_redacted(x, y));
+        }
+        (Value::Number(_) | Value::Bool(_) | Value::Null, _) => {
+            assert_eq!(before, after, "scalars are never redacted")
+        }
+        (_, Value::String(s)) if before != after => {
+            assert!(s.contains("[REDACTED]"), "{before} became {after}")
+        }
+        _ => assert_eq!(before, after),
+    }
 }
 
 fn open(bytes: Vec<u8>) -> TraceReader {

@@ -11,7 +11,8 @@ use crate::cli::{AnalysisFormat, AnalyzeArgs};
 use crate::error::Error;
 use crate::filter::{Condition, Filter};
 use crate::model::TraceEntry;
-use crate::read::{Parse, Problem, ReadSummary, read_file};
+use crate::read::{Parse, Problem, ReadSummary, TraceReader};
+use crate::redact::Redactor;
 use crate::render::analysis as render;
 use crate::report::{self, Reporter};
 use crate::session::SessionFile;
@@ -29,6 +30,7 @@ pub struct AnalyzeOptions {
     pub by_session: bool,
     pub format: AnalysisFormat,
     pub metrics: MetricOptions,
+    pub redactor: Redactor,
 }
 
 impl AnalyzeOptions {
@@ -44,6 +46,7 @@ impl AnalyzeOptions {
             by_session: args.by_session,
             format: args.format,
             metrics: args.metric.options(),
+            redactor: super::redactor(&args.redact)?,
         })
     }
 }
@@ -63,6 +66,7 @@ pub fn analyze_file(
     opts: AnalysisOptions,
     metrics: &MetricOptions,
     select: impl Fn(&TraceEntry<'_>) -> bool,
+    redactor: &Redactor,
 ) -> Result<FileAnalysis, Error> {
     let mut analyzer = Analyzer::new(opts).with_metrics(metrics.clone());
     let mut problems = Vec::new();
@@ -74,14 +78,18 @@ pub fn analyze_file(
     } else {
         Parse::Full
     };
-    let read = read_file(path, parse, |item| {
-        match item {
-            Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
-            Err(p) => problems_not_kept += u64::from(!report::keep(&mut problems, || p)),
-        }
-        Ok::<_, std::io::Error>(())
-    })
-    .map_err(|e| Error::read(path, e))?;
+    let reader = TraceReader::open_as_of_now(path).map_err(|e| Error::read(path, e))?;
+    let read = reader
+        .with_parse(parse)
+        .with_redactor(redactor.clone())
+        .read_to_end(|item| {
+            match item {
+                Ok(e) => analyzer.add(&e.entry, select(&e.entry)),
+                Err(p) => problems_not_kept += u64::from(!report::keep(&mut problems, || p)),
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .map_err(|e| Error::read(path, e))?;
     Ok(FileAnalysis {
         analysis: analyzer.finish(),
         read,
@@ -106,6 +114,7 @@ pub struct SessionOptions {
     /// The filter in words, for the report's heading.
     pub filter: Option<String>,
     pub metrics: MetricOptions,
+    pub redactor: Redactor,
 }
 
 /// How many runs the waterfall shows at most: all of them up to this, else the slowest.
@@ -124,7 +133,7 @@ pub fn session(
         top: opts.top,
         timeline_runs: WATERFALL_RUNS,
     };
-    let file = analyze_file(&session.path, analysis_opts, &opts.metrics, select)?;
+    let file = analyze_file(&session.path, analysis_opts, &opts.metrics, select, &opts.redactor)?;
     report_problems(&session.path, &file, report);
     let info = FileInfo {
         path: session.path.to_string_lossy().into_owned(),
@@ -180,7 +189,7 @@ pub fn run(
             || (Aggregate::new(opts.by_session), Vec::new()),
             |(mut aggregate, mut outcomes), (i, s)| {
                 let select = |e: &TraceEntry<'_>| filter.matches(e);
-                match analyze_file(&s.path, analysis_opts, &opts.metrics, select) {
+                match analyze_file(&s.path, analysis_opts, &opts.metrics, select, &opts.redactor) {
                     Ok(mut file) => {
                         aggregate.add(&s.id, &file.analysis);
                         // The analysis is merged; only problems are kept, to report in order.

@@ -7,6 +7,7 @@ use crate::analysis::diff::{ConditionResult, DiffReport};
 use crate::analysis::{AnalysisOptions, FileInfo, MetricOptions, SessionReport};
 use crate::cli::{AnalysisFormat, DiffArgs};
 use crate::error::Error;
+use crate::redact::Redactor;
 use crate::render::diff::write_diff;
 use crate::report::Reporter;
 use crate::session::{SessionFile, resolve};
@@ -27,6 +28,7 @@ pub struct DiffOptions {
     /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
     pub ascii: bool,
     pub metrics: MetricOptions,
+    pub redactor: Redactor,
 }
 
 impl DiffOptions {
@@ -44,6 +46,7 @@ impl DiffOptions {
             format: args.format,
             ascii: args.ascii,
             metrics: args.metric.options(),
+            redactor: super::redactor(&args.redact)?,
         })
     }
 }
@@ -58,9 +61,10 @@ const ANALYSIS: AnalysisOptions = AnalysisOptions {
 fn report_of(
     session: &SessionFile,
     metrics: &MetricOptions,
+    redactor: &Redactor,
     ctx: &Context,
 ) -> Result<(SessionReport, analyze::FileAnalysis), Error> {
-    let file = analyze::analyze_file(&session.path, ANALYSIS, metrics, |_| true)?;
+    let file = analyze::analyze_file(&session.path, ANALYSIS, metrics, |_| true, redactor)?;
     let info = FileInfo {
         path: session.path.to_string_lossy().into_owned(),
         status: FileStatus::from_shape(file.read.shape).to_string(),
@@ -80,8 +84,8 @@ pub fn run(
 ) -> anyhow::Result<bool> {
     let opts = DiffOptions::from_args(args, ctx)?;
     let (a, b) = rayon::join(
-        || report_of(&opts.a, &opts.metrics, ctx),
-        || report_of(&opts.b, &opts.metrics, ctx),
+        || report_of(&opts.a, &opts.metrics, &opts.redactor, ctx),
+        || report_of(&opts.b, &opts.metrics, &opts.redactor, ctx),
     );
     let (a, a_file) = a?;
     let (b, b_file) = b?;

@@ -55,7 +55,7 @@ impl ExportOptions {
         Ok(ExportOptions {
             sessions: args.sessions.clone(),
             filter: Filter::parse_all(&args.filter.filters, ctx.now)?,
-            redactor: Redactor::from_flags(args.redact.redact, &args.redact.redact_keys),
+            redactor: super::redactor(&args.redact)?,
             window: ctx.time_window(&args.time)?,
             collector: CollectorOptions {
                 url,
@@ -142,7 +142,7 @@ fn send_session(
     report: &mut Reporter,
 ) -> Result<Option<Row>, Error> {
     let mut reader = match TraceReader::open_as_of_now(&session.path) {
-        Ok(reader) => reader,
+        Ok(reader) => reader.with_redactor(opts.redactor.clone()),
         Err(e) => {
             report.unreadable(&session.path, &e);
             return Ok(None);
@@ -168,13 +168,7 @@ fn send_session(
                 let duration = clock.duration_ms(&read.entry);
                 if opts.filter.matches(&read.entry) {
                     entries += 1;
-                    let entry = ExportEntry::new(
-                        &read.entry,
-                        read.index,
-                        ctx.style.zone,
-                        duration,
-                        &opts.redactor,
-                    );
+                    let entry = ExportEntry::new(&read.entry, read.index, ctx.style.zone, duration);
                     spans.entry(&entry, &mut emit)?;
                 }
             }

@@ -3,6 +3,7 @@
 use super::{Context, TimeWindow};
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
+use crate::redact::Redactor;
 use crate::render::grid::{Cell, Column, Frame, KEEP, write_rows};
 use crate::report::Reporter;
 use crate::session::{SessionFile, newest_first};
@@ -21,6 +22,8 @@ pub struct ListOptions {
     pub verbose: bool,
     pub window: TimeWindow,
     pub format: ListFormat,
+    /// What `--verbose`'s agent names are redacted with.
+    pub redactor: Redactor,
 }
 
 impl ListOptions {
@@ -29,6 +32,7 @@ impl ListOptions {
             verbose: args.verbose,
             window: ctx.time_window(&args.time)?,
             format: args.format,
+            redactor: super::redactor(&args.redact)?,
         })
     }
 }
@@ -66,7 +70,7 @@ pub fn run(
         .map(|session| {
             let head = read_head(&session.path).map_err(|e| e.to_string());
             let summary = (opts.verbose && head.is_ok())
-                .then(|| summarize(&session.path).map_err(|e| e.to_string()));
+                .then(|| summarize(&session.path, &opts.redactor).map_err(|e| e.to_string()));
             Listed {
                 session,
                 head,
@@ -386,6 +390,7 @@ mod tests {
                 verbose,
                 window: TimeWindow::default(),
                 format: ListFormat::Table,
+                redactor: crate::redact::Redactor::off(),
             };
             for width in [40, 80, 120, 200] {
                 let ctx = Context {

@@ -9,8 +9,9 @@ pub mod list;
 pub mod trace;
 pub mod view;
 
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, TimeRange};
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, RedactArgs, TimeRange};
 use crate::error::{Error, shown};
+use crate::redact::Redactor;
 use crate::render::Style;
 use crate::report::Reporter;
 use crate::session::{SUFFIXES, SessionFile, discover, resolve};
@@ -38,6 +39,19 @@ pub(crate) fn all_sessions(
         ));
     }
     Ok(found.sessions)
+}
+
+/// The redactor the redaction flags ask for (off without them).
+pub(crate) fn redactor(args: &RedactArgs) -> Result<Redactor, Error> {
+    Redactor::from_flags(args.redact, &args.redact_keys, &args.redact_patterns).map_err(|e| {
+        Error::Usage {
+            what: format!(
+                "--redact-pattern {}",
+                crate::text::quote_for_message(&e.pattern)
+            ),
+            message: e.message,
+        }
+    })
 }
 
 /// The sessions a command is given: those `named` (ids, prefixes, paths, `latest`; each file

@@ -98,7 +98,7 @@ impl TraceOptions {
     /// exists (or, when following, is one that can be waited for).
     pub fn from_args(args: &TraceArgs, ctx: &Context) -> Result<TraceOptions, Error> {
         let filter = Filter::parse_all(&args.filter.filters, ctx.now)?;
-        let redactor = Redactor::from_flags(args.redact.redact, &args.redact.redact_keys);
+        let redactor = super::redactor(&args.redact)?;
         let picture = matches!(args.format, TraceFormat::Mermaid | TraceFormat::Dot);
         if picture && args.analyze {
             return Err(usage(
@@ -232,6 +232,7 @@ pub fn run(
                 format: opts.format,
                 filter: (!opts.filter.is_empty()).then(|| opts.filter.to_string()),
                 metrics: opts.metrics.clone(),
+                redactor: opts.redactor.clone(),
             };
             let select = |e: &TraceEntry<'_>| opts.filter.matches(e);
             analyze::session(session, &analysis, select, ctx, out, report)
@@ -263,18 +264,16 @@ fn open_view<'v>(
 ) -> Box<dyn EntryView + 'v> {
     let id = &session.id;
     let style = ctx.style.with_ascii(opts.ascii);
-    let redactor = &opts.redactor;
     match kind {
-        EntryViewKind::Table => Box::new(TimelineView::new(out, id, style, redactor)),
-        EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, style, redactor)),
-        EntryViewKind::Debug => Box::new(DebugView::new(out, session, redactor)),
+        EntryViewKind::Table => Box::new(TimelineView::new(out, id, style)),
+        EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, style)),
+        EntryViewKind::Debug => Box::new(DebugView::new(out, session)),
         EntryViewKind::LiveFlow { verbose } => Box::new(LiveFlowView::new(out, id, style, verbose)),
         EntryViewKind::Export(format) => Box::new(Exporter::new(
             format,
             id,
             ctx.style.zone,
             ctx.terminal,
-            redactor,
             out,
         )),
     }
@@ -291,7 +290,9 @@ fn show(
 ) -> anyhow::Result<()> {
     let mut view = open_view(kind, opts, session, ctx, out);
     let path = &session.path;
-    let mut reader = TraceReader::open(path).map_err(|e| Error::read(path, e))?;
+    let mut reader = TraceReader::open(path)
+        .map_err(|e| Error::read(path, e))?
+        .with_redactor(opts.redactor.clone());
     let mut unmatched = Unmatched::default();
     let mut last = opts.tail.map(LastEntries::new);
     let mut shown = 0u64;
@@ -340,7 +341,7 @@ fn follow(
     report: &mut Reporter,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut follower = Follower::new(plan.clone())?;
+    let mut follower = Follower::new(plan.clone())?.with_redactor(opts.redactor.clone());
     let mut monitor = plan.monitor();
     if let Some(why) = monitor.unavailable() {
         report.note(&format!(
@@ -516,7 +517,8 @@ fn run_flow(
     // The flow and the filter need no state data: it is skipped unread.
     let mut reader = TraceReader::open(path)
         .map_err(|e| Error::read(path, e))?
-        .with_parse(Parse::Light);
+        .with_parse(Parse::Light)
+        .with_redactor(opts.redactor.clone());
     let mut builder = FlowBuilder::new();
     let mut unmatched = Unmatched::default();
     let mut shown = 0u64;

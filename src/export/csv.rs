@@ -156,7 +156,6 @@ mod tests {
     use super::*;
     use crate::export::ExportEntry;
     use crate::model::TraceEntry;
-    use crate::redact::Redactor;
     use crate::time::DisplayZone;
 
     /// The row of an entry with an escape sequence in its agent and a newline and a bidi
@@ -166,7 +165,7 @@ mod tests {
             br#"{"timestamp":"2025-05-02T10:00:00Z","agent_id":"evil\u001b[2Jagent","error":"a\nb \u202e"}"#,
         )
         .unwrap();
-        let entry = ExportEntry::new(&e, 1, DisplayZone::Utc, None, &Redactor::off());
+        let entry = ExportEntry::new(&e, 1, DisplayZone::Utc, None);
         let mut out = Vec::new();
         let mut rows = CsvRows::new(&mut out, false, terminal);
         rows.entry(&entry).unwrap();

@@ -6,7 +6,6 @@ use crate::analysis::Agents;
 use crate::analysis::runs::{Ended, Handled, Runs, Sink};
 use crate::json::object_keys;
 use crate::model::{Hook, Merge, TraceEntry};
-use crate::redact::Redactor;
 use crate::time::{DisplayZone, Rfc3339, Timestamp};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -54,24 +53,23 @@ pub struct ExportState<'e> {
 #[derive(Debug, Clone)]
 pub enum StateMap<'e> {
     /// An object's members, sorted by key, values as written.
-    Members(Vec<(Cow<'e, str>, Cow<'e, RawValue>)>),
+    Members(Vec<(Cow<'e, str>, &'e RawValue)>),
     /// An object as written, whose members are already those, in that order
     /// ([`Merge::Object`]): written as it is, not taken apart.
     Object(&'e RawValue),
     /// A value that is not an object (so cannot be merged): the output state's when it has
     /// one, else the entry state's, as written.
-    Other(Cow<'e, RawValue>),
+    Other(&'e RawValue),
 }
 
 impl<'e> ExportEntry<'e> {
     /// The normalised form of `entry`, at place `index` in its file, with the duration the
-    /// clock measured for it, and its state redacted by `redactor`.
+    /// clock measured for it (redaction is the reader's: the entry is already redacted).
     pub fn new(
         entry: &'e TraceEntry<'e>,
         index: u64,
         zone: DisplayZone,
         duration_ms: Option<f64>,
-        redactor: &Redactor,
     ) -> ExportEntry<'e> {
         let text = |s: &'e Cow<'e, str>| (!s.is_empty()).then_some(&**s);
         ExportEntry {
@@ -89,7 +87,7 @@ impl<'e> ExportEntry<'e> {
             next_agent: entry.route(),
             duration_ms,
             error: entry.error_message(),
-            state: ExportState::of(entry, redactor),
+            state: ExportState::of(entry),
         }
     }
 
@@ -105,7 +103,7 @@ impl<'e> ExportEntry<'e> {
 }
 
 impl<'e> ExportState<'e> {
-    fn of(entry: &'e TraceEntry<'e>, redactor: &Redactor) -> Option<ExportState<'e>> {
+    fn of(entry: &'e TraceEntry<'e>) -> Option<ExportState<'e>> {
         let output = entry.output_state();
         if entry.state.is_none() && output.is_none() {
             return None;
@@ -114,19 +112,11 @@ impl<'e> ExportState<'e> {
                     over: Option<&'e RawValue>,
                     base: Option<&'e RawValue>| match (merged, over.or(base)) {
             (Ok(Merge::Object(raw)), _) => StateMap::Object(raw),
-            (Ok(Merge::Members(members)), _) => StateMap::Members(redactor.redact_members(members)),
-            (Err(_), Some(raw)) => StateMap::Other(redactor.redact(raw)),
+            (Ok(Merge::Members(members)), _) => StateMap::Members(members),
+            (Err(_), Some(raw)) => StateMap::Other(raw),
             (Err(_), None) => StateMap::Members(Vec::new()),
         };
-        // Redaction looks at every key, so it needs the members apart.
-        let (data, meta) = if redactor.is_on() {
-            (
-                entry.merged_data().map(Merge::Members),
-                entry.merged_meta().map(Merge::Members),
-            )
-        } else {
-            (entry.data_merge(), entry.meta_merge())
-        };
+        let (data, meta) = (entry.data_merge(), entry.meta_merge());
         Some(ExportState {
             data: side(
                 data,
@@ -310,7 +300,7 @@ mod tests {
                 "state":{"data":{"a":1,"b":"old"},"meta":null},
                 "agent_result":{"output_state":{"data":{"b":"new"},"meta":{"route":"next"}}}}"#,
         );
-        let x = ExportEntry::new(&e, 0, DisplayZone::Written, None, &Redactor::off());
+        let x = ExportEntry::new(&e, 0, DisplayZone::Written, None);
         assert_eq!(x.agent_id, None);
         assert_eq!(x.next_agent.as_deref(), Some("next"));
         assert_eq!(
@@ -322,7 +312,7 @@ mod tests {
             r#"{"data":{"a":1,"b":"new"},"meta":{"route":"next"}}"#
         );
         let odd = entry(r#"{"timestamp":"2025-05-02T10:00:00Z","state":{"data":[1,2]}}"#);
-        let x = ExportEntry::new(&odd, 0, DisplayZone::Utc, None, &Redactor::off());
+        let x = ExportEntry::new(&odd, 0, DisplayZone::Utc, None);
         assert_eq!(state_json(&x), r#"{"data":[1,2],"meta":{}}"#);
     }
 }

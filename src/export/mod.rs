@@ -12,7 +12,6 @@ pub(crate) mod otlp;
 pub use entry::{Clock, ExportEntry, ExportState, StateMap};
 
 use crate::read::{Entry, EntryView, ReadSummary};
-use crate::redact::Redactor;
 use crate::time::DisplayZone;
 use std::io::{self, Write};
 
@@ -22,7 +21,6 @@ use std::io::{self, Write};
 pub struct Exporter<'w> {
     clock: Clock,
     zone: DisplayZone,
-    redactor: Redactor,
     renderer: Box<dyn EntryRenderer + 'w>,
 }
 
@@ -34,13 +32,11 @@ impl<'w> Exporter<'w> {
         session: &str,
         zone: DisplayZone,
         terminal: bool,
-        redactor: &Redactor,
         out: &'w mut dyn Write,
     ) -> Exporter<'w> {
         Exporter {
             clock: Clock::new(),
             zone,
-            redactor: redactor.clone(),
             renderer: renderer(&format, session, terminal, out),
         }
     }
@@ -49,7 +45,7 @@ impl<'w> Exporter<'w> {
 impl EntryView for Exporter<'_> {
     fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
         let duration = self.clock.duration_ms(&read.entry);
-        let entry = ExportEntry::new(&read.entry, read.index, self.zone, duration, &self.redactor);
+        let entry = ExportEntry::new(&read.entry, read.index, self.zone, duration);
         self.renderer.entry(&entry)
     }
 

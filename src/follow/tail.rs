@@ -6,6 +6,7 @@ use super::watch::{Monitor, Wake};
 use super::{Plan, Target};
 use crate::error::Error;
 use crate::read::{Entry, Problem, ReadSummary, TraceReader};
+use crate::redact::Redactor;
 use crate::session::{self, SessionFile};
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -68,6 +69,8 @@ pub struct Follower {
     known: HashSet<PathBuf>,
     /// What the reader of the current session has seen, once it read.
     summary: Option<ReadSummary>,
+    /// What entries are redacted with.
+    redactor: Redactor,
 }
 
 enum State {
@@ -92,7 +95,14 @@ impl Follower {
             newer: None,
             known,
             summary: None,
+            redactor: Redactor::off(),
         })
+    }
+
+    /// The follower with the entries it passes on redacted by `redactor`.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Follower {
+        self.redactor = redactor;
+        self
     }
 
     /// The session to read next: the plan's (or a newer one found while following), waiting
@@ -107,7 +117,7 @@ impl Follower {
             return Ok(None);
         }
         if let Some(newer) = self.newer.take()
-            && let Some(file) = OpenFile::open(&newer)?
+            && let Some(file) = OpenFile::open(&newer, &self.redactor)?
         {
             return Ok(Some(self.start(file)));
         }
@@ -161,7 +171,7 @@ impl Follower {
                 .collect(),
         };
         for candidate in candidates {
-            if let Some(file) = OpenFile::open(&candidate)? {
+            if let Some(file) = OpenFile::open(&candidate, &self.redactor)? {
                 return Ok(Some(self.start(file)));
             }
         }
@@ -214,7 +224,7 @@ impl Follower {
             }
         };
         // Start again at the beginning of whatever file is at the path now.
-        let Some(mut file) = OpenFile::open(&session)? else {
+        let Some(mut file) = OpenFile::open(&session, &self.redactor)? else {
             let was_reading = matches!(self.state, State::Reading(_));
             let path = session.path.clone();
             self.state = State::Gone(session);
@@ -293,7 +303,7 @@ struct OpenFile {
 
 impl OpenFile {
     /// Opens the session's file at its beginning; `None` when there is no file at its path.
-    fn open(session: &SessionFile) -> io::Result<Option<OpenFile>> {
+    fn open(session: &SessionFile, redactor: &Redactor) -> io::Result<Option<OpenFile>> {
         let path = &session.path;
         let context = |e: io::Error| io::Error::new(e.kind(), Error::read(path, e));
         let gone = |e: &io::Error| e.kind() == io::ErrorKind::NotFound;
@@ -314,7 +324,9 @@ impl OpenFile {
         let offset = file.try_clone().map_err(context)?;
         let mut probe = probe;
         let head = read_head(&mut probe).map_err(context)?;
-        let reader = TraceReader::from_source(path, file).map_err(context)?;
+        let reader = TraceReader::from_source(path, file)
+            .map_err(context)?
+            .with_redactor(redactor.clone());
         let mut session = session.clone();
         session.size = meta.len();
         session.modified = meta.modified().ok();

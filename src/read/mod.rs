@@ -15,12 +15,14 @@ mod scan;
 mod view;
 
 use crate::model::TraceEntry;
+use crate::redact::Redactor;
 use crate::text;
 use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
 pub use last::LastEntries;
 pub use parse::Parse;
 use pipeline::{Found, Pipeline};
+use std::borrow::Cow;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -97,6 +99,10 @@ pub struct TraceReader {
     framer: Framer,
     chunk: usize,
     parse: Parse,
+    /// Secrets cut out of each entry before it is parsed.
+    redactor: Redactor,
+    /// The latest entry as redaction changed it (read on this thread).
+    redacted: Vec<u8>,
     /// Read on background threads (from the first call of `next_entry`).
     threads: bool,
     pipeline: Option<Pipeline>,
@@ -196,6 +202,8 @@ impl TraceReader {
             framer: Framer::new(),
             chunk: DEFAULT_CHUNK,
             parse: Parse::Full,
+            redactor: Redactor::off(),
+            redacted: Vec::new(),
             threads: false,
             pipeline: None,
             counts: Counts::default(),
@@ -211,6 +219,13 @@ impl TraceReader {
     /// Parses entries only as deeply as `parse` says (`Parse::Light`: state data left unread).
     pub fn with_parse(mut self, parse: Parse) -> Self {
         self.parse = parse;
+        self
+    }
+
+    /// Redacts each entry's JSON with `redactor` before it is parsed, so that everything
+    /// handed out (the entry and its bytes) is redacted.
+    pub fn with_redactor(mut self, redactor: Redactor) -> Self {
+        self.redactor = redactor;
         self
     }
 
@@ -292,9 +307,20 @@ impl TraceReader {
             if let Some(event) = self.framer.next_event() {
                 match event {
                     FrameEvent::Entry { range, at, index } => {
-                        let bytes = self.framer.bytes(range);
-                        return Some(match TraceEntry::parse_with(bytes, self.parse) {
-                            Ok(entry) => {
+                        let original = self.framer.bytes(range);
+                        let parsed = match self.redactor.redact_entry(original) {
+                            Cow::Borrowed(_) => TraceEntry::parse_with(original, self.parse)
+                                .map(|entry| (entry, original)),
+                            Cow::Owned(redacted) => {
+                                self.redacted = redacted;
+                                let bytes = self.redacted.as_slice();
+                                let mut entry = TraceEntry::blank();
+                                parse_redacted(bytes, original, self.parse, &mut entry)
+                                    .map(|()| (entry, bytes))
+                            }
+                        };
+                        return Some(match parsed {
+                            Ok((entry, bytes)) => {
                                 self.counts.entries += 1;
                                 Ok(Entry {
                                     entry,
@@ -339,7 +365,7 @@ impl TraceReader {
         self.threads = false;
         let source = std::mem::replace(&mut self.source, Box::new(io::empty()));
         let framer = std::mem::take(&mut self.framer);
-        match Pipeline::start(source, framer, self.chunk, self.parse) {
+        match Pipeline::start(source, framer, self.chunk, self.parse, &self.redactor) {
             Ok(pipeline) => self.pipeline = Some(pipeline),
             Err(unstarted) => (self.source, self.framer) = *unstarted,
         }
@@ -385,6 +411,19 @@ impl TraceReader {
 fn several_cores() -> bool {
     static SEVERAL: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *SEVERAL.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
+}
+
+/// Parses an entry that redaction changed into `entry` (a blank one). Its parse error, if
+/// any, is the original's, whose positions are the file's (redaction moves text, and its
+/// messages quote none); the redacted text's only if the original parses.
+pub(crate) fn parse_redacted<'a>(
+    redacted: &'a [u8],
+    original: &[u8],
+    parse: Parse,
+    entry: &mut TraceEntry<'a>,
+) -> Result<(), serde_json::Error> {
+    TraceEntry::parse_into(redacted, parse, entry)
+        .map_err(|e| TraceEntry::parse_with(original, parse).err().unwrap_or(e))
 }
 
 /// Which count a framing problem adds to.

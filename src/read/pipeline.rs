@@ -10,6 +10,7 @@
 use super::Parse;
 use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
 use crate::model::TraceEntry;
+use crate::redact::Redactor;
 use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -104,6 +105,7 @@ impl Pipeline {
         framer: Framer,
         chunk: usize,
         parse: Parse,
+        redactor: &Redactor,
     ) -> Result<Pipeline, Box<Unstarted>> {
         let after = Snapshot::of(&framer);
         let (requests, requested) = channel();
@@ -117,9 +119,10 @@ impl Pipeline {
         let (hand_over, handed) = channel::<(Box<dyn Read + Send>, Framer)>();
         let mut started = true;
         for (input, output) in [(first_in, first_out), (second_in, second_out)] {
+            let redactor = redactor.clone();
             started &= thread::Builder::new()
                 .name("agentcli-parse".into())
-                .spawn(move || parse_batches(parse, input, output))
+                .spawn(move || parse_batches(parse, &redactor, input, output))
                 .is_ok();
         }
         started = started
@@ -306,47 +309,99 @@ impl Framing {
     }
 }
 
-/// A parsing thread: parses each batch's entries, passing on batches in the order received.
-fn parse_batches(parse: Parse, framed: Receiver<Framed>, ready: SyncSender<Ready>) {
+/// A parsing thread: redacts and parses each batch's entries, passing on batches in the order
+/// received.
+fn parse_batches(
+    parse: Parse,
+    redactor: &Redactor,
+    framed: Receiver<Framed>,
+    ready: SyncSender<Ready>,
+) {
     for message in framed {
         let message = match message {
             Framed::Batch {
-                bytes,
-                found,
+                mut bytes,
+                mut found,
                 after,
-            } => Ready::Batch {
-                batch: ParsedBatch::new(bytes, |bytes| {
-                    let mut items = Vec::with_capacity(found.len());
-                    for f in found {
-                        items.push(match f {
-                            Found::Entry {
-                                range, at, index, ..
-                            } => Found::Entry {
-                                parsed: Ok(TraceEntry::blank()),
-                                range,
-                                at,
-                                index,
-                            },
-                            Found::Frame(event) => Found::Frame(event),
-                            Found::ReadError(e) => Found::ReadError(e),
-                        });
-                        // Parsed where it is kept: an entry is too large to copy around.
-                        if let Some(Found::Entry { parsed, range, .. }) = items.last_mut()
-                            && let Ok(entry) = parsed
-                            && let Err(e) =
-                                TraceEntry::parse_into(&bytes[range.clone()], parse, entry)
-                        {
-                            *parsed = Err(e);
-                        }
-                    }
-                    items
-                }),
-                after,
-            },
+            } => {
+                let originals = redact_batch(redactor, &mut bytes, &mut found);
+                Ready::Batch {
+                    batch: ParsedBatch::new(bytes, |bytes| {
+                        parse_batch(parse, bytes, found, &originals)
+                    }),
+                    after,
+                }
+            }
             Framed::EndForNow(after) => Ready::EndForNow(after),
         };
         if ready.send(message).is_err() {
             return;
         }
     }
+}
+
+/// Redacts the batch's entries: an entry that redaction changes is appended to the batch's
+/// bytes and its range moved there. Returns the original range of each moved entry (for
+/// [`super::parse_redacted`]), by its place in `found`.
+fn redact_batch(
+    redactor: &Redactor,
+    bytes: &mut Vec<u8>,
+    found: &mut [Found<()>],
+) -> Vec<(usize, Range<usize>)> {
+    let mut originals = Vec::new();
+    if !redactor.is_on() {
+        return originals;
+    }
+    for (k, f) in found.iter_mut().enumerate() {
+        if let Found::Entry { range, .. } = f
+            && let Some(part) = bytes.get(range.clone())
+            && let std::borrow::Cow::Owned(redacted) = redactor.redact_entry(part)
+        {
+            let moved = bytes.len()..bytes.len() + redacted.len();
+            bytes.extend_from_slice(&redacted);
+            originals.push((k, std::mem::replace(range, moved)));
+        }
+    }
+    originals
+}
+
+/// Parses a batch's entries where they are kept (an entry is too large to copy around).
+fn parse_batch<'b>(
+    parse: Parse,
+    bytes: &'b [u8],
+    found: Vec<Found<()>>,
+    originals: &[(usize, Range<usize>)],
+) -> Items<'b> {
+    let mut items = Vec::with_capacity(found.len());
+    let mut originals = originals.iter().peekable();
+    for (k, f) in found.into_iter().enumerate() {
+        items.push(match f {
+            Found::Entry {
+                range, at, index, ..
+            } => Found::Entry {
+                parsed: Ok(TraceEntry::blank()),
+                range,
+                at,
+                index,
+            },
+            Found::Frame(event) => Found::Frame(event),
+            Found::ReadError(e) => Found::ReadError(e),
+        });
+        let original = originals.next_if(|(j, _)| *j == k).map(|(_, r)| r);
+        if let Some(Found::Entry { parsed, range, .. }) = items.last_mut()
+            && let Ok(entry) = parsed
+        {
+            let part = &bytes[range.clone()];
+            let result = match original {
+                Some(original) => {
+                    super::parse_redacted(part, &bytes[original.clone()], parse, entry)
+                }
+                None => TraceEntry::parse_into(part, parse, entry),
+            };
+            if let Err(e) = result {
+                *parsed = Err(e);
+            }
+        }
+    }
+    items
 }

@@ -4,7 +4,6 @@
 
 use crate::read::framer::Shape;
 use crate::read::{Entry, EntryView, Problem, ReadSummary};
-use crate::redact::Redactor;
 use crate::report;
 use crate::session::SessionFile;
 use crate::text;
@@ -12,10 +11,9 @@ use crate::units;
 use std::io::{self, Write};
 
 /// Writes each entry's JSON as read, and the reader's diagnostics at the end.
-pub struct DebugView<'r, 'w> {
+pub struct DebugView<'w> {
     out: &'w mut dyn Write,
     session: SessionFile,
-    redactor: &'r Redactor,
     started: bool,
     shown: u64,
     /// The first problems, to say why entries were skipped.
@@ -23,12 +21,11 @@ pub struct DebugView<'r, 'w> {
     problem_count: u64,
 }
 
-impl<'r, 'w> DebugView<'r, 'w> {
-    pub fn new(out: &'w mut dyn Write, session: &SessionFile, redactor: &'r Redactor) -> Self {
+impl<'w> DebugView<'w> {
+    pub fn new(out: &'w mut dyn Write, session: &SessionFile) -> Self {
         DebugView {
             out,
             session: session.clone(),
-            redactor,
             started: false,
             shown: 0,
             problems: Vec::new(),
@@ -50,7 +47,7 @@ impl<'r, 'w> DebugView<'r, 'w> {
     }
 }
 
-impl EntryView for DebugView<'_, '_> {
+impl EntryView for DebugView<'_> {
     fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
         self.title()?;
         self.shown += 1;
@@ -63,10 +60,6 @@ impl EntryView for DebugView<'_, '_> {
             read.bytes.len()
         )?;
         let json = String::from_utf8_lossy(read.bytes);
-        let e = &read.entry;
-        let states = [e.state.as_ref(), e.output_state()].into_iter().flatten();
-        let raws = states.flat_map(|s| [s.data, s.meta]).flatten();
-        let json = self.redactor.redact_within(&json, raws);
         // Valid JSON holds no raw control characters, but may hold bidirectional overrides.
         self.out.write_all(text::escape(&json, true).as_bytes())?;
         self.out.write_all(b"\n\n")

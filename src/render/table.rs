@@ -10,9 +10,9 @@ use super::{ERROR_STYLE, Style, hook_short, hook_style};
 use crate::json::{compact_prefix, raw_text_prefix};
 use crate::model::TraceEntry;
 use crate::read::{Entry, EntryView, ReadSummary};
-use crate::redact::{Members, Redactor};
 use crate::text::{self, ELLIPSIS};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The columns. When space runs out the hook name goes to its short form first (`trace --help`
@@ -54,7 +54,6 @@ pub fn write_title(out: &mut dyn Write, session_id: &str) -> io::Result<()> {
 fn cells<'e>(
     entry: &'e TraceEntry<'_>,
     style: &Style,
-    redactor: &Redactor,
     state_width: Option<usize>,
     scratch: &'e mut String,
 ) -> [Cell<'e>; 5] {
@@ -74,9 +73,9 @@ fn cells<'e>(
         Some(width) => {
             // In a narrow column a summary comes out wider than asked (its first value keeps a
             // few columns): then the cell cuts a longer one once, rather than a short one twice.
-            summarize_state(entry, redactor, width, scratch);
+            summarize_state(entry, width, scratch);
             if text::width(scratch) > width {
-                summarize_state(entry, redactor, 4 * width, scratch);
+                summarize_state(entry, 4 * width, scratch);
             }
         }
         None => scratch.clear(),
@@ -99,7 +98,7 @@ fn cells<'e>(
 /// Writes the entry's state summary into `out` (cleared first): the merged state data, keys
 /// in order, as `{key:"value", key2:42, ...}`, each value shortened, the whole within about
 /// `max` columns; `-` when there is none.
-pub fn summarize_state(entry: &TraceEntry<'_>, redactor: &Redactor, max: usize, out: &mut String) {
+pub fn summarize_state(entry: &TraceEntry<'_>, max: usize, out: &mut String) {
     out.clear();
     if entry.state.is_none() && entry.output_state().is_none() {
         out.push('-');
@@ -107,8 +106,8 @@ pub fn summarize_state(entry: &TraceEntry<'_>, redactor: &Redactor, max: usize, 
     }
     match entry.merged_data() {
         Ok(members) if members.is_empty() => out.push('-'),
-        Ok(members) => state_summary(&redactor.redact_members(members), max, out),
-        // Data that is not an object: shown as it is (redacted whole if it could hold secrets).
+        Ok(members) => state_summary(&members, max, out),
+        // Data that is not an object: shown as it is.
         Err(_) => {
             let data = [entry.output_state(), entry.state.as_ref()]
                 .into_iter()
@@ -116,7 +115,7 @@ pub fn summarize_state(entry: &TraceEntry<'_>, redactor: &Redactor, max: usize, 
                 .find_map(|s| s.data);
             match data {
                 Some(raw) => {
-                    push_value(out, &redactor.redact(raw), VALUE_CAP.max(max));
+                    push_value(out, raw, VALUE_CAP.max(max));
                 }
                 None => out.push('-'),
             }
@@ -126,7 +125,7 @@ pub fn summarize_state(entry: &TraceEntry<'_>, redactor: &Redactor, max: usize, 
 
 /// `{key:"value", key2:42, ...}`: as many members as fit in `max` columns, in the order given,
 /// each value shortened to what is left. The first member is always shown (a cell cuts it).
-pub fn state_summary(members: &Members<'_>, max: usize, out: &mut String) {
+pub fn state_summary(members: &[(Cow<'_, str>, &RawValue)], max: usize, out: &mut String) {
     const MORE: &str = ", ...}";
     /// A later member is only worth showing shortened with at least this much of its value.
     const MIN_VALUE: usize = 8;
@@ -215,10 +214,9 @@ fn push_shortened_with(out: &mut String, s: &str, cap: usize, more: bool) -> boo
 }
 
 /// The session's timeline: the title, then the table, its columns sized on the first rows.
-pub struct TimelineView<'r, 'w> {
+pub struct TimelineView<'w> {
     session_id: String,
     style: Style,
-    redactor: &'r Redactor,
     scratch: String,
     stage: Stage<'w>,
 }
@@ -235,17 +233,15 @@ enum Stage<'w> {
     Done,
 }
 
-impl<'r, 'w> TimelineView<'r, 'w> {
+impl<'w> TimelineView<'w> {
     pub fn new(
         out: &'w mut dyn Write,
         session_id: &str,
         style: Style,
-        redactor: &'r Redactor,
     ) -> Self {
         TimelineView {
             session_id: session_id.to_owned(),
             style,
-            redactor,
             scratch: String::new(),
             stage: Stage::Sampling {
                 out,
@@ -284,7 +280,6 @@ impl<'r, 'w> TimelineView<'r, 'w> {
                     &mut writer,
                     &entry,
                     &self.style,
-                    self.redactor,
                     &mut self.scratch,
                 )?;
             }
@@ -300,14 +295,13 @@ fn write_row(
     writer: &mut Writer<'_, &mut dyn Write>,
     entry: &TraceEntry<'_>,
     style: &Style,
-    redactor: &Redactor,
     scratch: &mut String,
 ) -> io::Result<()> {
     let state_width = writer.width(STATE);
-    writer.row(&cells(entry, style, redactor, state_width, scratch))
+    writer.row(&cells(entry, style, state_width, scratch))
 }
 
-impl EntryView for TimelineView<'_, '_> {
+impl EntryView for TimelineView<'_> {
     fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
         match &mut self.stage {
             Stage::Sampling {
@@ -317,7 +311,6 @@ impl EntryView for TimelineView<'_, '_> {
                 let row = cells(
                     &read.entry,
                     &self.style,
-                    self.redactor,
                     width,
                     &mut self.scratch,
                 );
@@ -333,7 +326,6 @@ impl EntryView for TimelineView<'_, '_> {
                 writer,
                 &read.entry,
                 &self.style,
-                self.redactor,
                 &mut self.scratch,
             ),
             Stage::Done => Ok(()),
@@ -374,6 +366,7 @@ impl EntryView for TimelineView<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::redact::Redactor;
     use crate::time::DisplayZone;
 
     const RUN: &str = r#"{"timestamp":"2025-05-02T14:32:15.23284593+05:30","agent_id":"planner",
@@ -384,20 +377,24 @@ mod tests {
     fn summaries_show_the_first_keys_that_fit() {
         let entry = TraceEntry::parse(RUN.as_bytes()).unwrap();
         let mut out = String::new();
-        let off = Redactor::off();
-        summarize_state(&entry, &off, 80, &mut out);
+        summarize_state(&entry, 80, &mut out);
         assert_eq!(
             out,
             r#"{message:"step 0 by planner", nested:{"a":[1,2]}, tokens:958}"#
         );
-        summarize_state(&entry, &off, 40, &mut out);
+        summarize_state(&entry, 40, &mut out);
         assert_eq!(out, r#"{message:"step 0 by planner", ...}"#);
-        summarize_state(&entry, &Redactor::new(&["message"]), 40, &mut out);
+        // The reader redacts the entry before it is summarised.
+        let redacted = Redactor::new(&["message"], &[] as &[&str])
+            .unwrap()
+            .redact_entry(RUN.as_bytes());
+        let entry = TraceEntry::parse(&redacted).unwrap();
+        summarize_state(&entry, 40, &mut out);
         assert_eq!(out, r#"{message:"[REDACTED]", ...}"#);
-        summarize_state(&entry, &Redactor::new(&["message"]), 50, &mut out);
+        summarize_state(&entry, 50, &mut out);
         assert_eq!(out, r#"{message:"[REDACTED]", nested:{"a":[1,2]}, ...}"#);
         let bare = TraceEntry::parse(br#"{"timestamp":"2025-05-02T14:32:15Z"}"#).unwrap();
-        summarize_state(&bare, &off, 40, &mut out);
+        summarize_state(&bare, 40, &mut out);
         assert_eq!(out, "-");
     }
 
@@ -409,7 +406,7 @@ mod tests {
         );
         let entry = TraceEntry::parse(long.as_bytes()).unwrap();
         let mut out = String::new();
-        summarize_state(&entry, &Redactor::off(), 200, &mut out);
+        summarize_state(&entry, 200, &mut out);
         assert_eq!(
             out,
             format!(r#"{{a:"{}…", b:"x\x1b[31my\nz"}}"#, "日本".repeat(7))

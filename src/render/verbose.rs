@@ -6,7 +6,6 @@ use super::{ERROR_STYLE, Style, hook_style};
 use crate::json::{self, raw_text};
 use crate::model::TraceEntry;
 use crate::read::{Entry, EntryView, ReadSummary};
-use crate::redact::{Members, Redactor};
 use crate::render::table::write_title;
 use crate::text;
 use crate::units;
@@ -26,34 +25,31 @@ const MIN_VALUE_WIDTH: usize = 24;
 const WRAP_SEGMENT: usize = 64 * 1024;
 
 /// Writes each entry in full, entries separated by a blank line.
-pub struct VerboseView<'r, 'w> {
+pub struct VerboseView<'w> {
     out: &'w mut dyn Write,
     session_id: String,
     style: Style,
-    redactor: &'r Redactor,
     started: bool,
     buf: String,
 }
 
-impl<'r, 'w> VerboseView<'r, 'w> {
+impl<'w> VerboseView<'w> {
     pub fn new(
         out: &'w mut dyn Write,
         session_id: &str,
         style: Style,
-        redactor: &'r Redactor,
     ) -> Self {
         VerboseView {
             out,
             session_id: session_id.to_owned(),
             style,
-            redactor,
             started: false,
             buf: String::new(),
         }
     }
 }
 
-impl EntryView for VerboseView<'_, '_> {
+impl EntryView for VerboseView<'_> {
     fn entry(&mut self, read: &Entry<'_>) -> io::Result<()> {
         if !self.started {
             write_title(self.out, &self.session_id)?;
@@ -64,7 +60,6 @@ impl EntryView for VerboseView<'_, '_> {
         self.buf.clear();
         let block = EntryBlock {
             style: self.style,
-            redactor: self.redactor,
             session_id: &self.session_id,
         };
         block.write(read, &mut self.buf);
@@ -83,7 +78,6 @@ impl EntryView for VerboseView<'_, '_> {
 /// What one entry's block needs to know.
 struct EntryBlock<'a> {
     style: Style,
-    redactor: &'a Redactor,
     session_id: &'a str,
 }
 
@@ -176,7 +170,6 @@ impl EntryBlock<'_> {
             Ok(members) if members.is_empty() => {}
             Ok(members) => {
                 out.push_str(&format!("  {label}\n"));
-                let members: Members = self.redactor.redact_members(members);
                 let key_width = members
                     .iter()
                     .map(|(k, _)| text::width(&text::escape(k, false)))
@@ -190,8 +183,7 @@ impl EntryBlock<'_> {
             // Not an object: shown as it is.
             Err(_) => {
                 if let Some(raw) = raw {
-                    let redacted = self.redactor.redact(raw);
-                    self.field(out, 2, label, LABEL_WIDTH, &value_text(&redacted), None);
+                    self.field(out, 2, label, LABEL_WIDTH, &value_text(raw), None);
                 }
             }
         }
@@ -347,7 +339,6 @@ mod tests {
                 zone: DisplayZone::Utc,
                 ascii: false,
             },
-            redactor: &Redactor::new(&["card"]),
             session_id: "s",
         };
         let mut out = String::new();
@@ -385,7 +376,7 @@ mod tests {
   result    duration_ms 0
   result error  other cause
   data
-    card     [REDACTED]
+    card     4111
     long     aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa
              aaaa aaaa aaaa
     message  line one

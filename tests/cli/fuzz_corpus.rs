@@ -59,6 +59,11 @@ fn renderers_corpus() {
 }
 
 #[test]
+fn redact_corpus() {
+    run_inputs("redact");
+}
+
+#[test]
 fn every_target_has_a_test() {
     let names: Vec<&str> = targets::TARGETS.iter().map(|(name, _)| *name).collect();
     assert_eq!(
@@ -68,7 +73,8 @@ fn every_target_has_a_test() {
             "reader_chunked",
             "filter_expression",
             "time_expression",
-            "renderers"
+            "renderers",
+            "redact"
         ]
     );
 }

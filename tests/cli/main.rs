@@ -16,6 +16,7 @@ mod formats;
 mod fuzz_corpus;
 mod list;
 mod metrics;
+mod redact;
 mod shapes;
 mod trace;
 mod trace_analyze;

@@ -7,6 +7,7 @@
 use agentcli::model::TraceEntry;
 use agentcli::read::framer::{FrameEvent, Framer};
 use agentcli::read::{Parse, TraceReader};
+use agentcli::redact::Redactor;
 use agentcli::summary::summarize;
 use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Profile, Rng, SessionSpec, write_profiled};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -160,7 +161,11 @@ fn benches(c: &mut Criterion) {
     g.sample_size(20);
     g.throughput(Throughput::Bytes(pretty.len() as u64));
     g.bench_function("whole_file", |b| {
-        b.iter(|| summarize(&path).expect("a summary").entries)
+        b.iter(|| {
+            summarize(&path, &Redactor::off())
+                .expect("a summary")
+                .entries
+        })
     });
     g.finish();
 

@@ -637,7 +637,6 @@ mod tests {
     use super::*;
     use crate::analysis::runs::OPEN_LIMIT;
     use crate::model::TraceEntry;
-    use crate::redact::Redactor;
     use crate::time::DisplayZone;
     use std::convert::Infallible;
 
@@ -651,7 +650,7 @@ mod tests {
         };
         for (i, line) in lines.iter().enumerate() {
             let e = TraceEntry::parse(line.as_bytes()).unwrap();
-            let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None, &Redactor::off());
+            let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None);
             spans.entry(&x, &mut emit).unwrap();
         }
         spans.finish(&mut emit).unwrap();
@@ -703,7 +702,7 @@ mod tests {
         let mut ended_early = 0;
         for (i, line) in lines.iter().enumerate() {
             let e = TraceEntry::parse(line.as_bytes()).unwrap();
-            let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None, &Redactor::off());
+            let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None);
             spans
                 .entry(&x, &mut |_| {
                     ended_early += 1;

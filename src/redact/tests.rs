@@ -1,0 +1,208 @@
+use super::*;
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn on() -> Redactor {
+    Redactor::new::<&str, &str>(&[], &[]).unwrap()
+}
+
+fn redacted(r: &Redactor, json: &str) -> String {
+    String::from_utf8(r.redact_entry(json.as_bytes()).into_owned()).unwrap()
+}
+
+#[test]
+fn state_keys_are_replaced_whole_and_kept_as_written_elsewhere() {
+    let r = on();
+    let entry = r#"{"agent_id": "a", "state": {"data": {"user": "ann", "auth": {"Authorization": "Bearer abc", "n": 1.50},
+        "list": [{"password": {"deep": 1}}, 2e3], "tokens": 2151, "max_tokens": 4096, "token": 12.5e3,
+        "tokenizer": "cl100k"}, "meta": {"cookie": ["x"]}},
+        "agent_result": {"output_state": {"data": {"client_secret": "s"}}}}"#;
+    assert_eq!(
+        redacted(&r, entry),
+        r#"{"agent_id": "a", "state": {"data": {"user": "ann", "auth": {"Authorization": "[REDACTED]", "n": 1.50},
+        "list": [{"password": "[REDACTED]"}, 2e3], "tokens": 2151, "max_tokens": 4096, "token": 12.5e3,
+        "tokenizer": "cl100k"}, "meta": {"cookie": "[REDACTED]"}},
+        "agent_result": {"output_state": {"data": {"client_secret": "[REDACTED]"}}}}"#
+    );
+    let plain = r#"{"state": {"data": {"message": "hello"}}}"#;
+    assert!(matches!(r.redact_entry(plain.as_bytes()), Cow::Borrowed(_)));
+}
+
+/// Key rules are for the state: an entry's own fields are the reader's (`--redact-key hook`
+/// must not make entries unreadable), and only text rules look at them.
+#[test]
+fn key_rules_stay_in_the_state_and_text_rules_go_everywhere() {
+    let r = Redactor::new(&["hook", "route"], &[] as &[&str]).unwrap();
+    let entry = r#"{"hook": "AgentError", "error": "db password=hunter2 down", "event_id": "sk-abcdefghijklmnopqrstu",
+        "agent_result": {"error": "token: abc123", "output_state": {"meta": {"route": "next"}}}}"#;
+    assert_eq!(
+        redacted(&r, entry),
+        r#"{"hook": "AgentError", "error": "db password=[REDACTED] down", "event_id": "[REDACTED]",
+        "agent_result": {"error": "token: [REDACTED]", "output_state": {"meta": {"route": "[REDACTED]"}}}}"#
+    );
+}
+
+#[test]
+fn escaped_strings_are_decoded_looked_at_and_written_back() {
+    let r = on();
+    let entry = r#"{"state": {"data": {"\u0070assword": "x", "note": "line\n\u0061pi_key=abc\"q\"", "url": "https:\/\/u:p4ss@h\/"}}}"#;
+    let out = redacted(&r, entry);
+    let value: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(value["state"]["data"]["password"], "[REDACTED]");
+    assert_eq!(
+        value["state"]["data"]["note"],
+        "line\napi_key=[REDACTED]\"q\""
+    );
+    assert_eq!(value["state"]["data"]["url"], "https://u:[REDACTED]@h/");
+}
+
+/// Found reading the path of a 100,000-level value (fixtures/bad): a search for secrets that
+/// recursed once per level overflowed the stack.
+#[test]
+fn secrets_are_found_at_any_depth_in_one_pass() {
+    let r = on();
+    let depth = 100_000;
+    let json = format!(
+        r#"{{"state":{{"data":{{"a":{}{{"Pass\u0077ord":[1,{{"x":"}}"}}],"k":"v"}}{}}}}}}}"#,
+        "[{\"b\":".repeat(depth),
+        "}]".repeat(depth)
+    );
+    assert_eq!(
+        redacted(&r, &json),
+        json.replace(r#"[1,{"x":"}"}]"#, r#""[REDACTED]""#)
+    );
+}
+
+#[test]
+fn damaged_entries_are_redacted_as_far_as_they_go() {
+    let r = on();
+    for (cut, want) in [
+        (
+            r#"{"state": {"data": {"password": "abc"#,
+            r#"{"state": {"data": {"password": "[REDACTED]""#,
+        ),
+        (
+            r#"{"error": "api_key=abc"#,
+            r#"{"error": "api_key=[REDACTED]"#,
+        ),
+        (
+            r#"{"error": "api_key=abc\"#,
+            r#"{"error": "api_key=[REDACTED]\"#,
+        ),
+    ] {
+        assert_eq!(redacted(&r, cut), want, "{cut}");
+    }
+}
+
+#[test]
+fn off_redacts_nothing_and_bad_patterns_are_refused() {
+    let entry = br#"{"state": {"data": {"password": "abc"}}}"#;
+    assert!(matches!(
+        Redactor::off().redact_entry(entry),
+        Cow::Borrowed(_)
+    ));
+    let off = Redactor::from_flags::<&str, &str>(false, &[], &[]).unwrap();
+    assert!(!off.is_on());
+    assert!(
+        Redactor::from_flags::<&str, &str>(false, &[], &["x"])
+            .unwrap()
+            .is_on()
+    );
+    assert!(Redactor::from_flags::<&str, &str>(false, &[], &["("]).is_err());
+}
+
+/// Words and fragments that near-miss every rule, to build texts that hold no secret.
+const HARMLESS: &[&str] = &[
+    "tokens: 2151",
+    "max_tokens=4096",
+    "prompt_tokens",
+    "tokenizer: cl100k",
+    "token=12",
+    "password: true",
+    "basic idea",
+    "bearer bonds",
+    "https://example.com/x?q=1",
+    "sk-short",
+    "eyJ",
+    "AKIA",
+    "-----BEGIN PUBLIC KEY-----",
+    "note",
+    " ",
+    "\n",
+    "\"",
+    "\\",
+    "ünï ☃",
+    "{",
+    "=",
+    ":",
+    "42",
+];
+
+/// Secrets of every built-in shape.
+const SECRETS: &[&str] = &[
+    "api_key=sk-live-SECRET444",
+    "Authorization: Bearer abcdef123456",
+    "https://admin:SECRET666@db.internal/x",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
+    "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "xoxb-1234567890-abcdefghij",
+    "AKIAIOSFODNN7EXAMPLE",
+    "AIzaSyA-abcdefghijklmnopqrstuvwxyz012345",
+    "sk_live_abcdefghij0123456789",
+    "password: \"two words\"",
+];
+
+/// The parts as one text, a space between each (so that `token=12` stays a number).
+fn text_of(parts: &[&'static str]) -> String {
+    parts.join(" ")
+}
+
+proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(256))]
+
+    /// A text with no secret comes back byte for byte.
+    #[test]
+    fn a_text_without_secrets_is_unchanged(parts in proptest::collection::vec(proptest::sample::select(HARMLESS), 0..12)) {
+        let text = text_of(&parts);
+        prop_assert_eq!(on().redact_text(&text), text.as_str());
+    }
+
+    /// Redacting twice is redacting once, and no secret survives either.
+    #[test]
+    fn redaction_is_idempotent(
+        parts in proptest::collection::vec(
+            prop_oneof![proptest::sample::select(HARMLESS), proptest::sample::select(SECRETS)],
+            0..10,
+        ),
+        noise in "\\PC{0,20}",
+    ) {
+        let r = on();
+        let text = format!("{}{noise}", text_of(&parts));
+        let once = r.redact_text(&text).into_owned();
+        prop_assert_eq!(r.redact_text(&once), once.as_str());
+        for secret in ["SECRET444", "SECRET666", "abcdef123456", "MIIE", "AKIAIOSFODNN7EXAMPLE", "c2lnbmF0dXJl"] {
+            prop_assert!(!once.contains(secret), "{secret} in {once}");
+        }
+        let entry = serde_json::json!({"error": text, "state": {"data": {"note": text, "password": text}}}).to_string();
+        let once = r.redact_entry(entry.as_bytes()).into_owned();
+        prop_assert!(serde_json::from_slice::<Value>(&once).is_ok());
+        prop_assert_eq!(r.redact_entry(&once).into_owned(), once);
+    }
+
+    /// Numbers are never changed, under a secret key or not, at any depth.
+    #[test]
+    fn numbers_are_never_changed(
+        members in proptest::collection::vec(
+            (proptest::sample::select(&["token", "tokens", "password", "api_key", "max_tokens", "n", "cookie"][..]),
+             prop_oneof![any::<i64>().prop_map(|n| n.to_string()), any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| f.to_string()), Just("true".to_owned()), Just("null".to_owned())]),
+            0..8,
+        ),
+    ) {
+        let body: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+        let entry = format!(r#"{{"state": {{"data": {{{0}, "nested": [{{{0}}}]}}}}}}"#, body.join(", ").trim_start_matches(", "));
+        let entry = entry.replace("{, ", "{");
+        let r = on();
+        prop_assert_eq!(r.redact_entry(entry.as_bytes()).into_owned(), entry.into_bytes());
+    }
+}

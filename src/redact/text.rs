@@ -1,0 +1,422 @@
+//! Secrets written in free text: `key=value` pairs under a secret key, bearer and basic
+//! credentials, JWTs, the password of a URL, PEM private keys, the shapes of well-known API
+//! keys, and the user's `--redact-pattern`s. Only the secret part is replaced, so the text
+//! around it stays readable (`api_key=[REDACTED] rest of the note`).
+//!
+//! All rules are one regular expression (one automaton: a text is scanned once whatever the
+//! number of rules), and a text is only scanned when an Aho-Corasick search finds one of the
+//! literals every built-in rule starts with or contains.
+
+use super::REDACTED;
+use super::keys::SecretNames;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{CaptureLocations, Regex};
+use std::borrow::Cow;
+
+/// A `--redact-pattern` that is not a valid regular expression.
+#[derive(Debug, thiserror::Error)]
+#[error("--redact-pattern '{pattern}': {message}")]
+pub struct PatternError {
+    pub pattern: String,
+    pub message: String,
+}
+
+/// What a capture group of the combined expression holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Not looked at (a group inside a user's pattern).
+    Ignored,
+    /// The key of a `key=value` pair: the value is secret only if the key is.
+    Key,
+    /// The value of a `key=value` pair (secret unless a number, a boolean or null).
+    Value,
+    /// A bearer or basic credential: secret if it looks like one (long enough, with a digit),
+    /// so that "basic understanding" stays.
+    Credential,
+    /// Secret as matched.
+    Secret,
+}
+
+/// The key of `key=value` and `key: value` (quoted or not): a run of key characters holding a
+/// secret name's first word (`{ANCHORS}`), checked word by word once found.
+const KEY_VALUE: &str = r#"([A-Za-z0-9_.\-]*(?i:{ANCHORS})[A-Za-z0-9_.\-]*)(?:\\?["'])?[ \t]*[:=][ \t]*(?:\\?"([^"\\\r\n]*)\\?"|'([^'\r\n]*)'|(?:(?i:bearer|basic|token)[ \t]+)?(\[REDACTED\]|[^\s"'\\,;&)}\]>]+))"#;
+
+/// The literals a built-in rule needs (besides the secret names' first words), in any case.
+const ANCHORS: [&str; 18] = [
+    "-----begin",
+    "eyj",
+    "bearer",
+    "basic",
+    "://",
+    "sk-",
+    "sk_",
+    "rk_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "xox",
+    "akia",
+    "asia",
+    "aiza",
+];
+
+/// The built-in rules after `key=value`, each with its one group and that group's role.
+const RULES: [(&str, Role); 5] = [
+    // A PEM private key: the body between its armour lines (or to the end of a cut text).
+    (
+        r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----((?s:.)*?)(?:-----END[A-Z0-9 ]*PRIVATE KEY-----|\z)",
+        Role::Secret,
+    ),
+    // `Authorization: Bearer …` in a header dump, `Basic dXNlcjpwYXNz`.
+    (
+        r"(?-u:\b)(?i:bearer|basic)[ \t]+([A-Za-z0-9._~+/=\-]+)",
+        Role::Credential,
+    ),
+    // A JSON Web Token: base64url of `{"` in its header, three dot-separated parts.
+    (
+        r"(eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*)",
+        Role::Secret,
+    ),
+    // The password in a URL's user info: `https://admin:[REDACTED]@db.internal/x`.
+    (
+        r#"[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@"'<>:]*:([^\s/?#@"'<>]+)@"#,
+        Role::Secret,
+    ),
+    // Well-known API key shapes: OpenAI and Anthropic, Stripe, GitHub, Slack, AWS, Google.
+    (
+        r"(?-u:\b)(sk-[A-Za-z0-9_\-]{16,}|[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9\-]{10,}|(?:AKIA|ASIA)[A-Z0-9]{16}|AIza[A-Za-z0-9_\-]{30,})",
+        Role::Secret,
+    ),
+];
+
+/// How a PEM block starts.
+const PEM_START: &str = "-----BEGIN";
+
+/// The shortest bearer or basic credential taken for one.
+const MIN_CREDENTIAL: usize = 8;
+
+/// The text rules, compiled.
+#[derive(Debug)]
+pub struct TextRules {
+    regex: Regex,
+    /// By capture group index (0, the whole match, is `Ignored`).
+    roles: Vec<Role>,
+    /// Finds the literals without which no rule can match; `None` when a user pattern may
+    /// match anything.
+    anchors: Option<AhoCorasick>,
+}
+
+impl TextRules {
+    /// The built-in rules, for `names`, and the user's `patterns`.
+    pub fn new<S: AsRef<str>>(
+        names: &SecretNames,
+        patterns: &[S],
+    ) -> Result<TextRules, PatternError> {
+        let name_anchors: Vec<String> = names.anchors().map(regex::escape).collect();
+        let mut alternatives = vec![KEY_VALUE.replace("{ANCHORS}", &name_anchors.join("|"))];
+        let mut roles = vec![
+            Role::Ignored,
+            Role::Key,
+            Role::Value,
+            Role::Value,
+            Role::Value,
+        ];
+        for (rule, role) in RULES {
+            alternatives.push(rule.to_owned());
+            roles.push(role);
+        }
+        for pattern in patterns {
+            let pattern = pattern.as_ref();
+            let compiled = Regex::new(pattern).map_err(|e| PatternError {
+                pattern: pattern.to_owned(),
+                message: e.to_string(),
+            })?;
+            alternatives.push(format!("({pattern})"));
+            roles.push(Role::Secret);
+            roles.extend(std::iter::repeat_n(
+                Role::Ignored,
+                compiled.captures_len().saturating_sub(1),
+            ));
+        }
+        let combined = alternatives
+            .iter()
+            .map(|a| format!("(?:{a})"))
+            .collect::<Vec<_>>()
+            .join("|");
+        let regex = regex::RegexBuilder::new(&combined)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| PatternError {
+                pattern: patterns
+                    .iter()
+                    .map(AsRef::as_ref)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                message: e.to_string(),
+            })?;
+        debug_assert_eq!(regex.captures_len(), roles.len());
+        let anchors = if patterns.is_empty() {
+            let literals: Vec<String> = ANCHORS
+                .iter()
+                .map(|a| (*a).to_owned())
+                .chain(names.anchors().map(str::to_owned))
+                .collect();
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(&literals)
+                .ok()
+        } else {
+            None
+        };
+        Ok(TextRules {
+            regex,
+            roles,
+            anchors,
+        })
+    }
+
+    /// Whether `text` may hold a secret: false only when no rule can match it.
+    pub fn may_match(&self, text: &[u8]) -> bool {
+        self.anchors.as_ref().is_none_or(|a| a.is_match(text))
+    }
+
+    /// Where the literals are in `bytes` (sorted, not overlapping); `None` when every text must
+    /// be searched.
+    pub fn anchor_hits(&self, bytes: &[u8]) -> Option<Vec<usize>> {
+        let anchors = self.anchors.as_ref()?;
+        Some(anchors.find_iter(bytes).map(|m| m.start()).collect())
+    }
+
+    /// `text` with its secrets replaced; borrowed when it has none. Secret keys are judged
+    /// by `names`.
+    pub fn redact<'t>(&self, text: &'t str, names: &SecretNames) -> Cow<'t, str> {
+        if !self.may_match(text.as_bytes()) {
+            return Cow::Borrowed(text);
+        }
+        let mut locations = self.regex.capture_locations();
+        let mut out = String::new();
+        let mut copied = 0;
+        let mut at = 0;
+        while at <= text.len() {
+            let Some((start, end)) = self
+                .regex
+                .captures_read_at(&mut locations, text, at)
+                .map(|m| (m.start(), m.end()))
+            else {
+                break;
+            };
+            let (secret, resume) = self.judge(&locations, text, names, end);
+            if let Some((s, e)) = secret
+                && s >= copied
+                && s < e
+                && &text[s..e] != REDACTED
+            {
+                out.push_str(&text[copied..s]);
+                out.push_str(REDACTED);
+                copied = e;
+            }
+            // Always move on, by a character at least (an empty match, a rejected key).
+            at = if resume > start.max(at) {
+                resume
+            } else {
+                next_boundary(text, start.max(at))
+            };
+        }
+        if copied == 0 {
+            return Cow::Borrowed(text);
+        }
+        out.push_str(&text[copied..]);
+        Cow::Owned(out)
+    }
+
+    /// The secret span of one match, if any, and where to search on from.
+    fn judge(
+        &self,
+        locations: &CaptureLocations,
+        text: &str,
+        names: &SecretNames,
+        end: usize,
+    ) -> (Option<(usize, usize)>, usize) {
+        let mut groups = (1..self.roles.len()).filter_map(|i| Some((i, locations.get(i)?)));
+        let Some((i, (s, e))) = groups.next() else {
+            return (None, end);
+        };
+        match self.roles.get(i).copied().unwrap_or(Role::Ignored) {
+            Role::Key => {
+                if !names.is_secret(&text[s..e]) {
+                    // The value may still hold a secret of another shape.
+                    return (None, e);
+                }
+                let value = groups.find(|(j, _)| self.roles.get(*j) == Some(&Role::Value));
+                match value {
+                    // A PEM block written right after the key is the PEM rule's, whose secret
+                    // runs past the value's first word.
+                    Some((_, (vs, ve))) if text[vs..ve].contains(PEM_START) => {
+                        let pem = vs + text[vs..ve].find(PEM_START).unwrap_or(0);
+                        ((pem > vs).then_some((vs, pem)), pem)
+                    }
+                    Some((_, (vs, ve))) if !is_plain_scalar(&text[vs..ve]) => (Some((vs, ve)), end),
+                    _ => (None, end),
+                }
+            }
+            Role::Credential => {
+                let credential = &text[s..e];
+                if credential.len() >= MIN_CREDENTIAL
+                    && credential.bytes().any(|b| b.is_ascii_digit())
+                {
+                    (Some((s, e)), end)
+                } else {
+                    (None, s)
+                }
+            }
+            Role::Secret | Role::Value => (Some((s, e)), end),
+            Role::Ignored => (None, end),
+        }
+    }
+}
+
+/// Numbers, booleans and null are never secrets under a key rule (`tokens: 2151`).
+pub fn is_plain_scalar(value: &str) -> bool {
+    matches!(value, "true" | "false" | "null" | "True" | "False")
+        || (value.bytes().any(|b| b.is_ascii_digit())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+            && value.parse::<f64>().is_ok())
+}
+
+/// The index of the character after the one at `i`.
+fn next_boundary(text: &str, i: usize) -> usize {
+    text.get(i..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(i + 1, |c| i + c.len_utf8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(text: &str) -> String {
+        let names = SecretNames::new::<&str>(&[]);
+        TextRules::new::<&str>(&names, &[])
+            .unwrap()
+            .redact(text, &names)
+            .into_owned()
+    }
+
+    /// Issue 17, section 1: the shapes that leaked from free text.
+    #[test]
+    fn only_the_secret_part_is_replaced() {
+        for (text, want) in [
+            (
+                "api_key=sk-live-SECRET444 rest of the note",
+                "api_key=[REDACTED] rest of the note",
+            ),
+            (
+                "Authorization: Bearer eyJhbGciOi",
+                "Authorization: Bearer [REDACTED]",
+            ),
+            (
+                "https://admin:SECRET666@db.internal/x",
+                "https://admin:[REDACTED]@db.internal/x",
+            ),
+            (
+                "password=SECRET_ERRPW_BBB api_key=abc123",
+                "password=[REDACTED] api_key=[REDACTED]",
+            ),
+            (
+                r#"{"client_secret": "two words", "n": 1}"#,
+                r#"{"client_secret": "[REDACTED]", "n": 1}"#,
+            ),
+            (
+                r#"{\"api_key\": \"k-1\"}"#,
+                r#"{\"api_key\": \"[REDACTED]\"}"#,
+            ),
+            ("X-Api-Key: 'k k'; next", "X-Api-Key: '[REDACTED]'; next"),
+            (
+                "GET /v1?access_token=abc&page=2",
+                "GET /v1?access_token=[REDACTED]&page=2",
+            ),
+            (
+                "curl -H 'Authorization: Basic dXNlcjpwYXNzMTIz'",
+                "curl -H 'Authorization: Basic [REDACTED]'",
+            ),
+            (
+                "sent Bearer abcdef123456 upstream",
+                "sent Bearer [REDACTED] upstream",
+            ),
+            (
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok",
+                "jwt [REDACTED] ok",
+            ),
+            (
+                "k: -----BEGIN RSA PRIVATE KEY-----\nMIIE\nabc\n-----END RSA PRIVATE KEY----- done",
+                "k: -----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY----- done",
+            ),
+            (
+                "cut -----BEGIN PRIVATE KEY-----\nMIIE",
+                "cut -----BEGIN PRIVATE KEY-----[REDACTED]",
+            ),
+            (
+                "key sk-proj-abcdefghijklmnopqrstuvwxyz0123",
+                "key [REDACTED]",
+            ),
+            ("key sk-ant-api03-abcdefghijklmnop_qrs", "key [REDACTED]"),
+            (
+                "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789 x",
+                "gh [REDACTED] x",
+            ),
+            (
+                "gh github_pat_11ABCDEFG0123456789_abcdefghijkl",
+                "gh [REDACTED]",
+            ),
+            ("slack xoxb-1234567890-abcdefghij", "slack [REDACTED]"),
+            ("aws AKIAIOSFODNN7EXAMPLE.", "aws [REDACTED]."),
+            ("g AIzaSyA-abcdefghijklmnopqrstuvwxyz012345", "g [REDACTED]"),
+            ("stripe sk_live_abcdefghij0123456789", "stripe [REDACTED]"),
+        ] {
+            assert_eq!(redact(text), want, "{text}");
+        }
+    }
+
+    /// Issue 17, section 2: counts and prose that only look like secrets stay.
+    #[test]
+    fn numbers_and_look_alikes_stay() {
+        for text in [
+            "tokens: 2151, max_tokens=4096 tokens_used: 12",
+            "prompt_tokens=5 tokenizer: cl100k",
+            "token: 12 password=true secret: null",
+            "a basic understanding of bearer bonds",
+            "see https://example.com/x?page=2 and http://user@host/",
+            "task-lamp desk-sk-short sk-short",
+            "eyJ alone, eyJhbGciOi without dots",
+            "[REDACTED] already",
+            "",
+            "ünïcödé ☃ token",
+        ] {
+            assert_eq!(redact(text), text);
+        }
+    }
+
+    #[test]
+    fn user_patterns_join_the_rules_and_bad_ones_are_named() {
+        let names = SecretNames::new(&["card"]);
+        let rules = TextRules::new(&names, &[r"\d{4}-\d{4}", "(a)(b)x"]).unwrap();
+        assert_eq!(
+            rules.redact("card=visa-4111 pin 1234-5678 abx and password=p", &names),
+            "card=[REDACTED] pin [REDACTED] [REDACTED] and password=[REDACTED]"
+        );
+        let err = TextRules::new(&names, &["(unclosed"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--redact-pattern '(unclosed': "),
+            "{err}"
+        );
+        let empty = TextRules::new(&names, &["x*"]).unwrap();
+        assert_eq!(empty.redact("axxb", &names), "a[REDACTED]b");
+    }
+}
