@@ -173,7 +173,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-h -V --fail-on --format --ascii --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --fail-on --format --ascii --verbose --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

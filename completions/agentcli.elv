@@ -133,6 +133,8 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
             cand --ascii 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]'
+            cand -v 'Also say on stderr why a --fail-on condition could not hold (an agent that neither session has)'
+            cand --verbose 'Also say on stderr why a --fail-on condition could not hold (an agent that neither session has)'
             cand --redact 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'

@@ -138,6 +138,7 @@ always\t''
 never\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l ascii -d 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s v -l verbose -d 'Also say on stderr why a --fail-on condition could not hold (an agent that neither session has)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact -d 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Show times in this machine\'s time zone'

@@ -477,6 +477,11 @@ pub struct DiffArgs {
     #[arg(long)]
     pub ascii: bool,
 
+    /// Also say on stderr why a --fail-on condition could not hold (an agent that neither
+    /// session has)
+    #[arg(short, long)]
+    pub verbose: bool,
+
     #[command(flatten)]
     pub redact: RedactArgs,
     #[command(flatten, next_help_heading = "Metrics")]

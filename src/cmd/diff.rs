@@ -28,6 +28,8 @@ pub struct DiffOptions {
     /// Draw with ASCII only (`--ascii`, or a locale that is not UTF-8).
     pub ascii: bool,
     pub metrics: MetricOptions,
+    /// Say why a condition could not hold.
+    pub verbose: bool,
     pub redactor: Redactor,
 }
 
@@ -46,6 +48,7 @@ impl DiffOptions {
             format: args.format,
             ascii: args.ascii,
             metrics: args.metric.options(),
+            verbose: args.verbose,
             redactor: super::redactor(&args.redact)?,
         })
     }
@@ -96,11 +99,7 @@ pub fn run(
         report.problems_not_shown(&session.path, file.problems_not_kept);
     }
     let mut diff = DiffReport::new(&a, &b);
-    diff.fail_on = opts
-        .fail_on
-        .iter()
-        .map(|c| c.evaluate(&diff))
-        .collect::<Result<_, _>>()?;
+    diff.fail_on = opts.fail_on.iter().map(|c| c.evaluate(&diff)).collect();
     match opts.format {
         AnalysisFormat::Table => {
             write_diff(&diff, &ctx.style.with_ascii(opts.ascii), out)?;
@@ -111,6 +110,13 @@ pub fn run(
     out.flush()?;
     for result in &diff.fail_on {
         report.note(&verdict(result));
+        if let Some(note) = result.note.as_ref().filter(|_| opts.verbose) {
+            report.note(&format!(
+                "--fail-on '{}': {}",
+                text::escape(&result.condition, false),
+                text::escape(note, false)
+            ));
+        }
     }
     Ok(diff.fail_on.iter().any(|r| r.holds))
 }

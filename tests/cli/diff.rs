@@ -466,19 +466,60 @@ fn malformed_conditions_are_usage_errors() {
             )))
             .stderr(predicate::str::contains(message));
     }
-    // An agent neither session has is a typo, not a pass.
-    w.run(&[
-        "diff",
-        "baseline",
-        "same",
-        "--fail-on",
-        "agent=researchr:p95>+1s",
-    ])
-    .assert()
-    .code(2)
-    .stderr(predicate::str::contains(
-        "no agent 'researchr' in either session; agents: analyzer, planner, researcher, summarizer",
-    ));
+}
+
+/// Issue 17, section 4: a CI gate on healthy runs (`agent=error-handler:runs>0`) passes when
+/// neither session has the agent, as any figure a session lacks never holds; a wildcard that
+/// matches nothing too. Why, only with --verbose.
+#[test]
+fn a_condition_on_an_agent_neither_session_has_does_not_hold() {
+    let w = Workdir::with(&["diff/baseline.trace.json", "diff/same.trace.jsonl"]);
+    for condition in ["agent=error-handler:runs>0", "agent=error-*:errors>0"] {
+        let quiet = w
+            .run(&["diff", "baseline", "same", "--fail-on", condition])
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(format!(
+                "--fail-on '{condition}' does not hold"
+            )))
+            .get_output()
+            .stderr
+            .clone();
+        assert!(
+            !String::from_utf8_lossy(&quiet).contains("in either session"),
+            "the note is for --verbose"
+        );
+        w.run(&[
+            "diff",
+            "baseline",
+            "same",
+            "--verbose",
+            "--fail-on",
+            condition,
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "in either session, so it does not hold; agents: analyzer, planner, researcher, \
+                 summarizer",
+        ));
+        let json = json_of(w.run(&[
+            "diff",
+            "baseline",
+            "same",
+            "--format",
+            "json",
+            "--fail-on",
+            condition,
+        ]));
+        assert_eq!(json["fail_on"][0]["holds"], false);
+        assert!(
+            json["fail_on"][0]["note"]
+                .as_str()
+                .unwrap()
+                .starts_with("no agent '")
+        );
+    }
 }
 
 #[test]

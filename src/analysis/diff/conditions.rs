@@ -348,8 +348,10 @@ fn threshold(value: &str, metric: Metric) -> Result<Threshold, String> {
 
 impl FailOn {
     /// Whether the condition holds for `diff`, and what makes it hold. A condition naming an
-    /// agent that neither session has is an error (a typo must not pass a CI job silently).
-    pub fn evaluate(&self, diff: &DiffReport) -> Result<super::ConditionResult, Error> {
+    /// agent that neither session has does not hold, as any figure a session lacks (a CI gate
+    /// on healthy runs asks for `agent=error-handler:runs>0`); its note says so.
+    pub fn evaluate(&self, diff: &DiffReport) -> super::ConditionResult {
+        let mut note = None;
         let findings = match &self.condition {
             Condition::RouteChanged => route_findings(diff),
             Condition::NewErrors => diff
@@ -372,7 +374,8 @@ impl FailOn {
                 op,
                 value,
             } => {
-                let figures = self.figures(scope, *metric, diff)?;
+                let (figures, absent) = self.figures(scope, *metric, diff);
+                note = absent;
                 figures
                     .into_iter()
                     .filter(|(_, figure)| holds(figure, *op, *value))
@@ -382,20 +385,22 @@ impl FailOn {
                     .collect()
             }
         };
-        Ok(super::ConditionResult {
+        super::ConditionResult {
             condition: self.text.clone(),
             holds: !findings.is_empty(),
             findings,
-        })
+            note,
+        }
     }
 
-    /// The figures a threshold looks at, each with what it is of (`agent researcher: `).
+    /// The figures a threshold looks at, each with what it is of (`agent researcher: `), and
+    /// a note when an agent pattern matches no agent of either session.
     fn figures(
         &self,
         scope: &Scope,
         metric: Metric,
         diff: &DiffReport,
-    ) -> Result<Vec<(String, Measure)>, Error> {
+    ) -> (Vec<(String, Measure)>, Option<String>) {
         let latency = |l: &LatencyChanges| match metric {
             Metric::Mean => l.mean_ms,
             Metric::P50 => l.p50_ms,
@@ -404,7 +409,7 @@ impl FailOn {
             Metric::Max => l.max_ms,
             _ => counted(&l.count),
         };
-        Ok(match scope {
+        let figures = match scope {
             Scope::Agent(pattern) => {
                 let agents: Vec<&AgentChanges> = diff
                     .agents
@@ -419,18 +424,16 @@ impl FailOn {
                         .iter()
                         .map(|a| text::escape(&a.agent, false).into_owned())
                         .collect();
-                    return Err(Error::Usage {
-                        what: format!("--fail-on {}", text::quote_for_message(&self.text)),
-                        message: format!(
-                            "no agent '{}' in either session; agents: {}",
-                            text::escape(pattern.as_str(), false),
-                            if names.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                    });
+                    let note = format!(
+                        "no agent '{}' in either session, so it does not hold; agents: {}",
+                        text::escape(pattern.as_str(), false),
+                        if names.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                    return (Vec::new(), Some(note));
                 }
                 agents
                     .into_iter()
@@ -470,7 +473,8 @@ impl FailOn {
                 };
                 vec![("requests: ".to_owned(), figure)]
             }
-        })
+        };
+        (figures, None)
     }
 }
 

@@ -465,6 +465,9 @@ pub struct ConditionResult {
     pub holds: bool,
     /// What made it hold, one finding a line (empty when it does not hold).
     pub findings: Vec<String>,
+    /// Why it could not hold, when what it names is in neither session (`agent=NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl DiffReport {
