@@ -16,6 +16,7 @@
 pub mod keys;
 pub mod text;
 
+use crate::json::string_end;
 use keys::SecretNames;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -249,8 +250,7 @@ impl<'w> Walk<'w> {
     /// Redacts the JSON string at `start..end` (its quotes included) by the text rules.
     fn string(&mut self, start: usize, end: usize) {
         let raw = &self.bytes[start..end];
-        let closed = string_close(self.bytes, start).is_some();
-        if !closed {
+        if !is_closed(raw) {
             // Cut off by the end of the entry: its raw text is looked at.
             return self.raw_string(start, raw.get(1..).unwrap_or_default());
         }
@@ -333,25 +333,14 @@ fn quoted(text: &str) -> Vec<u8> {
     out
 }
 
-/// The index just after the JSON string that starts at `start` (its opening quote); the end
-/// of `bytes` when the string is not closed.
-fn string_end(bytes: &[u8], start: usize) -> usize {
-    string_close(bytes, start).unwrap_or(bytes.len())
-}
-
-/// The index just after the closing quote of the JSON string that starts at `start`.
-fn string_close(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut i = start + 1;
-    while let Some(k) = bytes
-        .get(i..)
-        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
-    {
-        if bytes.get(i + k) == Some(&b'"') {
-            return Some(i + k + 1);
-        }
-        i += k + 2;
-    }
-    None
+/// Whether the JSON string `raw` (from its opening quote to [`string_end`]) is closed: it ends
+/// in a quote that no backslash escapes.
+fn is_closed(raw: &[u8]) -> bool {
+    let Some((b'"', body)) = raw.split_last().filter(|_| raw.len() >= 2) else {
+        return false;
+    };
+    let backslashes = body.iter().rev().take_while(|&&b| b == b'\\').count();
+    backslashes % 2 == 0
 }
 
 /// A key (a JSON string with its quotes) as text, its escapes decoded.
