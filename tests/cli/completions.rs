@@ -107,10 +107,10 @@ fn shared_flags_appear_under_a_heading_saying_what_they_choose() {
         ),
         ["--filter"]
     );
-    for command in ["trace", "export"] {
+    for command in ["trace", "export", "analyze", "diff", "list"] {
         assert_eq!(
             flags_under(command, "Redaction"),
-            ["--redact", "--redact-key"]
+            ["--redact", "--redact-key", "--redact-pattern"]
         );
     }
 }
