@@ -499,7 +499,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__view)
-            opts="-h -V --filter --redact --redact-key --dir --color --utc --local --width --help --version"
+            opts="-h -V --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +510,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-pattern)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -145,15 +145,16 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;view'= {
             cand --filter 'Show only entries matching EXPR (repeatable: all must hold); the filter language of `trace --filter`, also typed in the view with `f`'
-            cand --redact-key 'Also redact the values of keys containing NAME (repeatable; implies --redact)'
+            cand --redact-key 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)'
+            cand --redact-pattern 'Also hide whatever the regular expression REGEX matches, in any text of an entry (repeatable; implies --redact), e.g. --redact-pattern ''cust-[0-9]{6}'''
             cand --dir 'Directory holding the trace files [default: the current directory]'
             cand --color 'When to colour the output (NO_COLOR in the environment means never, unless "always")'
             cand --width 'Width of tables in columns [default: the terminal''s width, or 120 when not a terminal]'
-            cand --redact 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+            cand --redact 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
             cand --utc 'Show times in UTC [default: in the zone each trace was written in]'
             cand --local 'Show times in this machine''s time zone'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

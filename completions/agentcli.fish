@@ -145,16 +145,17 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Sho
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l filter -d 'Show only entries matching EXPR (repeatable: all must hold); the filter language of `trace --filter`, also typed in the view with `f`' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact-key -d 'Also redact the values of keys containing NAME (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact-key -d 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact-pattern -d 'Also hide whatever the regular expression REGEX matches, in any text of an entry (repeatable; implies --redact), e.g. --redact-pattern \'cust-[0-9]{6}\'' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
-complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact -d 'Replace the values of secret-looking state keys (password, token, secret, api_key, apikey, authorization, cookie: any case, anywhere in the key) with [REDACTED]'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l redact -d 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -l local -d 'Show times in this machine\'s time zone'
-complete -c agentcli -n "__fish_agentcli_using_subcommand view" -s h -l help -d 'Print help'
+complete -c agentcli -n "__fish_agentcli_using_subcommand view" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentcli -n "__fish_agentcli_using_subcommand view" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand completions" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''

@@ -383,14 +383,8 @@ pub struct ViewArgs {
     #[arg(long = "filter", value_name = "EXPR")]
     pub filters: Vec<String>,
 
-    /// Replace the values of secret-looking state keys (password, token, secret, api_key, apikey,
-    /// authorization, cookie: any case, anywhere in the key) with [REDACTED]
-    #[arg(long)]
-    pub redact: bool,
-
-    /// Also redact the values of keys containing NAME (repeatable; implies --redact)
-    #[arg(long = "redact-key", value_name = "NAME")]
-    pub redact_keys: Vec<String>,
+    #[command(flatten)]
+    pub redact: RedactArgs,
 }
 
 #[derive(Debug, Args)]

@@ -269,13 +269,9 @@ fn open_view<'v>(
         EntryViewKind::Verbose => Box::new(VerboseView::new(out, id, style)),
         EntryViewKind::Debug => Box::new(DebugView::new(out, session)),
         EntryViewKind::LiveFlow { verbose } => Box::new(LiveFlowView::new(out, id, style, verbose)),
-        EntryViewKind::Export(format) => Box::new(Exporter::new(
-            format,
-            id,
-            ctx.style.zone,
-            ctx.terminal,
-            out,
-        )),
+        EntryViewKind::Export(format) => {
+            Box::new(Exporter::new(format, id, ctx.style.zone, ctx.terminal, out))
+        }
     }
 }
 

@@ -6,7 +6,6 @@ use super::Context;
 use crate::cli::ViewArgs;
 use crate::error::Error;
 use crate::filter::Filter;
-use crate::redact::Redactor;
 use crate::report::Reporter;
 use crate::session;
 use crate::view::{self, ViewOptions};
@@ -24,7 +23,7 @@ pub fn options(args: &ViewArgs, ctx: &Context) -> Result<ViewOptions, Error> {
         dir: ctx.dir.clone(),
         session,
         filter,
-        redactor: Redactor::from_flags(args.redact, &args.redact_keys),
+        redactor: super::redactor(&args.redact)?,
         zone: ctx.style.zone,
         color: ctx.style.color,
         ascii: ctx.style.ascii,

@@ -234,11 +234,7 @@ enum Stage<'w> {
 }
 
 impl<'w> TimelineView<'w> {
-    pub fn new(
-        out: &'w mut dyn Write,
-        session_id: &str,
-        style: Style,
-    ) -> Self {
+    pub fn new(out: &'w mut dyn Write, session_id: &str, style: Style) -> Self {
         TimelineView {
             session_id: session_id.to_owned(),
             style,
@@ -276,12 +272,7 @@ impl<'w> TimelineView<'w> {
         for end in ends {
             // These bytes parsed once already.
             if let Ok(entry) = TraceEntry::parse(&held[start..end]) {
-                write_row(
-                    &mut writer,
-                    &entry,
-                    &self.style,
-                    &mut self.scratch,
-                )?;
+                write_row(&mut writer, &entry, &self.style, &mut self.scratch)?;
             }
             start = end;
         }
@@ -308,12 +299,7 @@ impl EntryView for TimelineView<'_> {
                 held, ends, table, ..
             } => {
                 let width = Some(self.style.width);
-                let row = cells(
-                    &read.entry,
-                    &self.style,
-                    width,
-                    &mut self.scratch,
-                );
+                let row = cells(&read.entry, &self.style, width, &mut self.scratch);
                 table.measure(&row);
                 held.extend_from_slice(read.bytes);
                 ends.push(held.len());
@@ -322,12 +308,9 @@ impl EntryView for TimelineView<'_> {
                 }
                 Ok(())
             }
-            Stage::Drawing(writer) => write_row(
-                writer,
-                &read.entry,
-                &self.style,
-                &mut self.scratch,
-            ),
+            Stage::Drawing(writer) => {
+                write_row(writer, &read.entry, &self.style, &mut self.scratch)
+            }
             Stage::Done => Ok(()),
         }
     }
@@ -423,7 +406,6 @@ mod tests {
             zone: DisplayZone::Written,
             ascii: false,
         };
-        let off = Redactor::off();
         let entries: Vec<TraceEntry<'_>> = [RUN, FAILED]
             .iter()
             .map(|e| TraceEntry::parse(e.as_bytes()).unwrap())
@@ -431,13 +413,13 @@ mod tests {
         let mut table = Table::new(&COLUMNS, Frame::Boxed);
         let mut scratch = String::new();
         for e in &entries {
-            table.measure(&cells(e, &style, &off, Some(width), &mut scratch));
+            table.measure(&cells(e, &style, Some(width), &mut scratch));
         }
         let mut out = Vec::new();
         let sink: &mut dyn Write = &mut out;
         let mut writer = table.start(sink, &style).unwrap();
         for e in &entries {
-            write_row(&mut writer, e, &style, &off, &mut scratch).unwrap();
+            write_row(&mut writer, e, &style, &mut scratch).unwrap();
         }
         writer.finish().unwrap();
         String::from_utf8(out).unwrap()

@@ -34,11 +34,7 @@ pub struct VerboseView<'w> {
 }
 
 impl<'w> VerboseView<'w> {
-    pub fn new(
-        out: &'w mut dyn Write,
-        session_id: &str,
-        style: Style,
-    ) -> Self {
+    pub fn new(out: &'w mut dyn Write, session_id: &str, style: Style) -> Self {
         VerboseView {
             out,
             session_id: session_id.to_owned(),

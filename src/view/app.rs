@@ -10,6 +10,7 @@ use super::theme::Theme;
 use super::timeline::{self, Cursor, RowCache};
 use super::waterfall::Waterfall;
 use crate::filter::Filter;
+use crate::redact::Redactor;
 use crate::session::SessionFile;
 use crate::text;
 use crate::time::DisplayZone;
@@ -128,10 +129,11 @@ pub struct Open {
 impl Open {
     /// The study of the session, asked for if it was not (or if it is out of date: the
     /// filter changed, or the followed file grew).
-    fn study(&mut self, zone: DisplayZone) -> &mut Pending {
+    fn study(&mut self, zone: DisplayZone, redactor: &Redactor) -> &mut Pending {
         let filter = self.index.filter().clone();
-        self.study
-            .get_or_insert_with(|| Pending::start(&self.file.id, &self.file.path, filter, zone))
+        self.study.get_or_insert_with(|| {
+            Pending::start(&self.file.id, &self.file.path, filter, zone, redactor)
+        })
     }
 }
 
@@ -162,7 +164,7 @@ impl App {
     /// The viewer on the Sessions screen, or on the session the command line named.
     pub fn new(opts: ViewOptions) -> App {
         let theme = Theme::new(opts.color, opts.ascii);
-        let sessions = Sessions::new(&opts.dir, opts.zone);
+        let sessions = Sessions::new(&opts.dir, opts.zone, &opts.redactor);
         let session = opts.session.clone();
         let mut app = App {
             opts,
@@ -224,7 +226,7 @@ impl App {
         }
         if let Some(open) = &mut self.open {
             if open.tab != Tab::Timeline && open.study.is_none() {
-                open.study(self.opts.zone);
+                open.study(self.opts.zone, &self.opts.redactor);
             }
             if let Some(study) = &mut open.study {
                 changed |= study.poll();
@@ -242,7 +244,7 @@ impl App {
                 open.broken = Some(e.to_string());
             }
             if open.tab != Tab::Timeline {
-                open.study(self.opts.zone).wait();
+                open.study(self.opts.zone, &self.opts.redactor).wait();
             }
         }
     }
@@ -789,7 +791,7 @@ impl App {
         }
         let zone = self.opts.zone;
         let id = open.file.id.clone();
-        open.study(zone);
+        open.study(zone, &self.opts.redactor);
         let Some(study) = &mut open.study else {
             return;
         };

@@ -13,7 +13,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -98,11 +97,9 @@ fn json_string(s: &str) -> String {
 }
 
 impl Node {
-    /// The entry's JSON (redacted as asked) as a tree.
+    /// The entry's JSON (redacted as asked, as the reader redacts it) as a tree.
     pub fn parse(bytes: &[u8], redactor: &Redactor) -> Result<Node, serde_json::Error> {
-        let raw: &RawValue = serde_json::from_slice(bytes)?;
-        let redacted = redactor.redact(raw);
-        serde_json::from_str(redacted.get())
+        serde_json::from_slice(&redactor.redact_entry(bytes))
     }
 
     /// The tree as pretty JSON with two-space indentation (what `y` copies).

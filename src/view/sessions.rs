@@ -4,6 +4,7 @@
 //! every few seconds, so that new sessions (and sessions still being written) show up.
 
 use super::theme::Theme;
+use crate::redact::Redactor;
 use crate::session::{self, SessionFile};
 use crate::summary::{Head, Summary, read_head, summarize};
 use crate::text;
@@ -142,15 +143,16 @@ pub struct Sessions {
 
 impl Sessions {
     /// Lists `dir` and starts reading its sessions in the background.
-    pub fn new(dir: &Path, zone: DisplayZone) -> Sessions {
+    pub fn new(dir: &Path, zone: DisplayZone, redactor: &Redactor) -> Sessions {
         let (requests, work) = mpsc::channel::<SessionFile>();
         let (done, results) = mpsc::channel();
+        let redactor = redactor.clone();
         std::thread::spawn(move || {
             for session in work {
                 let head = read_head(&session.path).map_err(|e| e.to_string());
                 let summary = head
                     .is_ok()
-                    .then(|| summarize(&session.path).map_err(|e| e.to_string()));
+                    .then(|| summarize(&session.path, &redactor).map_err(|e| e.to_string()));
                 let read = Read {
                     path: session.path,
                     size: session.size,

@@ -6,7 +6,8 @@
 use crate::analysis::flow::{Flow, FlowBuilder};
 use crate::analysis::{AnalysisOptions, Analyzer, FileInfo, SessionAnalysis, SessionReport};
 use crate::filter::Filter;
-use crate::read::{Parse, read_file};
+use crate::read::{Parse, TraceReader};
+use crate::redact::Redactor;
 use crate::render::Style;
 use crate::render::analysis as printed;
 use crate::render::flow::write_flow;
@@ -38,11 +39,17 @@ pub enum Pending {
 impl Pending {
     /// Starts reading `path` on a background thread; `filter` chooses what the figures and
     /// hops count, as `--filter` does with `--flow-only` and `--analyze`.
-    pub fn start(id: &str, path: &Path, filter: Filter, zone: DisplayZone) -> Pending {
+    pub fn start(
+        id: &str,
+        path: &Path,
+        filter: Filter,
+        zone: DisplayZone,
+        redactor: &Redactor,
+    ) -> Pending {
         let (send, receive) = mpsc::channel();
-        let (id, path) = (id.to_owned(), path.to_path_buf());
+        let (id, path, redactor) = (id.to_owned(), path.to_path_buf(), redactor.clone());
         std::thread::spawn(move || {
-            let _ = send.send(study(&id, &path, &filter, zone));
+            let _ = send.send(study(&id, &path, &filter, zone, &redactor));
         });
         Pending::Reading(receive)
     }
@@ -74,22 +81,33 @@ impl Pending {
 }
 
 /// Reads the session once, feeding both the flow builder and the analyzer.
-fn study(id: &str, path: &Path, filter: &Filter, zone: DisplayZone) -> Result<Study, String> {
+fn study(
+    id: &str,
+    path: &Path,
+    filter: &Filter,
+    zone: DisplayZone,
+    redactor: &Redactor,
+) -> Result<Study, String> {
     let mut flow = FlowBuilder::new();
     let mut analyzer = Analyzer::new(AnalysisOptions {
         top: 5,
         timeline_runs: WATERFALL_RUNS,
     });
     // Damaged entries are skipped here as everywhere; the Timeline's status line counts them.
-    let read = read_file(path, Parse::Light, |item| {
-        if let Ok(read) = item {
-            let keep = filter.matches(&read.entry);
-            flow.push(&read.entry, keep);
-            analyzer.add(&read.entry, keep);
-        }
-        Ok::<_, std::io::Error>(())
-    })
-    .map_err(|e| format!("cannot read {}: {e}", crate::error::shown(path)))?;
+    let shown = |e: std::io::Error| format!("cannot read {}: {e}", crate::error::shown(path));
+    let reader = TraceReader::open_as_of_now(path).map_err(shown)?;
+    let read = reader
+        .with_parse(Parse::Light)
+        .with_redactor(redactor.clone())
+        .read_to_end(|item| {
+            if let Ok(read) = item {
+                let keep = filter.matches(&read.entry);
+                flow.push(&read.entry, keep);
+                analyzer.add(&read.entry, keep);
+            }
+            Ok::<_, std::io::Error>(())
+        })
+        .map_err(shown)?;
     let analysis = analyzer.finish();
     let info = FileInfo {
         path: path.to_string_lossy().into_owned(),

@@ -384,10 +384,10 @@ fn follow_streams_new_entries_in_and_sticks_to_the_bottom_only_there() {
 #[test]
 fn redaction_reaches_the_timeline_and_the_entry_screen() {
     let dir = tempfile::tempdir().unwrap();
-    let entry = r#"{"timestamp":"2025-05-02T14:32:15Z","hook":"AfterAgentRun","agent_id":"a","agent_result":{"output_state":{"data":{"api_key":"sk-12345","note":"ok"}}}}"#;
+    let entry = r#"{"timestamp":"2025-05-02T14:32:15Z","hook":"AfterAgentRun","agent_id":"a","agent_result":{"output_state":{"data":{"api_key":"sk-12345","note":"ok password=hunter2"}}}}"#;
     std::fs::write(dir.path().join("s.trace.jsonl"), format!("{entry}\n")).unwrap();
     let mut opts = options(dir.path(), Some("s"));
-    opts.redactor = Redactor::new::<&str>(&[]);
+    opts.redactor = Redactor::new::<&str, &str>(&[], &[]).unwrap();
     let mut app = app_with(opts);
     let mut shown = screen(&mut app, 120, 24);
     press(&mut app, KeyCode::Enter);
@@ -395,6 +395,7 @@ fn redaction_reaches_the_timeline_and_the_entry_screen() {
     press(&mut app, KeyCode::Char('y'));
     shown += &app.copied.clone().unwrap();
     assert!(!shown.contains("sk-12345"), "{shown}");
+    assert!(!shown.contains("hunter2"), "secrets in text too: {shown}");
     assert!(shown.contains("[REDACTED]"), "{shown}");
 }
 

@@ -47,9 +47,9 @@ impl RowText {
         }
     }
 
-    fn from_entry(e: &TraceEntry<'_>, zone: DisplayZone, redactor: &Redactor) -> RowText {
+    fn from_entry(e: &TraceEntry<'_>, zone: DisplayZone) -> RowText {
         let mut state = String::new();
-        summarize_state(e, redactor, STATE_MAX, &mut state);
+        summarize_state(e, STATE_MAX, &mut state);
         let agent = e.agent();
         RowText {
             time: e.timestamp.clock_millis(zone),
@@ -95,8 +95,8 @@ impl RowCache {
                 self.rows.clear();
             }
             let row = match index.read(i, &mut self.buf) {
-                Ok(_) => match TraceEntry::parse(&self.buf) {
-                    Ok(e) => RowText::from_entry(&e, zone, redactor),
+                Ok(_) => match TraceEntry::parse(&redactor.redact_entry(&self.buf)) {
+                    Ok(e) => RowText::from_entry(&e, zone),
                     Err(e) => RowText::unreadable(&e.to_string()),
                 },
                 Err(e) => RowText::unreadable(&e.to_string()),

@@ -107,7 +107,7 @@ fn shared_flags_appear_under_a_heading_saying_what_they_choose() {
         ),
         ["--filter"]
     );
-    for command in ["trace", "export", "analyze", "diff", "list"] {
+    for command in ["trace", "export", "analyze", "diff", "list", "view"] {
         assert_eq!(
             flags_under(command, "Redaction"),
             ["--redact", "--redact-key", "--redact-pattern"]
