@@ -97,7 +97,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__analyze)
-            opts="-h -V --by-session --format --since --until --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-h -V --by-session --format --since --until --filter --redact --redact-key --redact-pattern --metric --metric-delta --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +124,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -173,7 +177,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__diff)
-            opts="-v -h -V --fail-on --format --ascii --verbose --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --fail-on --format --ascii --verbose --redact --redact-key --redact-pattern --metric --metric-delta --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,6 +196,10 @@ _agentcli() {
                     return 0
                     ;;
                 --redact-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -449,7 +457,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__trace)
-            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --flow-only --ascii --format --csv-safe --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-f -v -h -V --follow --follow-new --tail --poll --verbose --debug --analyze --top --metric --metric-delta --flow-only --ascii --format --csv-safe --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +468,10 @@ _agentcli() {
                     return 0
                     ;;
                 --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -61,6 +61,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s h -l help -d 
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -s V -l version -d 'Print version'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l tail -d 'Of the entries already written, show only the last N (of those the filters select)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l top -d 'With --analyze: how many slowest events and longest idle gaps to show' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l metric -d 'A number the runs report, summed per agent and session: a dotted path into an AfterAgentRun\'s output state data, else its meta (tokens_used, usage.total_tokens); repeatable. [default: numeric fields with token(s), cost(s) or usage as a word of their key; `none`: no metrics]' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l format -d 'Output format: table (the views above); the entries as data: json, jsonl, csv, otlp (see below; with --analyze, json is its report as one JSON document, see docs/analysis-json.md); or the agent flow as a picture: a Mermaid sequence diagram (paste it into Markdown) or a Graphviz digraph (`| dot -Tsvg`)' -r -f -a "table\t'The timeline table, or the view asked for (--verbose, --debug, --flow-only, --analyze)'
 json\t'A JSON array of normalised entries (agentcli reads it back as a session file); with --analyze, its report as one JSON document'
 jsonl\t'The normalised entries as JSON Lines, one line per entry, written as it is read'
@@ -82,6 +83,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l poll -d 'Wit
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -s v -l verbose -d 'Every entry in full: all its fields and its whole state (data and meta), wrapped, nothing cut'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l debug -d 'The raw structure: each entry\'s JSON as read, then what the reader found (file shape, entries read, entries skipped and why)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l analyze -d 'Analyse performance instead: per-agent run statistics and response-time buckets, the slowest events, the bottleneck and critical path, errors, idle gaps, and a waterfall. Quantiles are within 0.1% (or 1 µs) of the exact values; --filter selects what counts'
+complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l metric-delta -d 'Read each metric as an agent\'s running total: count the increase since the agent\'s previous run (a value lower than the previous one counts whole)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l flow-only -d 'Only the agent flow: one row per agent run and the agent it handed the work to, then the numbered sequence, the condensed route and each request\'s sequence (--verbose: whole event ids and errors)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l ascii -d 'Draw arrows and shortened text with ASCII only (-> and ...) [default when the locale is not UTF-8]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand trace" -l csv-safe -d 'With --format csv: put a \' before cells that start with =, +, -, @, a tab or a carriage return, so that spreadsheets show them instead of running them as formulas'
@@ -116,6 +118,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l until -d '
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l filter -d 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, \'agent=research*\' (the language: `agentcli trace --help`)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l redact-key -d 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l redact-pattern -d 'Also hide whatever the regular expression REGEX matches, in any text of an entry (repeatable; implies --redact), e.g. --redact-pattern \'cust-[0-9]{6}\'' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l metric -d 'A number the runs report, summed per agent and session: a dotted path into an AfterAgentRun\'s output state data, else its meta (tokens_used, usage.total_tokens); repeatable. [default: numeric fields with token(s), cost(s) or usage as a word of their key; `none`: no metrics]' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -123,6 +126,7 @@ never\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l width -d 'Width of tables in columns [default: the terminal\'s width, or 120 when not a terminal]' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l by-session -d 'Also list each session: duration, events, runs, errors, slowest agent'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l redact -d 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l metric-delta -d 'Read each metric as an agent\'s running total: count the increase since the agent\'s previous run (a value lower than the previous one counts whole)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand analyze" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -132,6 +136,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l format -d 'Ou
 json\t''"
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact-key -d 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact-pattern -d 'Also hide whatever the regular expression REGEX matches, in any text of an entry (repeatable; implies --redact), e.g. --redact-pattern \'cust-[0-9]{6}\'' -r
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l metric -d 'A number the runs report, summed per agent and session: a dotted path into an AfterAgentRun\'s output state data, else its meta (tokens_used, usage.total_tokens); repeatable. [default: numeric fields with token(s), cost(s) or usage as a word of their key; `none`: no metrics]' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l dir -d 'Directory holding the trace files [default: the current directory]' -r -F
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l color -d 'When to colour the output (NO_COLOR in the environment means never, unless "always")' -r -f -a "auto\t''
 always\t''
@@ -140,6 +145,7 @@ complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l width -d 'Wid
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l ascii -d 'Draw arrows and changes with ASCII only (-> and +/- instead of → and ▲/▼) [default when the locale is not UTF-8]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s v -l verbose -d 'Also say on stderr why a --fail-on condition could not hold (an agent that neither session has)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l redact -d 'Hide secrets before anything is shown or sent: values of secret keys in the state, and the secret part of credentials, tokens and keys written in any text (see --help)'
+complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l metric-delta -d 'Read each metric as an agent\'s running total: count the increase since the agent\'s previous run (a value lower than the previous one counts whole)'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l utc -d 'Show times in UTC [default: in the zone each trace was written in]'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -l local -d 'Show times in this machine\'s time zone'
 complete -c agentcli -n "__fish_agentcli_using_subcommand diff" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -133,7 +133,13 @@ pub fn session(
         top: opts.top,
         timeline_runs: WATERFALL_RUNS,
     };
-    let file = analyze_file(&session.path, analysis_opts, &opts.metrics, select, &opts.redactor)?;
+    let file = analyze_file(
+        &session.path,
+        analysis_opts,
+        &opts.metrics,
+        select,
+        &opts.redactor,
+    )?;
     report_problems(&session.path, &file, report);
     let info = FileInfo {
         path: session.path.to_string_lossy().into_owned(),
@@ -189,7 +195,13 @@ pub fn run(
             || (Aggregate::new(opts.by_session), Vec::new()),
             |(mut aggregate, mut outcomes), (i, s)| {
                 let select = |e: &TraceEntry<'_>| filter.matches(e);
-                match analyze_file(&s.path, analysis_opts, &opts.metrics, select, &opts.redactor) {
+                match analyze_file(
+                    &s.path,
+                    analysis_opts,
+                    &opts.metrics,
+                    select,
+                    &opts.redactor,
+                ) {
                     Ok(mut file) => {
                         aggregate.add(&s.id, &file.analysis);
                         // The analysis is merged; only problems are kept, to report in order.
