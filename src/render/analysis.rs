@@ -110,6 +110,7 @@ pub fn session(
         line.push(format!("busy {}", percent(Some(s.busy_ms / s.span_ms))));
     }
     style.joined(out, &line, " · ", 0, false)?;
+    route(&r.routes.condensed, style, out)?;
 
     if r.agents.is_empty() {
         writeln!(out)?;
@@ -305,6 +306,19 @@ pub fn session(
         waterfall::render(&r.timeline, style, out)?;
     }
     Ok(())
+}
+
+/// `Route: a → b → c`: the condensed route of the routes report (the one `--flow-only` shows),
+/// wrapped between agents under the first; nothing when no request reached an agent.
+fn route(condensed: &[String], style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    const LABEL: &str = "Route: ";
+    let mut parts: Vec<String> = condensed.iter().map(|agent| safe(agent)).collect();
+    let Some(first) = parts.first_mut() else {
+        return Ok(());
+    };
+    first.insert_str(0, LABEL);
+    let arrow = format!(" {} ", style.arrow());
+    style.joined(out, &parts, &arrow, LABEL.len(), true)
 }
 
 /// Per agent: runs, errors, time, share and the duration statistics.

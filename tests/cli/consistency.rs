@@ -146,7 +146,8 @@ fn analysis_json(v: &Value) -> (Story, Extra) {
     (story, extra)
 }
 
-/// `trace S --analyze`: the summary line's counts and the route.
+/// `trace S --analyze`: the summary line's counts and the `Route:` line (none when no request
+/// reached an agent, as `--flow-only`'s condensed route is then empty).
 fn analysis_text(text: &str) -> Story {
     let summary = text.lines().nth(1).unwrap_or("");
     let route = text
@@ -154,7 +155,7 @@ fn analysis_text(text: &str) -> Story {
         .find_map(|l| l.strip_prefix("Route: "))
         .map(|r| r.split(" → ").map(str::to_owned).collect());
     Story {
-        route,
+        route: Some(route.unwrap_or_default()),
         hops: None,
         events: count_before(summary, &["event", "events"]),
         errors: count_before(summary, &["error", "errors"]),
