@@ -390,7 +390,8 @@ impl App {
         };
         match self.screen {
             Screen::Sessions => {
-                self.sessions.selected = clamp(self.sessions.selected, self.sessions.len());
+                let at = clamp(self.sessions.selected, self.sessions.len());
+                self.sessions.choose(at);
             }
             Screen::Session => {
                 if let Some(open) = &mut self.open {
@@ -610,7 +611,7 @@ impl App {
 
     fn select(&mut self, at: usize) {
         match self.screen {
-            Screen::Sessions => self.sessions.selected = at,
+            Screen::Sessions => self.sessions.choose(at),
             Screen::Session => {
                 if let Some(open) = &mut self.open {
                     open.cursor.selected = at;

@@ -131,6 +131,9 @@ pub struct Sessions {
     pub narrow: String,
     pub errors_only: bool,
     pub selected: usize,
+    /// Whether the user has moved the selection: until then the newest row stays selected while
+    /// sessions are read in the background, whatever order their reads finish in.
+    chosen: bool,
     offset: usize,
     requests: Sender<SessionFile>,
     results: Receiver<Read>,
@@ -175,6 +178,7 @@ impl Sessions {
             narrow: String::new(),
             errors_only: false,
             selected: 0,
+            chosen: false,
             offset: 0,
             requests,
             results,
@@ -272,7 +276,8 @@ impl Sessions {
     pub fn arrange(&mut self, keep: Option<&Path>) {
         let keep = keep
             .map(Path::to_path_buf)
-            .or_else(|| self.selected_session().map(|s| s.path.clone()));
+            .or_else(|| self.selected_session().map(|s| s.path.clone()))
+            .filter(|_| self.chosen);
         let mut shown: Vec<usize> = (0..self.all.len())
             .filter(|&i| {
                 let l = &self.all[i];
@@ -300,6 +305,12 @@ impl Sessions {
             })
             .unwrap_or(0)
             .min(self.shown.len().saturating_sub(1));
+    }
+
+    /// Selects the row at `at`, as the user asked: it stays selected as rows come and go.
+    pub fn choose(&mut self, at: usize) {
+        self.selected = at;
+        self.chosen = true;
     }
 
     /// Sorts by the next column (`forward`) or the one before; the same column again turns the
