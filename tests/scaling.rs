@@ -13,7 +13,7 @@
 use agentcli::analysis::{AnalysisOptions, Analyzer};
 use agentcli::read::TraceReader;
 use agentcli::summary::summarize_from;
-use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Profile, Rng, SessionSpec, write_profiled};
+use agentcli_synth::{Profile, open_session};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Cursor;
 use std::path::Path;
@@ -57,17 +57,7 @@ static ALLOCATOR: Counting = Counting;
 
 /// One session of about `bytes` in the real-mix profile, as the file logger writes it.
 fn session(bytes: u64) -> Vec<u8> {
-    let spec = SessionSpec {
-        id: "req-17461590".to_owned(),
-        target_bytes: bytes,
-        ending: Ending::Open,
-        start_unix_nanos: EPOCH_UNIX_NANOS,
-        offset_secs: 19_800,
-        with_state: false,
-    };
-    let mut out = Vec::new();
-    write_profiled(&mut out, &mut Rng::new(3), &spec, Profile::Real).expect("write to memory");
-    out
+    open_session(bytes, Profile::Real, 3)
 }
 
 /// What reading `input` cost: (entries handed out, allocations, bytes allocated), reading it

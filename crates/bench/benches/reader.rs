@@ -9,7 +9,7 @@ use agentcli::read::framer::{FrameEvent, Framer};
 use agentcli::read::{Parse, TraceReader};
 use agentcli::redact::Redactor;
 use agentcli::summary::summarize;
-use agentcli_synth::{EPOCH_UNIX_NANOS, Ending, Profile, Rng, SessionSpec, write_profiled};
+use agentcli_synth::{Profile, open_session};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::io::Cursor;
@@ -22,17 +22,7 @@ fn pretty(bytes: u64) -> Vec<u8> {
 
 /// A pretty-printed session with output states of `profile`.
 fn profiled(bytes: u64, profile: Profile) -> Vec<u8> {
-    let spec = SessionSpec {
-        id: "req-17461590".to_owned(),
-        target_bytes: bytes,
-        ending: Ending::Open,
-        start_unix_nanos: EPOCH_UNIX_NANOS,
-        offset_secs: 19_800,
-        with_state: false,
-    };
-    let mut out = Vec::new();
-    write_profiled(&mut out, &mut Rng::new(1), &spec, profile).expect("write to memory");
-    out
+    open_session(bytes, profile, 1)
 }
 
 /// The same entries as JSON Lines.

@@ -155,6 +155,23 @@ pub fn write_session(
     write_profiled(out, rng, spec, Profile::Big)
 }
 
+/// One open session (`req-17461590`, pretty-printed as the writer leaves it) of about `bytes`
+/// in `profile`, in memory: what the benchmarks and the scaling test read.
+pub fn open_session(bytes: u64, profile: Profile, seed: u64) -> Vec<u8> {
+    let spec = SessionSpec {
+        id: "req-17461590".to_owned(),
+        target_bytes: bytes,
+        ending: Ending::Open,
+        start_unix_nanos: EPOCH_UNIX_NANOS,
+        offset_secs: 19_800,
+        with_state: false,
+    };
+    let mut out = Vec::new();
+    // Writing to memory cannot fail: `Vec<u8>`'s `Write` never errors.
+    let _ = write_profiled(&mut out, &mut Rng::new(seed), &spec, profile);
+    out
+}
+
 /// Writes one session file's bytes to `out`, with output states of the given profile.
 pub fn write_profiled(
     out: &mut dyn Write,
