@@ -21,6 +21,7 @@ use flate2::read::MultiGzDecoder;
 use framer::{FrameEvent, Framer, Position, Shape, Tail};
 pub use last::LastEntries;
 pub use parse::Parse;
+use parse::{REPAIRED, Repair};
 use pipeline::{Found, Pipeline};
 use std::borrow::Cow;
 use std::fmt;
@@ -83,7 +84,8 @@ pub struct ReadSummary {
     pub entries: u64,
     /// Entries skipped as damaged (parse errors, cut off, too large).
     pub skipped: u64,
-    /// Problems outside entries (garbage between entries, read errors).
+    /// Problems that skip no entry (garbage between entries, read errors, an entry kept with
+    /// invalid UTF-8 shown as U+FFFD).
     pub other_problems: u64,
     /// An entry still open at the end of the input (being written, or cut off by a crash).
     pub tail: Option<Tail>,
@@ -103,6 +105,10 @@ pub struct TraceReader {
     redactor: Redactor,
     /// The latest entry as redaction changed it (read on this thread).
     redacted: Vec<u8>,
+    /// The latest entry as repaired for invalid UTF-8 (read on this thread).
+    repaired: Vec<u8>,
+    /// The problem of the entry just handed out (its repair), handed out next.
+    pending: Option<Problem>,
     /// Read on background threads (from the first call of `next_entry`).
     threads: bool,
     pipeline: Option<Pipeline>,
@@ -204,6 +210,8 @@ impl TraceReader {
             parse: Parse::Full,
             redactor: Redactor::off(),
             redacted: Vec::new(),
+            repaired: Vec::new(),
+            pending: None,
             threads: false,
             pipeline: None,
             counts: Counts::default(),
@@ -246,6 +254,9 @@ impl TraceReader {
     /// The next entry or problem; `None` when the source has no more bytes for now. A source
     /// that grows later (a followed file) can be read further by calling again.
     pub fn next_entry(&mut self) -> Option<Result<Entry<'_>, Problem>> {
+        if let Some(problem) = self.pending.take() {
+            return Some(Err(problem));
+        }
         if self.counts.rejected {
             return None;
         }
@@ -259,7 +270,18 @@ impl TraceReader {
                 }
                 let (found, _) = pipeline.current()?;
                 match found {
-                    Found::Entry { parsed: Ok(_), .. } => break,
+                    Found::Entry {
+                        parsed: Ok(_),
+                        repaired,
+                        index,
+                        ..
+                    } => {
+                        if let Some(at) = repaired {
+                            self.counts.other_problems += 1;
+                            self.pending = Some(repair_problem(&self.path, *at, *index));
+                        }
+                        break;
+                    }
                     Found::Entry {
                         parsed: Err(e),
                         at,
@@ -291,6 +313,7 @@ impl TraceReader {
                 range,
                 at,
                 index,
+                ..
             } = found
             else {
                 return None;
@@ -308,20 +331,45 @@ impl TraceReader {
                 match event {
                     FrameEvent::Entry { range, at, index } => {
                         let original = self.framer.bytes(range);
+                        let mut entry = TraceEntry::blank();
                         let parsed = match self.redactor.redact_entry(original) {
-                            Cow::Borrowed(_) => TraceEntry::parse_with(original, self.parse)
-                                .map(|entry| (entry, original)),
+                            Cow::Borrowed(_) => {
+                                TraceEntry::parse_into(original, self.parse, &mut entry)
+                                    .map(|()| (original, false))
+                                    .map_err(|e| (e, original))
+                            }
                             Cow::Owned(redacted) => {
                                 self.redacted = redacted;
                                 let bytes = self.redacted.as_slice();
-                                let mut entry = TraceEntry::blank();
                                 parse_redacted(bytes, original, self.parse, &mut entry)
-                                    .map(|()| (entry, bytes))
+                                    .map(|()| (bytes, true))
+                                    .map_err(|e| (e, bytes))
                             }
                         };
+                        let parsed = match parsed {
+                            Ok((bytes, false)) => Ok((entry, bytes, None)),
+                            Ok((bytes, true)) => {
+                                Ok((entry, bytes, Repair::first_invalid(original, at)))
+                            }
+                            Err((e, bytes)) => match Repair::of(bytes, original, at) {
+                                Some(repair) => {
+                                    self.repaired = repair.bytes;
+                                    let bytes = self.repaired.as_slice();
+                                    let mut entry = TraceEntry::blank();
+                                    parse_redacted(bytes, original, self.parse, &mut entry)
+                                        .map(|()| (entry, bytes, Some(repair.at)))
+                                        .map_err(|_| e)
+                                }
+                                None => Err(e),
+                            },
+                        };
                         return Some(match parsed {
-                            Ok((entry, bytes)) => {
+                            Ok((entry, bytes, repaired)) => {
                                 self.counts.entries += 1;
+                                if let Some(at) = repaired {
+                                    self.counts.other_problems += 1;
+                                    self.pending = Some(repair_problem(&self.path, at, index));
+                                }
                                 Ok(Entry {
                                     entry,
                                     bytes,
@@ -535,6 +583,16 @@ fn parse_problem(path: &Arc<Path>, at: Position, index: u64, e: &serde_json::Err
         at: Some(position),
         entry: Some(index),
         message: text::escape(message, false).into_owned(),
+    }
+}
+
+/// The problem of an entry kept with invalid UTF-8 replaced, `at` its first invalid byte.
+fn repair_problem(path: &Arc<Path>, at: Position, index: u64) -> Problem {
+    Problem {
+        path: path.clone(),
+        at: Some(at),
+        entry: Some(index),
+        message: REPAIRED.to_owned(),
     }
 }
 
@@ -787,6 +845,7 @@ mod tests {
             "shapes/bom-crlf.trace.json",
             "bad/wrong-type-and-garbage.trace.json",
             "shapes/mixed-layout.trace.json",
+            "bad/invalid-utf8.trace.json",
         ]
         .iter()
         .map(|name| std::fs::read(root.join(name)).unwrap())
@@ -805,7 +864,7 @@ mod tests {
         /// feeding it whole does: the same entries, problems, positions and summary.
         #[test]
         fn chunking_never_changes_what_is_read(
-            which in 0usize..9,
+            which in 0usize..10,
             sizes in proptest::collection::vec(1usize..700, 1..20),
             chunk in 1usize..4096,
         ) {
@@ -820,7 +879,7 @@ mod tests {
         /// whatever the batches the input is cut into.
         #[test]
         fn threads_never_change_what_is_read(
-            which in 0usize..9,
+            which in 0usize..10,
             sizes in proptest::collection::vec(1usize..700, 1..20),
             chunk in 1usize..4096,
         ) {

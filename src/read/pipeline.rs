@@ -9,6 +9,7 @@
 
 use super::Parse;
 use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
+use super::parse::Repair;
 use crate::model::TraceEntry;
 use crate::redact::Redactor;
 use std::io::{self, Read};
@@ -43,6 +44,8 @@ pub(super) enum Found<E> {
         range: Range<usize>,
         at: Position,
         index: u64,
+        /// Kept with invalid UTF-8 replaced ([`Repair`]): where the first invalid byte is.
+        repaired: Option<Position>,
     },
     /// A framing problem (never `FrameEvent::Entry`).
     Frame(FrameEvent),
@@ -239,6 +242,7 @@ impl Framing {
                                 range,
                                 at,
                                 index,
+                                repaired: None,
                             });
                         }
                         FrameEvent::Garbage { .. } => {
@@ -326,9 +330,7 @@ fn parse_batches(
             } => {
                 let originals = redact_batch(redactor, &mut bytes, &mut found);
                 Ready::Batch {
-                    batch: ParsedBatch::new(bytes, |bytes| {
-                        parse_batch(parse, bytes, found, &originals)
-                    }),
+                    batch: parse_repairing(parse, bytes, found, originals),
                     after,
                 }
             }
@@ -365,30 +367,99 @@ fn redact_batch(
     originals
 }
 
-/// Parses a batch's entries where they are kept (an entry is too large to copy around).
+/// Parses a batch; if invalid UTF-8 kept some entries from parsing, parses it again with
+/// those entries repaired ([`Repair`]) and appended to the batch's bytes (rare, so the batch
+/// is parsed twice rather than every entry checked first).
+fn parse_repairing(
+    parse: Parse,
+    bytes: Vec<u8>,
+    found: Vec<Found<()>>,
+    mut originals: Vec<(usize, Range<usize>)>,
+) -> ParsedBatch {
+    let mut repairs = Vec::new();
+    let mut batch = ParsedBatch::new(bytes, |bytes| {
+        parse_batch(parse, bytes, found, &originals, &mut repairs)
+    });
+    if repairs.is_empty() {
+        return batch;
+    }
+    let mut found: Vec<Found<()>> = batch.with_dependent_mut(|_, items| {
+        std::mem::take(items)
+            .into_iter()
+            .map(|f| match f {
+                Found::Entry {
+                    range, at, index, ..
+                } => Found::Entry {
+                    parsed: (),
+                    range,
+                    at,
+                    index,
+                    repaired: None,
+                },
+                Found::Frame(event) => Found::Frame(event),
+                Found::ReadError(e) => Found::ReadError(e),
+            })
+            .collect()
+    });
+    let mut bytes = batch.into_owner();
+    for (k, repair) in repairs {
+        if let Some(Found::Entry {
+            range, repaired, ..
+        }) = found.get_mut(k)
+        {
+            let moved = bytes.len()..bytes.len() + repair.bytes.len();
+            bytes.extend_from_slice(&repair.bytes);
+            let before = std::mem::replace(range, moved);
+            *repaired = Some(repair.at);
+            if !originals.iter().any(|(j, _)| *j == k) {
+                originals.push((k, before));
+            }
+        }
+    }
+    originals.sort_unstable_by_key(|(k, _)| *k);
+    ParsedBatch::new(bytes, |bytes| {
+        parse_batch(parse, bytes, found, &originals, &mut Vec::new())
+    })
+}
+
+/// Parses a batch's entries where they are kept (an entry is too large to copy around). An
+/// entry that invalid UTF-8 keeps from parsing is left with its error, and its repair added
+/// to `repairs`, by its place in `found`.
 fn parse_batch<'b>(
     parse: Parse,
     bytes: &'b [u8],
     found: Vec<Found<()>>,
     originals: &[(usize, Range<usize>)],
+    repairs: &mut Vec<(usize, Repair)>,
 ) -> Items<'b> {
     let mut items = Vec::with_capacity(found.len());
     let mut originals = originals.iter().peekable();
     for (k, f) in found.into_iter().enumerate() {
         items.push(match f {
             Found::Entry {
-                range, at, index, ..
+                range,
+                at,
+                index,
+                repaired,
+                ..
             } => Found::Entry {
                 parsed: Ok(TraceEntry::blank()),
                 range,
                 at,
                 index,
+                repaired,
             },
             Found::Frame(event) => Found::Frame(event),
             Found::ReadError(e) => Found::ReadError(e),
         });
         let original = originals.next_if(|(j, _)| *j == k).map(|(_, r)| r);
-        if let Some(Found::Entry { parsed, range, .. }) = items.last_mut()
+        if let Some(Found::Entry {
+            parsed,
+            range,
+            at,
+            repaired,
+            ..
+        }) = items.last_mut()
             && let Ok(entry) = parsed
         {
             let part = &bytes[range.clone()];
@@ -398,7 +469,14 @@ fn parse_batch<'b>(
                 }
                 None => TraceEntry::parse_into(part, parse, entry),
             };
+            if let (Ok(()), Some(original), None) = (&result, original, &repaired) {
+                *repaired = Repair::first_invalid(&bytes[original.clone()], *at);
+            }
             if let Err(e) = result {
+                let original = original.map_or(part, |r| &bytes[r.clone()]);
+                if let Some(repair) = Repair::of(part, original, *at) {
+                    repairs.push((k, repair));
+                }
                 *parsed = Err(e);
             }
         }

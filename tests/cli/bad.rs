@@ -209,16 +209,103 @@ fn binary_junk() {
     );
 }
 
+/// Issue 17, section 3: an entry with invalid UTF-8 in one string is kept, the bad bytes
+/// shown as U+FFFD, and reported once, at the first bad byte; in every format.
 #[test]
-fn invalid_utf8_inside_a_string() {
+fn invalid_utf8_inside_a_string_is_shown_as_replacement_characters() {
+    let problem = "[DIR]/invalid-utf8.trace.json:19:17: entry 2: invalid UTF-8 in a string; \
+                   shown as U+FFFD\n";
     check(
         "invalid-utf8.trace.json",
         Expect {
-            problems: &["[DIR]/invalid-utf8.trace.json:19:17: entry 2: invalid unicode code point"],
-            shown: &["planner", "analyzer"],
+            problems: &[problem.trim_end()],
+            shown: &["planner", "planner", "analyzer"],
             status: "open",
         },
     );
+    let w = Workdir::with(&["bad/invalid-utf8.trace.json"]);
+    let shown = "bad \u{FFFD}\u{FFFD} bytes from a tool";
+    for args in [
+        &["--verbose"][..],
+        &["--format", "json"],
+        &["--format", "jsonl"],
+        &["--format", "csv"],
+        &["--format", "jsonl", "--redact"],
+        &["--analyze", "--format", "json"],
+    ] {
+        let out = run(&w, &[&["trace", "invalid-utf8"][..], args].concat());
+        assert_eq!((out.code, out.stderr.as_str()), (1, problem), "{args:?}");
+        assert!(out.stdout.contains(shown), "{args:?}: {}", out.stdout);
+    }
+    let out = run(&w, &["trace", "invalid-utf8", "--format", "json"]);
+    let entries: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(entries.as_array().map(Vec::len), Some(3));
+    assert_eq!(entries[1]["error"], shown);
+    assert_eq!(entries[1]["event_id"], "req-2-planner");
+}
+
+/// The same, on the reader's threads (a file of 8 MiB or more), with a secret in the damaged
+/// string: the secret is redacted and the damage still reported.
+#[test]
+fn invalid_utf8_on_the_reader_threads_and_under_redact() {
+    let w = Workdir::with(&[]);
+    let entry = |n: usize, error: &[u8]| {
+        let mut e = format!(
+            "{{\n  \"timestamp\": \"2025-05-02T14:32:15Z\",\n  \"agent_id\": \"a{n}\",\n  \
+             \"state\": {{\"data\": {{\"pad\": \"{}\"}}}},\n  \"error\": \"",
+            "x".repeat(2000)
+        )
+        .into_bytes();
+        e.extend_from_slice(error);
+        e.extend_from_slice(b"\"\n}");
+        e
+    };
+    let mut file = b"[\n".to_vec();
+    for n in 0..5000 {
+        if n > 0 {
+            file.extend_from_slice(b"\n,\n");
+        }
+        let error: &[u8] = match n {
+            2500 => b"bad \xff api_key=SECRET77 tail",
+            4000 => b"bad \xc3",
+            _ => b"fine",
+        };
+        file.extend(entry(n, error));
+    }
+    file.extend_from_slice(b"\n]\n");
+    assert!(file.len() > 8 << 20);
+    std::fs::write(w.path().join("big.trace.json"), &file).unwrap();
+    // Seven lines an entry with the `,` between, from line 2; the error on the fifth.
+    let line = |n: u64| 2 + 7 * n + 4;
+    let problems = format!(
+        "[DIR]/big.trace.json:{}:17: entry 2501: invalid UTF-8 in a string; shown as U+FFFD\n\
+         [DIR]/big.trace.json:{}:17: entry 4001: invalid UTF-8 in a string; shown as U+FFFD\n",
+        line(2500),
+        line(4000)
+    );
+    for redact in [false, true] {
+        let mut args = vec!["trace", "big", "--format", "jsonl"];
+        args.extend(redact.then_some("--redact"));
+        let out = run(&w, &args);
+        assert_eq!(
+            (out.code, out.stderr.as_str()),
+            (1, problems.as_str()),
+            "{redact}"
+        );
+        let rows: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 5000);
+        let secret = if redact { "[REDACTED]" } else { "SECRET77" };
+        assert_eq!(
+            rows[2500]["error"],
+            format!("bad \u{FFFD} api_key={secret} tail")
+        );
+        assert_eq!(rows[4000]["error"], "bad \u{FFFD}");
+        assert_eq!(rows[4001]["error"], "fine");
+    }
 }
 
 /// 100,000 levels of nesting: in the state (shown, indented 32 levels deep then on one line),
