@@ -1,4 +1,4 @@
-//! Human-readable sizes and durations, as tables show them.
+//! Human-readable sizes, durations and reported numbers, as tables show them.
 
 /// A byte count: `512 B`, `17.3 KiB`, `1.2 GiB`.
 pub fn bytes(n: u64) -> String {
@@ -41,6 +41,25 @@ pub fn duration_ms(ms: f64) -> String {
     format!("{sign}{}h{:02}m", whole / 3600, whole / 60 % 60)
 }
 
+/// A metric's value as the tables show it: whole numbers whole, others to four decimals at
+/// most (costs of a fraction of a cent stay visible; one from 100 up), trailing zeros dropped.
+pub fn number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return format!("{n:.0}");
+    }
+    let s = if n.abs() >= 100.0 {
+        format!("{n:.1}")
+    } else {
+        format!("{n:.4}")
+    };
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "0" || s == "-0" {
+        format!("{n:.2e}")
+    } else {
+        s.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,5 +80,15 @@ mod tests {
         assert_eq!(duration_ms(123_000.0), "2m03s");
         assert_eq!(duration_ms(3_720_000.0), "1h02m");
         assert_eq!(duration_ms(-5.0), "-5ms");
+    }
+
+    #[test]
+    fn numbers_read_naturally() {
+        assert_eq!(number(2151.0), "2151");
+        assert_eq!(number(0.05), "0.05");
+        assert_eq!(number(0.12345), "0.1235");
+        assert_eq!(number(0.00001), "1.00e-5");
+        assert_eq!(number(-3.0), "-3");
+        assert_eq!(number(2549.5556), "2549.6");
     }
 }

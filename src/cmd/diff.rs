@@ -4,7 +4,7 @@
 use super::{Context, analyze};
 use crate::analysis::diff::conditions::FailOn;
 use crate::analysis::diff::{ConditionResult, DiffReport};
-use crate::analysis::{AnalysisOptions, FileInfo, MetricOptions, SessionReport};
+use crate::analysis::{AnalysisOptions, FileInfo, MetricOptions, MetricSelection, SessionReport};
 use crate::cli::{AnalysisFormat, DiffArgs};
 use crate::error::Error;
 use crate::redact::Redactor;
@@ -36,18 +36,29 @@ pub struct DiffOptions {
 impl DiffOptions {
     /// Checks the arguments once: the conditions parse, and both sessions exist.
     pub fn from_args(args: &DiffArgs, ctx: &Context) -> Result<DiffOptions, Error> {
-        let fail_on = args
+        let fail_on: Vec<FailOn> = args
             .fail_on
             .iter()
             .map(|c| c.parse())
             .collect::<Result<_, _>>()?;
+        // Metrics named by path are read for the conditions on them too.
+        let mut metrics = args.metric.options();
+        if let MetricSelection::Paths(paths) = &metrics.selection {
+            let mut paths = paths.to_vec();
+            for path in fail_on.iter().filter_map(FailOn::metric_path) {
+                if !paths.iter().any(|p| p == path) {
+                    paths.push(path.to_owned());
+                }
+            }
+            metrics.selection = MetricSelection::Paths(paths.into());
+        }
         Ok(DiffOptions {
             a: resolve(&args.a, &ctx.dir)?,
             b: resolve(&args.b, &ctx.dir)?,
             fail_on,
             format: args.format,
             ascii: args.ascii,
-            metrics: args.metric.options(),
+            metrics,
             verbose: args.verbose,
             redactor: super::redactor(&args.redact)?,
         })

@@ -1,13 +1,15 @@
 //! The comparison of two sessions as text (`agentcli diff`): the two files, the session's
-//! figures side by side, one row per agent, then only what differs: hand-overs, routes of
-//! requests, error messages. A change is marked ▲ (up) or ▼ (down), with its size and its
+//! figures side by side, one row per agent, the numbers the runs reported (per agent and in
+//! total), then only what differs: hand-overs, routes of requests, error messages. A change is marked ▲ (up) or ▼ (down), with its size and its
 //! size relative to A; on a terminal, rises in time and errors are red and falls green.
 
 use super::Style;
 use super::grid::{Cell, Column, Frame, KEEP, write_table};
 use crate::analysis::diff::{
-    AgentChanges, Count, DiffReport, Figure, Measure, Presence, Side, Unit, route_label,
+    AgentChanges, Count, DiffReport, Figure, Measure, MetricChange, Presence, Side, Unit,
+    route_label,
 };
+use crate::analysis::metrics::is_metric_key;
 use crate::text::safe;
 use crate::time::DisplayZone;
 use owo_colors::Style as Paint;
@@ -87,6 +89,7 @@ pub fn write_diff(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Res
     side_line(out, "B", &d.b, style)?;
     session_table(d, style, out)?;
     agents_table(&d.agents, style, out)?;
+    metrics_table(d, style, out)?;
     routes(d, style, out)?;
     requests(d, style, out)?;
     errors(d, style, out)?;
@@ -231,6 +234,69 @@ fn agents_table(agents: &[AgentChanges], style: &Style, out: &mut dyn Write) -> 
         Column::wrap("ERRORS", 4, 6, 3),
         Column::wrap("P50", 5, 8, 3),
         Column::wrap("P95", 2, 8, 3),
+    ];
+    write_table(out, style, &COLUMNS, Frame::Boxed, &rows)
+}
+
+/// Per metric, each agent's total in A and B and its change, then the total over all agents;
+/// one line when no total changed; nothing when no run of either session reported a number.
+fn metrics_table(d: &DiffReport, style: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let reported = |m: &&MetricChange| m.runs.a + m.runs.b > 0;
+    if !d.metrics.iter().any(|m| reported(&m)) {
+        return Ok(());
+    }
+    let changed = |m: &MetricChange| m.total.differs();
+    if !d.metrics.iter().any(changed) && !d.agents.iter().any(|a| a.metrics.iter().any(changed)) {
+        let totals: Vec<String> = d
+            .metrics
+            .iter()
+            .filter(reported)
+            .map(|m| format!("{} {}", safe(&m.metric), value(m.total.b, Unit::Number)))
+            .collect();
+        writeln!(out)?;
+        let line = format!(
+            "Metrics: {} (the same totals in both, per agent too)",
+            totals.join(", ")
+        );
+        return style.prose(out, &line);
+    }
+    style.heading(out, "Metrics (totals the runs reported)")?;
+    let row = |metric: &str, agent: String, m: &MetricChange| {
+        // More tokens or cost is bad news; other numbers (documents retrieved) just change.
+        let sense = if is_metric_key(metric) {
+            Sense::LowerIsBetter
+        } else {
+            Sense::Neutral
+        };
+        vec![
+            Cell::new(safe(metric)),
+            Cell::new(agent),
+            Cell::new(value(m.total.a, Unit::Number)),
+            Cell::new(value(m.total.b, Unit::Number)),
+            Cell::new(change(&m.total, Unit::Number, style))
+                .paint_if(measure_style(&m.total, sense)),
+        ]
+    };
+    let mut rows = Vec::new();
+    for total in d.metrics.iter().filter(reported) {
+        for a in &d.agents {
+            if let Some(m) = a
+                .metrics
+                .iter()
+                .filter(reported)
+                .find(|m| m.metric == total.metric)
+            {
+                rows.push(row(&total.metric, safe(&a.agent), m));
+            }
+        }
+        rows.push(row(&total.metric, "(all agents)".to_owned(), total));
+    }
+    const COLUMNS: [Column; 5] = [
+        Column::whole("METRIC", KEEP),
+        Column::wrap("AGENT", KEEP, 12, 2),
+        Column::whole("A", 3).right(),
+        Column::whole("B", 4).right(),
+        Column::wrap("CHANGE", KEEP, 8, 2),
     ];
     write_table(out, style, &COLUMNS, Frame::Boxed, &rows)
 }

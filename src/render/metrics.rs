@@ -5,26 +5,8 @@ use super::Style;
 use super::grid::{Cell, Column, Frame, KEEP, write_table};
 use crate::analysis::{AgentReport, MetricTotal};
 use crate::text::safe;
+use crate::units::number;
 use std::io::{self, Write};
-
-/// A metric's value as the tables show it: whole numbers whole, others to four decimals at
-/// most (costs of a fraction of a cent stay visible; one from 100 up), trailing zeros dropped.
-pub fn number(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        return format!("{n:.0}");
-    }
-    let s = if n.abs() >= 100.0 {
-        format!("{n:.1}")
-    } else {
-        format!("{n:.4}")
-    };
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "0" || s == "-0" {
-        format!("{n:.2e}")
-    } else {
-        s.to_owned()
-    }
-}
 
 fn optional(n: Option<f64>) -> String {
     n.map_or("-".to_owned(), number)
@@ -95,19 +77,4 @@ pub fn write(
         .map(|r| r.into_iter().take(columns.len()).map(Cell::new).collect())
         .collect();
     write_table(out, style, columns, Frame::Boxed, &rows)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::number;
-
-    #[test]
-    fn numbers_read_naturally() {
-        assert_eq!(number(2151.0), "2151");
-        assert_eq!(number(0.05), "0.05");
-        assert_eq!(number(0.12345), "0.1235");
-        assert_eq!(number(0.00001), "1.00e-5");
-        assert_eq!(number(-3.0), "-3");
-        assert_eq!(number(2549.5556), "2549.6");
-    }
 }

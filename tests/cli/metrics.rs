@@ -187,3 +187,257 @@ fn analyze_totals_metrics_across_sessions() {
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(all[3], "0.28");
 }
+
+/// A figure of a diff's metric (`{a, b, change, relative, changed}`): agent `agent`'s, or the
+/// total's when `agent` is `None`.
+fn diff_metric<'v>(diff: &'v Value, agent: Option<&str>, name: &str) -> &'v Value {
+    let metrics = match agent {
+        Some(agent) => diff["agents"]
+            .as_array()
+            .and_then(|agents| agents.iter().find(|a| a["agent"] == agent))
+            .map(|a| &a["metrics"]),
+        None => Some(&diff["metrics"]),
+    };
+    metrics
+        .and_then(Value::as_array)
+        .and_then(|m| m.iter().find(|m| m["metric"] == name))
+        .unwrap_or_else(|| panic!("no metric {name} of {agent:?} in {diff}"))
+}
+
+#[test]
+fn diff_json_carries_each_metric_per_agent_and_in_total() {
+    // B's researcher reports 3226 tokens for A's 2151, and a cost of "0.09" for "0.05".
+    let w = Workdir::with(&[A, B]);
+    let d = json_of(w.run(&["diff", "metrics-a", "metrics-b", "--format", "json"]));
+    assert_eq!(d["changed"], true);
+    let researcher = diff_metric(&d, Some("researcher"), "tokens_used");
+    assert_eq!(researcher["total"]["a"], 2151.0);
+    assert_eq!(researcher["total"]["b"], 3226.0);
+    assert_eq!(researcher["total"]["change"], 1075.0);
+    assert_eq!(researcher["total"]["changed"], true);
+    let relative = researcher["total"]["relative"].as_f64().unwrap_or_default();
+    assert!((relative - 1075.0 / 2151.0).abs() < 1e-12, "{relative}");
+    assert_eq!(researcher["runs"]["a"], 1, "its second run reports none");
+    let planner = diff_metric(&d, Some("planner"), "tokens_used");
+    assert_eq!(planner["total"]["changed"], false);
+    assert_eq!(planner["mean"]["b"], 1000.0);
+    // The writer's "n/a" is counted, in both.
+    let writer = diff_metric(&d, Some("writer"), "tokens_used");
+    assert_eq!(writer["not_a_number"]["a"], 1);
+    assert_eq!(writer["not_a_number"]["b"], 1);
+    let total = diff_metric(&d, None, "tokens_used");
+    assert_eq!(total["total"]["a"], 5151.0);
+    assert_eq!(total["total"]["b"], 6226.0);
+    assert_eq!(total["runs"]["b"], 4);
+    let cost = diff_metric(&d, Some("researcher"), "cost_usd");
+    assert!((cost["total"]["b"].as_f64().unwrap_or_default() - 0.09).abs() < 1e-12);
+    // The writer reports no usage: no figure in either session, not 0.
+    assert!(
+        d["agents"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["agent"] == "writer"))
+            .and_then(|w| w["metrics"].as_array())
+            .is_some_and(|m| m.iter().all(|m| m["metric"] != "usage.input_tokens")),
+        "{d}"
+    );
+    // A session compared with itself: every metric figure unchanged.
+    let same = json_of(w.run(&["diff", "metrics-a", "metrics-a", "--format", "json"]));
+    assert_eq!(same["changed"], false);
+    assert_eq!(
+        diff_metric(&same, None, "cost_usd")["total"]["changed"],
+        false
+    );
+}
+
+#[test]
+fn diff_text_shows_each_metric_change_with_its_mark_and_percentage() {
+    let w = Workdir::with(&[A, B]);
+    let out = stdout_of(w.run(&["diff", "metrics-a", "metrics-b"]));
+    assert!(out.contains("Metrics (totals the runs reported)"), "{out}");
+    let rows = table_rows(&out);
+    let row = |metric: &str, agent: &str, out: &str| {
+        table_rows(out)
+            .into_iter()
+            .find(|r| r.len() == 5 && r[0] == metric && r[1] == agent)
+            .unwrap_or_else(|| panic!("no row {metric} {agent} in {out}"))
+    };
+    assert_eq!(
+        row("tokens_used", "researcher", &out),
+        [
+            "tokens_used",
+            "researcher",
+            "2151",
+            "3226",
+            "▲ +1075 (+50.0%)"
+        ]
+    );
+    assert_eq!(
+        row("tokens_used", "(all agents)", &out),
+        [
+            "tokens_used",
+            "(all agents)",
+            "5151",
+            "6226",
+            "▲ +1075 (+20.9%)"
+        ]
+    );
+    assert_eq!(
+        row("cost_usd", "researcher", &out),
+        ["cost_usd", "researcher", "0.05", "0.09", "▲ +0.04 (+80.0%)"]
+    );
+    assert_eq!(row("tokens_used", "planner", &out)[4], "", "unchanged");
+    assert!(!rows.is_empty());
+    // The other way round, a fall; with --ascii, no marks.
+    let back = stdout_of(w.run(&["diff", "metrics-b", "metrics-a"]));
+    assert_eq!(
+        row("tokens_used", "(all agents)", &back)[4],
+        "▼ -1075 (-17.3%)"
+    );
+    let ascii = stdout_of(w.run(&["diff", "metrics-b", "metrics-a", "--ascii"]));
+    assert_eq!(
+        row("tokens_used", "(all agents)", &ascii)[4],
+        "-1075 (-17.3%)"
+    );
+    // --metric none: no metrics table.
+    let none = stdout_of(w.run(&["diff", "metrics-a", "metrics-b", "--metric", "none"]));
+    assert!(!none.contains("Metrics"), "{none}");
+}
+
+/// `--fail-on` on metric figures, each with its exit codes for `diff A B`, `diff B A` and
+/// `diff A A`. Unscoped, a condition is on every agent (it holds when it holds for one);
+/// `session:` is the total over all agents.
+const METRIC_CONDITIONS: [(&str, [i32; 3]); 14] = [
+    // The researcher's tokens rise 50%, the total's 20.9% (+1075).
+    ("metric.tokens_used>+10%", [3, 0, 0]),
+    ("metric.tokens_used>+60%", [0, 0, 0]),
+    ("session:metric.tokens_used>+10%", [3, 0, 0]),
+    ("session:metric.tokens_used>+25%", [0, 0, 0]),
+    ("session:metric.tokens_used>+1000", [3, 0, 0]),
+    ("session:metric.tokens_used>+1100", [0, 0, 0]),
+    ("session:metric.tokens_used<-1000", [0, 3, 0]),
+    ("metric.tokens_used<-30%", [0, 3, 0]),
+    // B's figure, unsigned: the researcher's cost is 0.09 in B, 0.05 in A.
+    ("agent=researcher:metric.cost_usd>0.05", [3, 0, 0]),
+    ("agent=research*:metric.cost_usd>=0.09", [3, 0, 0]),
+    ("agent=planner:metric.tokens_used>=2000", [3, 3, 3]),
+    ("agent=planner:metric.tokens_used>+0%", [0, 0, 0]),
+    // A metric an agent does not report never holds, whatever the threshold.
+    ("agent=writer:metric.usage.input_tokens>=0", [0, 0, 0]),
+    // Not read without --metric (it is no token, cost or usage field): never holds.
+    ("metric.retrieved_docs>=0", [0, 0, 0]),
+];
+
+#[test]
+fn diff_fail_on_takes_metric_figures() {
+    let w = Workdir::with(&[A, B]);
+    for (condition, codes) in METRIC_CONDITIONS {
+        for ((a, b), code) in [
+            ("metrics-a", "metrics-b"),
+            ("metrics-b", "metrics-a"),
+            ("metrics-a", "metrics-a"),
+        ]
+        .into_iter()
+        .zip(codes)
+        {
+            let out = w
+                .run(&["diff", a, b, "--fail-on", condition])
+                .output()
+                .unwrap_or_else(|e| panic!("{e}"));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(code),
+                "diff {a} {b} --fail-on '{condition}'\n{stderr}"
+            );
+            let verdict = if code == 3 { "holds" } else { "does not hold" };
+            assert!(
+                stderr.starts_with(&format!("--fail-on '{condition}' {verdict}")),
+                "{a} {b} '{condition}': {stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_metric_condition_says_what_moved_and_why_it_could_not_hold() {
+    let w = Workdir::with(&[A, B]);
+    let out = w
+        .run(&[
+            "diff",
+            "metrics-a",
+            "metrics-b",
+            "--fail-on",
+            "session:metric.tokens_used>+10%",
+            "--fail-on",
+            "metric.cost_usd>+50%",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "--fail-on 'session:metric.tokens_used>+10%' holds:\n  session: \
+             metric.tokens_used from 5151 to 6226 (+1075, +20.9%)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "--fail-on 'metric.cost_usd>+50%' holds:\n  agent researcher: metric.cost_usd \
+             from 0.05 to 0.09 (+0.04, +80.0%)"
+        ),
+        "{stderr}"
+    );
+    // A metric no run reported: the note says so, and which metrics were read.
+    let d = json_of(w.run(&[
+        "diff",
+        "metrics-a",
+        "metrics-b",
+        "--format",
+        "json",
+        "--fail-on",
+        "metric.retrieved_docs>0",
+    ]));
+    assert_eq!(d["fail_on"][0]["holds"], false);
+    let note = d["fail_on"][0]["note"].as_str().unwrap_or_default();
+    assert!(
+        note.starts_with("no run of either session reported metric 'retrieved_docs'")
+            && note.contains("metrics read: cost_usd, tokens_used"),
+        "{note}"
+    );
+    // Named with --metric, a metric a condition is on is read for it too.
+    w.run(&[
+        "diff",
+        "metrics-a",
+        "metrics-b",
+        "--metric",
+        "tokens_used",
+        "--fail-on",
+        "agent=researcher:metric.retrieved_docs>=8",
+    ])
+    .assert()
+    .code(3);
+}
+
+#[test]
+fn malformed_metric_conditions_are_usage_errors() {
+    let w = Workdir::with(&[A, B]);
+    for (condition, message) in [
+        ("metric.>1", "'metric.' needs a path"),
+        ("metric.cost_usd>5ms", "a reported number is plain"),
+        ("metric.cost_usd>5%", "a reported number is plain"),
+        (
+            "events:metric.cost_usd>1",
+            "events has no 'metric.cost_usd'",
+        ),
+    ] {
+        w.run(&["diff", "metrics-a", "metrics-b", "--fail-on", condition])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "invalid --fail-on \"{condition}\""
+            )))
+            .stderr(predicates::str::contains(message));
+    }
+}

@@ -1,9 +1,11 @@
 //! `diff --fail-on` conditions: when a comparison of two sessions should fail a CI job (exit
 //! code 3). A condition is a keyword (`route-changed`, `new-errors`) or a threshold on one
-//! figure, `[SCOPE:]METRIC OP VALUE` (`p95>+20%`, `errors>0`, `agent=researcher:p95>+500ms`);
-//! [`GRAMMAR`] is the reference, shown in `diff --help`.
+//! figure, `[SCOPE:]METRIC OP VALUE` (`p95>+20%`, `errors>0`, `agent=researcher:p95>+500ms`,
+//! `metric.tokens_used>+10%`); [`GRAMMAR`] is the reference, shown in `diff --help`.
 
-use super::{AgentChanges, DiffReport, Figure, LatencyChanges, Measure, Presence, Unit};
+use super::{
+    AgentChanges, DiffReport, Figure, LatencyChanges, Measure, MetricChange, Presence, Unit,
+};
 use crate::error::Error;
 use crate::filter::Value;
 use crate::text;
@@ -19,19 +21,25 @@ Conditions (--fail-on EXPR, repeatable; exit code 3 when any holds):
   [SCOPE:]METRIC OP VALUE
 SCOPE (default: every agent; the condition holds when it holds for one):
   agent=NAME             that agent (wildcards * ? [abc]: agent='research*')
-  session                the session: duration, entries, runs, errors, error-rate
+  session                the session: duration, entries, runs, errors, error-rate,
+                         metric.PATH (the total over all agents)
   events                 event latency: count, mean, p50, p95, p99, max
   requests               request latency: count (completed), unfinished, mean, p50, p95, p99, max
-METRIC of an agent: runs, errors, error-rate, total (run time), mean, p50, p95, p99, max
+METRIC of an agent: runs, errors, error-rate, total (run time), mean, p50, p95, p99, max,
+  metric.PATH            the total of a number its runs reported (see --metric):
+                         metric.tokens_used, metric.usage.input_tokens, metric.cost_usd
 OP: >  >=  <  <=
 VALUE, against B's figure, or against its change from A when signed:
   12, 1.5s, 800ms        B's figure (durations take a unit: us, ms, s, m)
   +3, -1, +500ms         the change from A to B (B - A)
   +20%, -10%             the change relative to A ((B - A) / A; from 0 to more is +inf%)
   5%, +2pp               error-rate only: B's rate; its change in percentage points
+  0.05, +1000            metric.PATH: B's total; its change (B - A)
 Examples: --fail-on 'p95>+20%'  --fail-on 'errors>0'  --fail-on route-changed
           --fail-on 'agent=researcher:p95>+500ms'  --fail-on 'requests:p95>10s'
-A figure one session does not have (a duration of an agent that did not run) never holds.";
+          --fail-on 'session:metric.tokens_used>+10%'  --fail-on 'agent=writer:metric.cost_usd>0.05'
+A figure one session does not have (a duration of an agent that did not run, a metric its
+runs did not report) never holds.";
 
 /// A parsed `--fail-on` condition, with its text as given.
 #[derive(Debug, Clone)]
@@ -61,7 +69,7 @@ enum Scope {
     Requests,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Metric {
     Runs,
     Errors,
@@ -76,6 +84,8 @@ enum Metric {
     Entries,
     Count,
     Unfinished,
+    /// `metric.PATH`: the total of a number the runs reported.
+    Reported(String),
 }
 
 const METRICS: [(&str, Metric); 13] = [
@@ -95,14 +105,18 @@ const METRICS: [(&str, Metric); 13] = [
 ];
 
 impl Metric {
-    fn name(self) -> &'static str {
+    fn name(&self) -> String {
+        if let Metric::Reported(path) = self {
+            return format!("metric.{path}");
+        }
         METRICS
             .iter()
-            .find(|(_, m)| *m == self)
+            .find(|(_, m)| m == self)
             .map_or("?", |(name, _)| name)
+            .to_owned()
     }
 
-    fn unit(self) -> Unit {
+    fn unit(&self) -> Unit {
         match self {
             Metric::Runs
             | Metric::Errors
@@ -110,7 +124,16 @@ impl Metric {
             | Metric::Count
             | Metric::Unfinished => Unit::Count,
             Metric::ErrorRate => Unit::Rate,
+            Metric::Reported(_) => Unit::Number,
             _ => Unit::Milliseconds,
+        }
+    }
+
+    /// Whether `scope` has this metric: reported numbers are an agent's or the session's.
+    fn belongs(&self, scope: &Scope) -> bool {
+        match self {
+            Metric::Reported(_) => matches!(scope, Scope::Agent(_) | Scope::Session),
+            _ => Metric::of(scope).contains(self),
         }
     }
 
@@ -205,8 +228,8 @@ fn parse(expr: &str) -> Result<Condition, String> {
     let metric = metric_named(metric)?;
     let scope = match scope {
         Some(scope) => scope_named(scope)?,
-        None if Metric::of(&Scope::Agent(None)).contains(&metric) => Scope::Agent(None),
-        None if Metric::of(&Scope::Session).contains(&metric) => Scope::Session,
+        None if metric.belongs(&Scope::Agent(None)) => Scope::Agent(None),
+        None if metric.belongs(&Scope::Session) => Scope::Session,
         None => {
             return Err(format!(
                 "'{}' needs a scope: events:{0} or requests:{0}",
@@ -214,8 +237,8 @@ fn parse(expr: &str) -> Result<Condition, String> {
             ));
         }
     };
-    if !Metric::of(&scope).contains(&metric) {
-        let names: Vec<&str> = Metric::of(&scope).iter().map(|m| m.name()).collect();
+    if !metric.belongs(&scope) {
+        let names: Vec<String> = Metric::of(&scope).iter().map(Metric::name).collect();
         return Err(format!(
             "{} has no '{}'; it has {}",
             scope_name(&scope),
@@ -223,7 +246,7 @@ fn parse(expr: &str) -> Result<Condition, String> {
             names.join(", ")
         ));
     }
-    let value = threshold(value.trim(), metric)?;
+    let value = threshold(value.trim(), &metric)?;
     Ok(Condition::Threshold {
         scope,
         metric,
@@ -233,9 +256,20 @@ fn parse(expr: &str) -> Result<Condition, String> {
 }
 
 fn metric_named(name: &str) -> Result<Metric, String> {
+    // A path is kept as written: state keys are case-sensitive.
+    if let Some(path) = name
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("metric."))
+        .and_then(|_| name.get(7..))
+    {
+        if path.is_empty() {
+            return Err("'metric.' needs a path: metric.tokens_used".to_owned());
+        }
+        return Ok(Metric::Reported(path.to_owned()));
+    }
     let lower = name.to_ascii_lowercase().replace('_', "-");
     if let Some((_, metric)) = METRICS.iter().find(|(n, _)| *n == lower) {
-        return Ok(*metric);
+        return Ok(metric.clone());
     }
     let names: Vec<&str> = METRICS.iter().map(|(n, _)| *n).collect();
     let closest = names
@@ -246,7 +280,7 @@ fn metric_named(name: &str) -> Result<Metric, String> {
         .map(|(_, n)| format!(" (did you mean '{n}'?)"))
         .unwrap_or_default();
     Err(format!(
-        "unknown metric '{}'{closest}; metrics: {}",
+        "unknown metric '{}'{closest}; metrics: {}, metric.PATH (a number the runs reported)",
         text::escape(name, false),
         names.join(", ")
     ))
@@ -281,7 +315,7 @@ fn scope_name(scope: &Scope) -> String {
 }
 
 /// Parses VALUE for `metric`: a number, signed for a change, with the unit its kind takes.
-fn threshold(value: &str, metric: Metric) -> Result<Threshold, String> {
+fn threshold(value: &str, metric: &Metric) -> Result<Threshold, String> {
     let (sign, rest) = match value.strip_prefix('+') {
         Some(rest) => (Some(1.0), rest),
         None => match value.strip_prefix('-') {
@@ -343,10 +377,29 @@ fn threshold(value: &str, metric: Metric) -> Result<Threshold, String> {
                  points) or +20% (its change relative to A)",
             ));
         }
+        (Unit::Number, "", None) => Threshold::Value(number),
+        (Unit::Number, "", Some(change)) => Threshold::Change(change),
+        (Unit::Number, _, _) => {
+            return Err(bad(
+                "a reported number is plain: 0.05 (B's total), +1000 (its change) or +10% \
+                 (its change relative to A)",
+            ));
+        }
     })
 }
 
 impl FailOn {
+    /// The path of the reported number the condition is on (`metric.PATH`), if it is on one.
+    pub fn metric_path(&self) -> Option<&str> {
+        match &self.condition {
+            Condition::Threshold {
+                metric: Metric::Reported(path),
+                ..
+            } => Some(path),
+            _ => None,
+        }
+    }
+
     /// Whether the condition holds for `diff`, and what makes it hold. A condition naming an
     /// agent that neither session has does not hold, as any figure a session lacks (a CI gate
     /// on healthy runs asks for `agent=error-handler:runs>0`); its note says so.
@@ -374,13 +427,16 @@ impl FailOn {
                 op,
                 value,
             } => {
-                let (figures, absent) = self.figures(scope, *metric, diff);
+                let (figures, absent) = self.figures(scope, metric, diff);
                 note = absent;
                 figures
                     .into_iter()
                     .filter(|(_, figure)| holds(figure, *op, *value))
                     .map(|(label, figure)| {
-                        format!("{label}{}", describe(metric.name(), metric.unit(), &figure))
+                        format!(
+                            "{label}{}",
+                            describe(&metric.name(), metric.unit(), &figure)
+                        )
                     })
                     .collect()
             }
@@ -394,13 +450,25 @@ impl FailOn {
     }
 
     /// The figures a threshold looks at, each with what it is of (`agent researcher: `), and
-    /// a note when an agent pattern matches no agent of either session.
+    /// a note when an agent pattern matches no agent of either session, or a metric is in
+    /// neither session.
     fn figures(
         &self,
         scope: &Scope,
-        metric: Metric,
+        metric: &Metric,
         diff: &DiffReport,
     ) -> (Vec<(String, Measure)>, Option<String>) {
+        if let Metric::Reported(path) = metric
+            && let Some(note) = metric_absent(path, diff)
+        {
+            return (Vec::new(), Some(note));
+        }
+        let reported = |metrics: &[MetricChange]| {
+            metrics
+                .iter()
+                .find(|m| matches!(metric, Metric::Reported(path) if *path == m.metric))
+                .map_or(Measure::new(None, None), |m| m.total)
+        };
         let latency = |l: &LatencyChanges| match metric {
             Metric::Mean => l.mean_ms,
             Metric::P50 => l.p50_ms,
@@ -439,6 +507,7 @@ impl FailOn {
                     .into_iter()
                     .map(|a| {
                         let figure = match metric {
+                            Metric::Reported(_) => reported(&a.metrics),
                             Metric::Runs => counted(&a.runs),
                             Metric::Errors => counted(&a.errors),
                             Metric::ErrorRate => a.error_rate,
@@ -456,6 +525,7 @@ impl FailOn {
             Scope::Session => {
                 let s = &diff.session;
                 let figure = match metric {
+                    Metric::Reported(_) => reported(&diff.metrics),
                     Metric::Duration => s.duration_ms,
                     Metric::Entries => counted(&s.entries),
                     Metric::Runs => counted(&s.runs),
@@ -476,6 +546,35 @@ impl FailOn {
         };
         (figures, None)
     }
+}
+
+/// Why a condition on metric `path` cannot hold, when no run of either session reported it.
+fn metric_absent(path: &str, diff: &DiffReport) -> Option<String> {
+    let reported = |m: &&MetricChange| m.runs.a + m.runs.b > 0;
+    if diff
+        .metrics
+        .iter()
+        .filter(reported)
+        .any(|m| m.metric == path)
+    {
+        return None;
+    }
+    let names: Vec<String> = diff
+        .metrics
+        .iter()
+        .filter(reported)
+        .map(|m| text::escape(&m.metric, false).into_owned())
+        .collect();
+    Some(format!(
+        "no run of either session reported metric '{}', so it does not hold; metrics read: {} \
+         (without --metric, only numeric fields named for tokens, a cost or usage are read)",
+        text::escape(path, false),
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        }
+    ))
 }
 
 /// A count as a measure, to be compared like one.
@@ -598,6 +697,28 @@ mod tests {
                 "events:p99>1s",
                 ("events".to_owned(), P99, Op::Gt, Value(1000.0)),
             ),
+            (
+                "metric.tokens_used>+10%",
+                (any(), Reported("tokens_used".into()), Op::Gt, Relative(0.1)),
+            ),
+            (
+                "agent=researcher:metric.cost_usd>0.05",
+                (
+                    "agent 'researcher'".to_owned(),
+                    Reported("cost_usd".into()),
+                    Op::Gt,
+                    Value(0.05),
+                ),
+            ),
+            (
+                "session:Metric.usage.promptTokens<=-100",
+                (
+                    "the session".to_owned(),
+                    Reported("usage.promptTokens".into()),
+                    Op::Le,
+                    Change(-100.0),
+                ),
+            ),
         ] {
             assert_eq!(threshold_of(expr), parsed, "{expr}");
         }
@@ -642,6 +763,16 @@ mod tests {
         assert_eq!(
             describe("p95", Unit::Milliseconds, &m),
             "p95 from 670ms to 1.27s (+600ms, +89.6%)"
+        );
+        let tokens = Measure::new(Some(2151.0), Some(3226.0));
+        assert_eq!(
+            describe("metric.tokens_used", Unit::Number, &tokens),
+            "metric.tokens_used from 2151 to 3226 (+1075, +50.0%)"
+        );
+        let cost = Measure::new(Some(0.05), Some(0.0125));
+        assert_eq!(
+            describe("metric.cost_usd", Unit::Number, &cost),
+            "metric.cost_usd from 0.05 to 0.0125 (-0.0375, -75.0%)"
         );
         let errors = Measure::new(Some(0.0), Some(1.0));
         assert_eq!(

@@ -1,7 +1,8 @@
 //! The comparison of two sessions (`agentcli diff A B`), made from their session reports: the
 //! same figures side by side with their change (durations, runs, errors, event and request
-//! latency, per agent), the hand-overs and routes found in one session only, the requests
-//! whose route differs, and the error messages new in B or gone from A. `docs/diff-json.md`
+//! latency, per agent), the numbers the runs reported (tokens, cost: per agent and in total),
+//! the hand-overs and routes found in one session only, the requests whose route differs, and
+//! the error messages new in B or gone from A. `docs/diff-json.md`
 //! documents every field; [`conditions`] says when a CI job should fail.
 //!
 //! Event ids are not compared: the runner gives every routed event a new UUID, so no two runs
@@ -14,6 +15,7 @@ pub mod conditions;
 
 use super::durations::{DurationSummary, QUANTILE_ABSOLUTE_ERROR_MS, QUANTILE_RELATIVE_ERROR};
 use super::hops::HopKind;
+use super::metrics::{MetricReport, MetricTotal};
 use super::report::{AgentReport, ErrorsReport, FileInfo, SessionReport};
 use super::routes::{RequestRoute, RouteEnd, RoutesReport};
 use crate::time::Timestamp;
@@ -38,6 +40,8 @@ pub struct DiffReport {
     pub requests: RequestChanges,
     /// Every agent of either session, by name.
     pub agents: Vec<AgentChanges>,
+    /// The numbers the runs reported (tokens, cost, ...), summed over all agents, by metric.
+    pub metrics: Vec<MetricChange>,
     pub routes: RouteChanges,
     pub errors: ErrorChanges,
     /// The `--fail-on` conditions, in the order given, and whether each holds.
@@ -88,6 +92,8 @@ pub enum Unit {
     Count,
     /// A fraction from 0 to 1, written as a percentage.
     Rate,
+    /// A number a run reported (tokens, a cost): as written, whole or with decimals.
+    Number,
 }
 
 impl Unit {
@@ -97,6 +103,7 @@ impl Unit {
             Unit::Milliseconds => units::duration_ms(x),
             Unit::Count => format!("{x:.0}"),
             Unit::Rate => format!("{:.1}%", x * 100.0),
+            Unit::Number => units::number(x),
         }
     }
 
@@ -107,6 +114,7 @@ impl Unit {
             Unit::Milliseconds => format!("{sign}{}", units::duration_ms(x.abs())),
             Unit::Count => format!("{sign}{:.0}", x.abs()),
             Unit::Rate => format!("{sign}{:.1}pp", x.abs() * 100.0),
+            Unit::Number => format!("{sign}{}", units::number(x.abs())),
         }
     }
 }
@@ -328,6 +336,78 @@ pub struct AgentChanges {
     pub p95_ms: Measure,
     pub p99_ms: Measure,
     pub max_ms: Measure,
+    /// The numbers its runs reported, by metric.
+    pub metrics: Vec<MetricChange>,
+}
+
+/// A number the runs reported (`tokens_used`, `cost_usd`), in both sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricChange {
+    /// Its dotted path in the output state.
+    pub metric: String,
+    /// Runs that reported a number.
+    pub runs: Count,
+    /// Runs that reported something else.
+    pub not_a_number: Count,
+    /// The sum of the numbers reported; null in a session whose runs reported none.
+    pub total: Measure,
+    /// `total / runs`; null likewise.
+    pub mean: Measure,
+}
+
+impl MetricChange {
+    fn differs(&self) -> bool {
+        self.runs.differs()
+            || self.not_a_number.differs()
+            || self.total.differs()
+            || self.mean.differs()
+    }
+}
+
+/// What a metric's comparison needs of one session: runs, not-a-number runs, total.
+type Reported = (u64, u64, f64);
+
+/// Every metric of either side, by name.
+fn metric_changes<'r>(
+    a: impl IntoIterator<Item = (&'r str, Reported)>,
+    b: impl IntoIterator<Item = (&'r str, Reported)>,
+) -> Vec<MetricChange> {
+    let mut by_name: BTreeMap<&str, (Option<Reported>, Option<Reported>)> = BTreeMap::new();
+    for (name, r) in a {
+        by_name.entry(name).or_default().0 = Some(r);
+    }
+    for (name, r) in b {
+        by_name.entry(name).or_default().1 = Some(r);
+    }
+    by_name
+        .into_iter()
+        .map(|(name, (a, b))| {
+            let runs = |r: Option<Reported>| r.map_or(0, |r| r.0);
+            let nan = |r: Option<Reported>| r.map_or(0, |r| r.1);
+            // No number reported is no figure, not 0: a condition on it never holds.
+            let total = |r: Option<Reported>| r.filter(|r| r.0 > 0).map(|r| r.2);
+            let mean = |r: Option<Reported>| r.filter(|r| r.0 > 0).map(|r| r.2 / r.0 as f64);
+            MetricChange {
+                metric: name.to_owned(),
+                runs: Count::new(runs(a), runs(b)),
+                not_a_number: Count::new(nan(a), nan(b)),
+                total: Measure::new(total(a), total(b)),
+                mean: Measure::new(mean(a), mean(b)),
+            }
+        })
+        .collect()
+}
+
+fn agent_metrics(r: Option<&AgentReport>) -> impl Iterator<Item = (&str, Reported)> {
+    r.into_iter()
+        .flat_map(|r| r.metrics.iter())
+        .map(|m: &MetricReport| (m.metric.as_str(), (m.runs, m.not_a_number, m.total)))
+}
+
+fn session_metrics(totals: &[MetricTotal]) -> impl Iterator<Item = (&str, Reported)> {
+    totals
+        .iter()
+        .map(|m| (m.metric.as_str(), (m.runs, m.not_a_number, m.total)))
 }
 
 impl AgentChanges {
@@ -353,6 +433,7 @@ impl AgentChanges {
             p95_ms: quantile(|r| r.durations.p95_ms),
             p99_ms: quantile(|r| r.durations.p99_ms),
             max_ms: measure(|r| r.durations.max_ms),
+            metrics: metric_changes(agent_metrics(a), agent_metrics(b)),
         }
     }
 
@@ -371,6 +452,7 @@ impl AgentChanges {
             ]
             .iter()
             .any(|m| m.differs())
+            || self.metrics.iter().any(MetricChange::differs)
     }
 }
 
@@ -490,6 +572,7 @@ impl DiffReport {
             ids: id_changes(&a.routes.requests, &b.routes.requests),
         };
         let agents = agent_changes(&a.agents, &b.agents);
+        let metrics = metric_changes(session_metrics(&a.metrics), session_metrics(&b.metrics));
         let routes = route_changes(&a.routes, &b.routes);
         let errors = error_changes(&a.errors, &b.errors);
         let changed = [
@@ -511,6 +594,7 @@ impl DiffReport {
             || !requests.ids.only_in_b.is_empty()
             || !requests.ids.rerouted.is_empty()
             || agents.iter().any(AgentChanges::differs)
+            || metrics.iter().any(MetricChange::differs)
             || routes.changed
             || routes.hops.iter().any(|h| h.count.differs())
             || errors.messages.iter().any(|m| m.count.differs())
@@ -524,6 +608,7 @@ impl DiffReport {
             events,
             requests,
             agents,
+            metrics,
             routes,
             errors,
             fail_on: Vec::new(),
@@ -715,5 +800,37 @@ fn error_changes(a: &ErrorsReport, b: &ErrorsReport) -> ErrorChanges {
         total: Count::new(a.total, b.total),
         messages,
         ungrouped: Count::new(a.ungrouped, b.ungrouped),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metric_no_run_reported_is_no_figure_and_others_compare() {
+        let a = [("tokens_used", (2, 0, 300.0)), ("cost_usd", (0, 2, 0.0))];
+        let b = [
+            ("tokens_used", (3, 0, 600.0)),
+            ("usage.input_tokens", (1, 0, 5.0)),
+        ];
+        let changes = metric_changes(a, b);
+        let names: Vec<&str> = changes.iter().map(|m| m.metric.as_str()).collect();
+        assert_eq!(names, ["cost_usd", "tokens_used", "usage.input_tokens"]);
+        let cost = &changes[0];
+        assert_eq!(
+            (cost.total.a, cost.total.b),
+            (None, None),
+            "only non-numbers"
+        );
+        assert_eq!(cost.not_a_number.a, 2);
+        let tokens = &changes[1];
+        assert_eq!(tokens.total, Measure::new(Some(300.0), Some(600.0)));
+        assert_eq!(tokens.total.relative, Some(1.0));
+        assert_eq!(tokens.mean, Measure::new(Some(150.0), Some(200.0)));
+        assert_eq!(tokens.runs, Count::new(2, 3));
+        let only_b = &changes[2];
+        assert_eq!((only_b.total.a, only_b.total.b), (None, Some(5.0)));
+        assert!(only_b.differs());
     }
 }
