@@ -34,7 +34,8 @@ token, secret, api_key/apikey, authorization, cookie, and each --redact-key NAME
 client_secret, X-Api-Key and apiKey are secret; tokens, max_tokens, prompt_tokens and \
 tokenizer are not. Numbers, booleans and null are never replaced by a key rule. In all text \
 of an entry (values, errors, ids, names) only the secret part is replaced: KEY=VALUE and \
-KEY: VALUE under such a key, Bearer and Basic credentials, JWTs, the password in \
+KEY: VALUE under such a key (but not a lowercase word after KEY:, as in 'password: is \
+wrong'), Bearer and Basic credentials, JWTs, the password in \
 scheme://user:PASSWORD@host, PEM private keys, OpenAI/Anthropic sk-..., GitHub ghp_.../\
 github_pat_..., Slack xox?-..., AWS AKIA..., Google AIza..., Stripe sk_live_... keys, and \
 whatever each --redact-pattern REGEX matches. --redact-key route also hides where each run \
@@ -252,7 +253,7 @@ impl<'w> Walk<'w> {
         let raw = &self.bytes[start..end];
         if !is_closed(raw) {
             // Cut off by the end of the entry: its raw text is looked at.
-            return self.raw_string(start, raw.get(1..).unwrap_or_default());
+            return self.raw_string(start, raw.get(1..).unwrap_or_default(), false);
         }
         let inner = raw.get(1..raw.len() - 1).unwrap_or_default();
         let hit = self.hit_within(start, end);
@@ -265,8 +266,9 @@ impl<'w> Walk<'w> {
                 Ok(text) => text,
                 Err(_) => match serde_json::from_str::<String>(&String::from_utf8_lossy(raw)) {
                     Ok(text) => Cow::Owned(text),
-                    // Not a valid string (a bad escape): its raw text is looked at.
-                    Err(_) => return self.raw_string(start, raw.get(1..).unwrap_or_default()),
+                    // Not a valid string (a bad escape, a control character): its raw
+                    // text between the quotes is looked at.
+                    Err(_) => return self.raw_string(start, inner, true),
                 },
             };
             match self.rules.text.redact(&decoded, &self.rules.names) {
@@ -288,16 +290,28 @@ impl<'w> Walk<'w> {
     }
 
     /// Redacts a string that cannot be decoded (cut off, or with a bad escape) as written:
-    /// `rest` is all of it after its opening quote. The entry will not parse, so it is never
-    /// shown; this only keeps its secrets out of memory that outlives it.
-    fn raw_string(&mut self, start: usize, rest: &[u8]) {
+    /// `rest` is all of it after its opening quote, or, when it is `closed`, what is between
+    /// its quotes. The entry will not parse, so it is never shown; this only keeps its secrets
+    /// out of memory that outlives it.
+    ///
+    /// A closed string stays closed: its closing quote is kept, and not escaped by a
+    /// backslash left last (a rule running to the end of the text would otherwise take the
+    /// quote, and a second redaction would take what follows it: the fuzzer found this).
+    fn raw_string(&mut self, start: usize, rest: &[u8], closed: bool) {
         let text = String::from_utf8_lossy(rest);
         if let Cow::Owned(text) = self.rules.text.redact(&text, &self.rules.names) {
             let mut with = b"\"".to_vec();
             with.extend_from_slice(text.as_bytes());
+            if closed {
+                let backslashes = text.bytes().rev().take_while(|&b| b == b'\\').count();
+                if backslashes % 2 == 1 {
+                    with.push(b'\\');
+                }
+                with.push(b'"');
+            }
             self.edits.push(Edit {
                 start,
-                end: start + 1 + rest.len(),
+                end: start + 1 + rest.len() + usize::from(closed),
                 with,
             });
         }

@@ -190,6 +190,38 @@ proptest! {
         prop_assert_eq!(r.redact_entry(&once).into_owned(), once);
     }
 
+    /// The same with user patterns, whatever they match, `[REDACTED]` or part of it
+    /// included; and a text none of them matches comes back byte for byte.
+    #[test]
+    fn redaction_with_user_patterns_is_idempotent(
+        patterns in proptest::collection::vec(
+            proptest::sample::select(&[r"\w+", "RED", "[A-Z]{2,}", ".", r"D\]", r"\[", "(?i)acted", "cust-[0-9]{3,}", r"\s", "x*", "E"][..]),
+            1..4,
+        ),
+        parts in proptest::collection::vec(
+            prop_oneof![proptest::sample::select(HARMLESS), proptest::sample::select(SECRETS), Just("cust-1234"), Just("[REDACTED]")],
+            0..8,
+        ),
+        noise in "\\PC{0,12}",
+    ) {
+        let r = Redactor::new::<&str, &str>(&[], &patterns).unwrap();
+        let text = format!("{}{noise}", text_of(&parts));
+        let once = r.redact_text(&text).into_owned();
+        prop_assert_eq!(r.redact_text(&once), once.as_str());
+        let entry = serde_json::json!({"error": text, "state": {"data": {"note": text, "password": text}}}).to_string();
+        let once = r.redact_entry(entry.as_bytes()).into_owned();
+        prop_assert!(serde_json::from_slice::<Value>(&once).is_ok());
+        prop_assert_eq!(r.redact_entry(&once).into_owned(), once);
+    }
+
+    /// A text without secrets is unchanged by a user pattern that matches none of it.
+    #[test]
+    fn a_user_pattern_that_matches_nothing_changes_nothing(parts in proptest::collection::vec(proptest::sample::select(HARMLESS), 0..12)) {
+        let r = Redactor::new::<&str, &str>(&[], &["cust-[0-9]{3,}", "ZZZ+"]).unwrap();
+        let text = text_of(&parts);
+        prop_assert_eq!(r.redact_text(&text), text.as_str());
+    }
+
     /// Numbers are never changed, under a secret key or not, at any depth.
     #[test]
     fn numbers_are_never_changed(

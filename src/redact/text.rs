@@ -28,8 +28,11 @@ enum Role {
     Ignored,
     /// The key of a `key=value` pair: the value is secret only if the key is.
     Key,
-    /// The value of a `key=value` pair (secret unless a number, a boolean or null).
+    /// The value of a `key=value` pair (secret unless a number, a boolean or null), quoted.
     Value,
+    /// The same, unquoted: under `key: value` a lowercase word is prose (`password: is
+    /// wrong`), not a secret.
+    BareValue,
     /// A bearer or basic credential: secret if it looks like one (long enough, with a digit),
     /// so that "basic understanding" stays.
     Credential,
@@ -107,6 +110,8 @@ pub struct TextRules {
     /// Finds the literals without which no rule can match; `None` when a user pattern may
     /// match anything.
     anchors: Option<AhoCorasick>,
+    /// The user's patterns alone, for where a built-in rule matched but found no secret.
+    users: Option<Regex>,
 }
 
 impl TextRules {
@@ -122,7 +127,7 @@ impl TextRules {
             Role::Key,
             Role::Value,
             Role::Value,
-            Role::Value,
+            Role::BareValue,
         ];
         for (rule, role) in RULES {
             alternatives.push(rule.to_owned());
@@ -158,6 +163,20 @@ impl TextRules {
                 message: e.to_string(),
             })?;
         debug_assert_eq!(regex.captures_len(), roles.len());
+        let users = match patterns.is_empty() {
+            true => None,
+            false => {
+                let alternatives: Vec<String> = patterns
+                    .iter()
+                    .map(|p| format!("(?:{})", p.as_ref()))
+                    .collect();
+                // Each pattern compiled alone above, and the whole with them: this compiles.
+                regex::RegexBuilder::new(&alternatives.join("|"))
+                    .size_limit(64 << 20)
+                    .build()
+                    .ok()
+            }
+        };
         let anchors = if patterns.is_empty() {
             let literals: Vec<String> = ANCHORS
                 .iter()
@@ -176,6 +195,7 @@ impl TextRules {
             regex,
             roles,
             anchors,
+            users,
         })
     }
 
@@ -197,6 +217,12 @@ impl TextRules {
         if !self.may_match(text.as_bytes()) {
             return Cow::Borrowed(text);
         }
+        // The markers already in the text (a redacted text redacted again): no rule may
+        // match inside one, or redacting twice would differ from redacting once.
+        let markers: Vec<usize> = match text.len() >= REDACTED.len() {
+            true => memchr::memmem::find_iter(text.as_bytes(), REDACTED).collect(),
+            false => Vec::new(),
+        };
         let mut locations = self.regex.capture_locations();
         let mut out = String::new();
         let mut copied = 0;
@@ -209,11 +235,21 @@ impl TextRules {
             else {
                 break;
             };
-            let (secret, resume) = self.judge(&locations, text, names, end);
+            let (mut secret, mut resume) = self.judge(&locations, text, names, end);
+            let mut start = start;
+            // A built-in rule's match found no secret: a user pattern may still match where it
+            // started or inside it (the combined expression prefers the built-in rule there).
+            if secret.is_none()
+                && let Some(m) = self.users.as_ref().and_then(|u| u.find_at(text, start))
+                && m.start() < resume
+                && !m.is_empty()
+            {
+                (secret, resume, start) = (Some((m.start(), m.end())), m.end(), m.start());
+            }
             if let Some((s, e)) = secret
                 && s >= copied
                 && s < e
-                && &text[s..e] != REDACTED
+                && !markers.iter().any(|&m| m < e && s < m + REDACTED.len())
             {
                 out.push_str(&text[copied..s]);
                 out.push_str(REDACTED);
@@ -251,7 +287,11 @@ impl TextRules {
                     // The value may still hold a secret of another shape.
                     return (None, e);
                 }
-                let value = groups.find(|(j, _)| self.roles.get(*j) == Some(&Role::Value));
+                let value = groups.find_map(|(j, span)| match self.roles.get(j) {
+                    Some(Role::Value) => Some((false, span)),
+                    Some(Role::BareValue) => Some((true, span)),
+                    _ => None,
+                });
                 match value {
                     // A PEM block written right after the key is the PEM rule's, whose secret
                     // runs past the value's first word.
@@ -259,6 +299,7 @@ impl TextRules {
                         let pem = vs + text[vs..ve].find(PEM_START).unwrap_or(0);
                         ((pem > vs).then_some((vs, pem)), pem)
                     }
+                    Some((true, (vs, ve))) if is_prose(&text[e..vs], &text[vs..ve]) => (None, end),
                     Some((_, (vs, ve))) if !is_plain_scalar(&text[vs..ve]) => (Some((vs, ve)), end),
                     _ => (None, end),
                 }
@@ -273,7 +314,7 @@ impl TextRules {
                     (None, s)
                 }
             }
-            Role::Secret | Role::Value => (Some((s, e)), end),
+            Role::Secret | Role::Value | Role::BareValue => (Some((s, e)), end),
             Role::Ignored => (None, end),
         }
     }
@@ -287,6 +328,14 @@ pub fn is_plain_scalar(value: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
             && value.parse::<f64>().is_ok())
+}
+
+/// Whether an unquoted value after a secret key is prose rather than a secret: a word of
+/// lowercase letters right after `KEY:` (`password: is wrong`, `token: expired`). Written
+/// `KEY=value`, quoted, after `Bearer`, or with a digit, a capital or a symbol, it is a
+/// secret (`password=hunter`, `password: "hunter"`, `password: hunter2`, `token: Bearer abc`).
+fn is_prose(between: &str, value: &str) -> bool {
+    between.trim_matches([' ', '\t']) == ":" && value.bytes().all(|b| b.is_ascii_lowercase())
 }
 
 /// The index of the character after the one at `i`.
@@ -397,8 +446,61 @@ mod tests {
             "[REDACTED] already",
             "",
             "ünïcödé ☃ token",
+            "password: is wrong",
+            "login failed: token: expired, password:  missing",
         ] {
             assert_eq!(redact(text), text);
+        }
+    }
+
+    /// A lowercase word after `KEY:` is prose; anything else there is a secret.
+    #[test]
+    fn a_value_after_a_colon_is_secret_unless_it_is_a_lowercase_word() {
+        for (text, want) in [
+            (
+                "password: hunter2 is wrong",
+                "password: [REDACTED] is wrong",
+            ),
+            ("password=hunter is wrong", "password=[REDACTED] is wrong"),
+            (
+                "password: 'hunter' is wrong",
+                "password: '[REDACTED]' is wrong",
+            ),
+            ("password: Hunter", "password: [REDACTED]"),
+            ("token: a-b", "token: [REDACTED]"),
+            (
+                "Authorization: Bearer abcdefgh",
+                "Authorization: Bearer [REDACTED]",
+            ),
+        ] {
+            assert_eq!(redact(text), want, "{text}");
+        }
+    }
+
+    /// Found reviewing issue 17: a user pattern that matched inside an inserted marker made
+    /// a second redaction differ from the first.
+    #[test]
+    fn no_rule_matches_inside_a_marker() {
+        let names = SecretNames::new::<&str>(&[]);
+        for pattern in [
+            r"\w+",
+            "RED",
+            "[A-Z]{2}",
+            ".",
+            r"D\]",
+            r"\[",
+            "(?i)redacted",
+        ] {
+            let rules = TextRules::new(&names, &[pattern]).unwrap();
+            for text in [
+                "abc def",
+                "x [REDACTED] y",
+                "password=abc RED",
+                "[REDACTED]",
+            ] {
+                let once = rules.redact(text, &names).into_owned();
+                assert_eq!(rules.redact(&once, &names), once, "{pattern} on {text}");
+            }
         }
     }
 
