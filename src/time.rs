@@ -47,6 +47,13 @@ impl Timestamp {
     /// Parses RFC 3339 (`2025-05-02T14:32:15.123456789+05:30`, `...Z`), also accepting a
     /// space or lower-case `t` between date and time, and no zone (read as UTC).
     pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        // Go's zero time, as the writer spells it: most results' start and end times.
+        if s == "0001-01-01T00:00:00Z" {
+            return Some(Timestamp {
+                unix_nanos: GO_ZERO_UNIX_NANOS,
+                offset_secs: 0,
+            });
+        }
         let b = s.as_bytes();
         if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
             return None;
@@ -546,6 +553,10 @@ mod tests {
     fn the_go_zero_time_is_recognised() {
         let zero = Timestamp::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
         assert!(zero.is_go_zero());
+        // The writer's spelling takes a shortcut; other spellings of the same instant agree.
+        for other in ["0001-01-01T00:00:00.000Z", "0001-01-01t00:00:00+00:00", "0001-01-01 00:00:00"] {
+            assert_eq!(Timestamp::parse_rfc3339(other), Some(zero), "{other}");
+        }
         // Shown as written, not as its i64 stand-in (1677-09-21T00:12:43.145224192Z).
         assert_eq!(zero.rfc3339(DisplayZone::Utc), "0001-01-01T00:00:00Z");
         assert_eq!(zero.clock_millis(DisplayZone::Written), "00:00:00.000");
