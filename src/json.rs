@@ -158,8 +158,48 @@ pub fn raw_text_prefix(raw: &RawValue, max_json_bytes: usize) -> (Cow<'_, str>, 
 
 /// Finds `key` in a raw JSON object without building it; the value as text.
 pub(crate) fn lookup<'a>(raw: &'a RawValue, key: &str) -> Option<Cow<'a, str>> {
+    if let Some(found) = lookup_plain(raw.get(), key) {
+        return found;
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     de.deserialize_option(LookupVisitor { key }).ok().flatten()
+}
+
+/// [`lookup`] by the bytes alone, for the common case (asked once per entry, for the route):
+/// an object whose keys up to `key` have no escapes, and whose value for it is a string without
+/// escapes. `None` when the JSON (valid, as a `RawValue` is) is not that plain: then serde_json
+/// decodes it.
+fn lookup_plain<'a>(json: &'a str, key: &str) -> Option<Option<Cow<'a, str>>> {
+    let b = json.as_bytes();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    // At the `{`, then at the `,` after each member.
+    let mut at = 0;
+    loop {
+        let start = at + 1 + memchr::memchr2(b'"', b'}', b.get(at + 1..)?)?;
+        if b[start] == b'}' {
+            return Some(None);
+        }
+        let end = string_end(b, start);
+        let name = b.get(start + 1..end.checked_sub(1)?)?;
+        if name.contains(&b'\\') {
+            return None;
+        }
+        if name == key.as_bytes() {
+            let value = end + b.get(end..)?.iter().position(|c| !is_space(*c) && *c != b':')?;
+            if b[value] != b'"' {
+                return None;
+            }
+            let value_end = string_end(b, value);
+            let text = json.get(value + 1..value_end.checked_sub(1)?)?;
+            return (!text.contains('\\')).then_some(Some(Cow::Borrowed(text)));
+        }
+        at = member_end(b, end);
+        if b.get(at) != Some(&b',') {
+            return Some(None);
+        }
+    }
 }
 
 struct MembersVisitor<'o, 'a>(&'o mut Vec<(Cow<'a, str>, &'a RawValue)>);
@@ -534,6 +574,37 @@ pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_by_bytes_agrees_with_serde() {
+        fn by_serde<'a>(json: &'a str, key: &str) -> Option<Cow<'a, str>> {
+            let mut de = serde_json::Deserializer::from_str(json);
+            de.deserialize_option(LookupVisitor { key }).ok().flatten()
+        }
+        let cases = [
+            r#"{"route":"b"}"#,
+            r#"{ "x" : {"route":"no"} , "route" : "yes" }"#,
+            r#"{"a":[1,{"b":"}"}],"route":"c\"d","route":"e"}"#,
+            r#"{"route":"first","route":"second"}"#,
+            r#"{"route":""}"#,
+            r#"{"route":7}"#,
+            r#"{"route":null}"#,
+            r#"{"ro\u0075te":"escaped key"}"#,
+            r#"{"a":"x\"y","route":"after an escape"}"#,
+            r#"{}"#,
+            r#"null"#,
+            r#"[1,2]"#,
+            r#""route""#,
+            "{\n  \"a\": {\n    \"route\": \"x\"\n  },\n  \"route\": \"é\"\n}",
+        ];
+        for json in cases {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            assert_eq!(lookup(raw, "route"), by_serde(json, "route"), "{json}");
+        }
+        // The plain cases do take the byte path.
+        assert_eq!(lookup_plain(cases[1], "route"), Some(Some(Cow::Borrowed("yes"))));
+        assert_eq!(lookup_plain(cases[9], "route"), Some(None));
+    }
 
     #[test]
     fn a_preview_decodes_only_the_start_of_a_long_string() {
