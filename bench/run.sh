@@ -50,16 +50,30 @@ GEN=$ROOT/target/release/examples/generate
 ONE=$BENCH_DIR/100mb GIG=$BENCH_DIR/1gb DIR=$BENCH_DIR/sessions SMALL=$BENCH_DIR/small
 REAL=$BENCH_DIR/real LIGHT=$BENCH_DIR/light
 OUT=$BENCH_DIR/results
-rm -rf "$ONE" "$GIG" "$DIR" "$SMALL" "$REAL" "$LIGHT" "$OUT"
+rm -rf "$OUT"
 mkdir -p "$ONE" "$GIG" "$DIR" "$SMALL" "$REAL" "$LIGHT" "$OUT"
-say "generating traces in $BENCH_DIR (seed $SEED)"
+# Inputs are generated once per seed and size and kept (other runs, and other people, reuse
+# them): a stamp file beside each input records what made it, so a changed seed, size or
+# generator option regenerates that input only.
+generate() {
+    local dir=$1 want=$2
+    shift 2
+    if [ "$(cat "$dir/.generated" 2>/dev/null)" = "$want" ]; then
+        return
+    fi
+    say "generating $want"
+    find "$dir" -mindepth 1 -delete
+    "$GEN" "$@"
+    echo "$want" >"$dir/.generated"
+}
+say "traces in $BENCH_DIR (seed $SEED)"
 # Single sessions are closed with `]` so that jq, which cannot read an unclosed file, can be
 # compared on them; agentcli reads both alike.
-"$GEN" --seed "$SEED" --size "$MID_SIZE" --ending closed --out "$ONE/req-100mb.trace.json"
-"$GEN" --seed "$SEED" --size "$BIG_SIZE" --ending closed --out "$GIG/req-1gb.trace.json"
-"$GEN" --seed "$SEED" --profile real --size "$PROFILE_SIZE" --ending closed --out "$REAL/req-real.trace.json"
-"$GEN" --seed "$SEED" --profile light --size "$PROFILE_SIZE" --ending closed --out "$LIGHT/req-light.trace.json"
-"$GEN" --seed "$SEED" --profile real --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
+generate "$ONE" "big $SEED $MID_SIZE" --seed "$SEED" --size "$MID_SIZE" --ending closed --out "$ONE/req-100mb.trace.json"
+generate "$GIG" "big $SEED $BIG_SIZE" --seed "$SEED" --size "$BIG_SIZE" --ending closed --out "$GIG/req-1gb.trace.json"
+generate "$REAL" "real $SEED $PROFILE_SIZE" --seed "$SEED" --profile real --size "$PROFILE_SIZE" --ending closed --out "$REAL/req-real.trace.json"
+generate "$LIGHT" "light $SEED $PROFILE_SIZE" --seed "$SEED" --profile light --size "$PROFILE_SIZE" --ending closed --out "$LIGHT/req-light.trace.json"
+generate "$DIR" "real $SEED $SESSIONS 100KB" --seed "$SEED" --profile real --sessions "$SESSIONS" --session-size 100KB --dir "$DIR"
 cp fixtures/req-20000001.trace.json "$SMALL/"
 find "$DIR" -name '*.trace.json' | sort | awk -v n="$JQ_SAMPLE_FILES" 'NR <= n' >"$JQ_SAMPLE"
 
