@@ -1,21 +1,34 @@
-//! Reading a large file on three threads: one reads and frames the input into batches, two
-//! parse alternate batches, and the caller takes the entries in input order. A reader that uses
-//! it hands out exactly what it would hand out reading on the caller's thread (the same entries,
-//! problems, positions and summary); only the work moves to the other core.
+//! Reading a large file on several threads: one reads and frames the input into batches, two
+//! parse whichever batch is next in their shared queue, and the caller takes the entries in
+//! input order (batches are numbered, and one parsed early waits for those before it). A
+//! reader that uses it hands out exactly what it would hand out reading on the caller's thread
+//! (the same entries, problems, positions and summary); only the work moves to other cores.
 //!
 //! Memory stays bounded: a batch is the entries of one read chunk (the framer's buffer itself,
-//! handed over rather than copied), and the channels between the threads hold one batch each,
-//! so a handful of batches are in flight at any time.
+//! handed over rather than copied), and a batch can only be framed into one of a fixed number
+//! of buffers, each handed back by the caller when it is done with it: at most [`BUFFERS`]
+//! batches are in flight, framed, queued, parsed or waiting for their turn. Neither parsing
+//! thread waits for the other, so both cores stay busy while the caller keeps up.
 
 use super::Parse;
 use super::framer::{FrameEvent, Framer, Position, Shape, Tail};
 use super::parse::Repair;
 use crate::model::TraceEntry;
 use crate::redact::Redactor;
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::ops::Range;
-use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread;
+
+/// How many batch buffers circulate: enough that the framing thread can run ahead of two
+/// parsing threads and the caller by a few batches (each about a read chunk, 256 KiB by
+/// default), few enough that memory stays a few MiB.
+const BUFFERS: usize = 8;
+
+/// How many threads parse: with the framing thread and the caller, about two cores' worth.
+const PARSERS: usize = 2;
 
 /// The framer's state after a batch: what the reader's summary reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,12 +99,15 @@ pub(super) type Unstarted = (Box<dyn Read + Send>, Framer);
 pub(super) struct Pipeline {
     /// Asks the framing thread to read on (after it said the input ended for now).
     requests: Sender<()>,
-    /// Batch buffers done with, back to the framing thread for reuse (fresh memory costs page
-    /// faults on every batch).
+    /// Batch buffers done with, back to the framing thread, which frames into nothing else
+    /// (fresh memory costs page faults on every batch, and the count of buffers bounds memory).
     recycle: Sender<Vec<u8>>,
-    /// Parsed batches from the two parsing threads, which take turns.
-    ready: [Receiver<Ready>; 2],
-    turn: usize,
+    /// Parsed batches from the parsing threads, with their numbers, in the order parsed.
+    ready: Receiver<(u64, Ready)>,
+    /// Batches parsed ahead of their turn.
+    early: BTreeMap<u64, Ready>,
+    /// The number of the batch to hand out next.
+    turn: u64,
     /// A request is out and its end has not come back yet.
     reading: bool,
     current: Option<ParsedBatch>,
@@ -113,19 +129,26 @@ impl Pipeline {
         let after = Snapshot::of(&framer);
         let (requests, requested) = channel();
         let (recycle, recycled) = channel();
-        let (to_first, first_in) = sync_channel(1);
-        let (to_second, second_in) = sync_channel(1);
-        let (first_out, first_ready) = sync_channel(1);
-        let (second_out, second_ready) = sync_channel(1);
+        for _ in 0..BUFFERS {
+            // Cannot fail: the receiver is right here.
+            let _ = recycle.send(Vec::new());
+        }
+        // Unbounded, but never holding more than the batches the buffers allow (and one end of
+        // reading for each request).
+        let (to_parsers, framed) = channel::<(u64, Framed)>();
+        let framed = Arc::new(Mutex::new(framed));
+        let (parsed, ready) = channel();
         // The source goes to the framing thread once all threads run, so that a thread that
         // cannot be started leaves it with the caller.
         let (hand_over, handed) = channel::<(Box<dyn Read + Send>, Framer)>();
         let mut started = true;
-        for (input, output) in [(first_in, first_out), (second_in, second_out)] {
+        for _ in 0..PARSERS {
             let redactor = redactor.clone();
+            let framed = Arc::clone(&framed);
+            let parsed = parsed.clone();
             started &= thread::Builder::new()
                 .name("agentcli-parse".into())
-                .spawn(move || parse_batches(parse, &redactor, input, output))
+                .spawn(move || parse_batches(parse, &redactor, &framed, &parsed))
                 .is_ok();
         }
         started = started
@@ -137,7 +160,8 @@ impl Pipeline {
                             chunk,
                             requests: requested,
                             recycled,
-                            parsers: [to_first, to_second],
+                            parsers: to_parsers,
+                            numbered: 0,
                         };
                         framing.run(source, framer);
                     }
@@ -152,7 +176,8 @@ impl Pipeline {
         Ok(Pipeline {
             requests,
             recycle,
-            ready: [first_ready, second_ready],
+            ready,
+            early: BTreeMap::new(),
             turn: 0,
             reading: false,
             current: None,
@@ -176,26 +201,49 @@ impl Pipeline {
                 }
                 self.reading = true;
             }
-            let Ok(ready) = self.ready[self.turn].recv() else {
+            let Some(ready) = self.next_ready() else {
                 return false;
             };
-            self.turn ^= 1;
             match ready {
                 Ready::Batch { batch, after } => {
-                    if let Some(done) = self.current.replace(batch) {
-                        // The framing thread may be gone: then the buffer is just dropped.
-                        let _ = self.recycle.send(done.into_owner());
-                    }
+                    self.done_with_current();
+                    self.current = Some(batch);
                     self.next = 0;
                     self.after = after;
                 }
                 Ready::EndForNow(after) => {
-                    self.current = None;
+                    self.done_with_current();
                     self.after = after;
                     self.reading = false;
                     return false;
                 }
             }
+        }
+    }
+
+    /// Hands the current batch's buffer back to the framing thread: every buffer must come
+    /// back, or the framing thread runs out of them and waits for ever.
+    fn done_with_current(&mut self) {
+        if let Some(done) = self.current.take() {
+            // The framing thread may be gone: then the buffer is just dropped.
+            let _ = self.recycle.send(done.into_owner());
+        }
+    }
+
+    /// The next batch in input order, waiting for it if it is not parsed yet; `None` when the
+    /// threads are gone.
+    fn next_ready(&mut self) -> Option<Ready> {
+        loop {
+            if let Some(ready) = self.early.remove(&self.turn) {
+                self.turn += 1;
+                return Some(ready);
+            }
+            let (number, ready) = self.ready.recv().ok()?;
+            if number == self.turn {
+                self.turn += 1;
+                return Some(ready);
+            }
+            self.early.insert(number, ready);
         }
     }
 
@@ -213,19 +261,23 @@ struct Framing {
     chunk: usize,
     requests: Receiver<()>,
     recycled: Receiver<Vec<u8>>,
-    parsers: [SyncSender<Framed>; 2],
+    parsers: Sender<(u64, Framed)>,
+    /// The number of the next message to the parsers.
+    numbered: u64,
 }
 
 impl Framing {
+    /// Sends a message to whichever parsing thread is free, numbered; `false` when they are
+    /// gone.
+    fn send(&mut self, message: Framed) -> bool {
+        let number = self.numbered;
+        self.numbered += 1;
+        self.parsers.send((number, message)).is_ok()
+    }
+
     /// On each request, reads and frames until the input ends for now, sending batches to the
-    /// parsing threads in turn.
-    fn run(self, mut source: Box<dyn Read + Send>, mut framer: Framer) {
-        let mut turn = 0;
-        let mut send = |message: Framed| {
-            let sent = self.parsers[turn].send(message).is_ok();
-            turn ^= 1;
-            sent
-        };
+    /// parsing threads.
+    fn run(mut self, mut source: Box<dyn Read + Send>, mut framer: Framer) {
         // As on the caller's thread: after a read error or input that is not JSON, read no
         // further.
         let mut stopped = false;
@@ -261,17 +313,22 @@ impl Framing {
                 // framer going on in a spare one. Entries' ranges are valid until the framer
                 // is next fed, so a batch ends before every read.
                 if !found.is_empty() {
+                    // Every batch takes a buffer (one without entries, an empty one): waiting
+                    // for one is what keeps the batches in flight few.
+                    let Ok(spare) = self.recycled.recv() else {
+                        return;
+                    };
                     let bytes = if entries {
-                        framer.swap_buffer(self.buffer())
+                        framer.swap_buffer(spare)
                     } else {
-                        Vec::new()
+                        spare
                     };
                     let batch = Framed::Batch {
                         bytes,
                         found: std::mem::take(&mut found),
                         after: Snapshot::of(&framer),
                     };
-                    if !send(batch) {
+                    if !self.send(batch) {
                         return;
                     }
                 }
@@ -290,38 +347,43 @@ impl Framing {
             }
             // What is left is a read error, which has no bytes.
             let after = Snapshot::of(&framer);
-            let bytes = Vec::new();
-            if !found.is_empty()
-                && !send(Framed::Batch {
+            if !found.is_empty() {
+                let Ok(bytes) = self.recycled.recv() else {
+                    return;
+                };
+                if !self.send(Framed::Batch {
                     bytes,
                     found,
                     after,
-                })
-            {
-                return;
+                }) {
+                    return;
+                }
             }
-            if !send(Framed::EndForNow(after)) {
+            if !self.send(Framed::EndForNow(after)) {
                 return;
             }
         }
     }
-
-    /// A buffer for the framer to go on in: one the caller is done with (its contents are
-    /// overwritten), or a new one.
-    fn buffer(&self) -> Vec<u8> {
-        self.recycled.try_recv().unwrap_or_default()
-    }
 }
 
-/// A parsing thread: redacts and parses each batch's entries, passing on batches in the order
-/// received.
+/// A parsing thread: takes the next batch from the queue the parsing threads share, redacts
+/// and parses its entries, and passes it on with its number.
 fn parse_batches(
     parse: Parse,
     redactor: &Redactor,
-    framed: Receiver<Framed>,
-    ready: SyncSender<Ready>,
+    framed: &Mutex<Receiver<(u64, Framed)>>,
+    ready: &Sender<(u64, Ready)>,
 ) {
-    for message in framed {
+    loop {
+        // The lock is held only while waiting for a batch, not while parsing one. A poisoned
+        // lock (the other thread panicked holding it) still guards a working receiver.
+        let next = match framed.lock() {
+            Ok(queue) => queue.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        let Ok((number, message)) = next else {
+            return;
+        };
         let message = match message {
             Framed::Batch {
                 mut bytes,
@@ -336,7 +398,7 @@ fn parse_batches(
             }
             Framed::EndForNow(after) => Ready::EndForNow(after),
         };
-        if ready.send(message).is_err() {
+        if ready.send((number, message)).is_err() {
             return;
         }
     }
