@@ -9,10 +9,11 @@
 //! value is kept, non-integer numbers, duplicate fields, wrong types, invalid JSON. The caller
 //! then parses the entry with serde_json, so results and error messages are serde_json's in
 //! every case the scanner does not cover, and identical in the cases it does. The one
-//! difference is in what `Parse::Light` skips: the characters of skipped data strings are not
-//! checked (a raw control character there is not an error), only their quotes and escapes.
-//! (And a state value nested over a hundred levels deep, which serde_json refuses as too deep
-//! for the whole entry, is read here.)
+//! difference is in what `Parse::Light` skips: skipped data is found by its brackets, quotes
+//! and escapes alone (valid data is skipped exactly; a raw control character in one of its
+//! strings, or a missing comma inside it, is not an error). (And a state value nested over a
+//! hundred levels deep, which serde_json refuses as too deep for the whole entry, is read
+//! here.)
 
 use super::Parse;
 use crate::json::{bytes_below, bytes_equal};
@@ -160,15 +161,42 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips any JSON value, checking its syntax; with `unchecked`, strings only by their
-    /// quotes and escapes.
-    fn skip_value(&mut self, depth: u32) -> Option<()> {
-        self.skip(depth, false)
+    /// Skips a value that is not read (`Parse::Light` data): a string by its quotes and
+    /// escapes, an object or array by its own kind of bracket outside strings (in valid JSON the
+    /// other kind pairs up inside it), from one of those bytes to the next at memchr's speed,
+    /// over the deep indentation of pretty-printed data too. What lies between is not checked:
+    /// valid JSON is skipped exactly, damage inside may go unseen. Scalars are checked.
+    fn skip_unread(&mut self) -> Option<()> {
+        let open = match self.peek()? {
+            b'"' => return self.skip_string_unchecked(),
+            open @ (b'{' | b'[') => open,
+            _ => return self.skip_value(2),
+        };
+        // `}` and `]` follow their openers in ASCII by two.
+        let close = open + 2;
+        let mut depth = 0usize;
+        loop {
+            self.i += memchr::memchr3(b'"', open, close, self.b.get(self.i..)?)?;
+            match self.b[self.i] {
+                b'"' => self.skip_string_unchecked()?,
+                c => {
+                    self.i += 1;
+                    if c == open {
+                        depth += 1;
+                    } else {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(());
+                        }
+                    }
+                }
+            }
+        }
     }
 
-    fn skip(&mut self, depth: u32, unchecked: bool) -> Option<()> {
+    /// Skips any JSON value, checking its syntax.
+    fn skip_value(&mut self, depth: u32) -> Option<()> {
         match self.peek()? {
-            b'"' if unchecked => self.skip_string_unchecked(),
             b'"' => self.skip_string().map(drop),
             b'{' => {
                 if depth >= MAX_DEPTH {
@@ -183,13 +211,9 @@ impl<'a> Scanner<'a> {
                     if self.peek()? != b'"' {
                         return None;
                     }
-                    if unchecked {
-                        self.skip_string_unchecked()?;
-                    } else {
-                        self.skip_string()?;
-                    }
+                    self.skip_string()?;
                     self.eat(b':')?;
-                    self.skip(depth + 1, unchecked)?;
+                    self.skip_value(depth + 1)?;
                     match self.peek()? {
                         b',' => self.i += 1,
                         b'}' => {
@@ -210,7 +234,7 @@ impl<'a> Scanner<'a> {
                     return Some(());
                 }
                 loop {
-                    self.skip(depth + 1, unchecked)?;
+                    self.skip_value(depth + 1)?;
                     match self.peek()? {
                         b',' => self.i += 1,
                         b']' => {
@@ -280,8 +304,11 @@ impl<'a> Scanner<'a> {
         if negative || !integer || integer_digits > 15 {
             return Some(None);
         }
-        let text = std::str::from_utf8(&b[start..i]).ok()?;
-        Some(text.parse::<u64>().ok().map(|n| n as f64))
+        // At most 15 digits (checked above): no overflow, and exact in an f64.
+        let n = b[start..i]
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        Some(Some(n as f64))
     }
 
     /// A string field (serde's `text`): borrowed, `null` as empty.
@@ -375,7 +402,7 @@ impl<'a> Scanner<'a> {
                 } else if keep_data {
                     Some(s.raw()?)
                 } else {
-                    s.skip(2, true)?;
+                    s.skip_unread()?;
                     None
                 };
                 Some(())
@@ -694,6 +721,30 @@ mod tests {
                 }
                 proptest::prop_assert_eq!(format!("{light:?}"), format!("{full:?}"));
             }
+        }
+    }
+
+    #[test]
+    fn light_parsing_finds_the_end_of_data_whatever_it_holds() {
+        for data in [
+            r#"{"a":[{"b":"}]"},[[]],{}],"c":"\"}","d":{"e":[1,{"f":null}]}}"#,
+            r#"[{"x":"]"},"[",[{}]]"#,
+            r#""}{\\""#,
+            "{\n        \"t\": [\n          {\"u\": 1}\n        ]\n      }",
+            "12.5e3",
+            "true",
+        ] {
+            let entry = format!(
+                r#"{{"timestamp":"2025-05-02T14:32:15Z","state":{{"data":{data},"meta":{{"route":"r"}}}},"agent_id":"a"}}"#
+            );
+            let light = parse(entry.as_bytes(), Parse::Light).unwrap();
+            assert_eq!(light.route().as_deref(), Some("r"), "{data}");
+            assert_eq!(light.agent_id, "a", "{data}");
+            assert_eq!(format!("{light:?}"), {
+                let mut full = parse(entry.as_bytes(), Parse::Full).unwrap();
+                full.state.as_mut().unwrap().data = None;
+                format!("{full:?}")
+            });
         }
     }
 
