@@ -187,7 +187,10 @@ fn lookup_plain<'a>(json: &'a str, key: &str) -> Option<Option<Cow<'a, str>>> {
             return None;
         }
         if name == key.as_bytes() {
-            let value = end + b.get(end..)?.iter().position(|c| !is_space(*c) && *c != b':')?;
+            let value = end
+                + b.get(end..)?
+                    .iter()
+                    .position(|c| !is_space(*c) && *c != b':')?;
             if b[value] != b'"' {
                 return None;
             }
@@ -602,7 +605,10 @@ mod tests {
             assert_eq!(lookup(raw, "route"), by_serde(json, "route"), "{json}");
         }
         // The plain cases do take the byte path.
-        assert_eq!(lookup_plain(cases[1], "route"), Some(Some(Cow::Borrowed("yes"))));
+        assert_eq!(
+            lookup_plain(cases[1], "route"),
+            Some(Some(Cow::Borrowed("yes")))
+        );
         assert_eq!(lookup_plain(cases[9], "route"), Some(None));
     }
 

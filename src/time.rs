@@ -554,7 +554,11 @@ mod tests {
         let zero = Timestamp::parse_rfc3339("0001-01-01T00:00:00Z").unwrap();
         assert!(zero.is_go_zero());
         // The writer's spelling takes a shortcut; other spellings of the same instant agree.
-        for other in ["0001-01-01T00:00:00.000Z", "0001-01-01t00:00:00+00:00", "0001-01-01 00:00:00"] {
+        for other in [
+            "0001-01-01T00:00:00.000Z",
+            "0001-01-01t00:00:00+00:00",
+            "0001-01-01 00:00:00",
+        ] {
             assert_eq!(Timestamp::parse_rfc3339(other), Some(zero), "{other}");
         }
         // Shown as written, not as its i64 stand-in (1677-09-21T00:12:43.145224192Z).
