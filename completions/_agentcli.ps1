@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'agentcli' -ScriptBlock {
         }
         'agentcli;list' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--metric', '--metric', [CompletionResultType]::ParameterName, 'With --verbose, a column of each session''s total of a number its runs reported: a dotted path into an AfterAgentRun''s output state data, else its meta (--metric tokens_used adds TOKENS_USED); repeatable')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)')
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Before TIME (the same forms as --since)')
             [CompletionResult]::new('--redact-key', '--redact-key', [CompletionResultType]::ParameterName, 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)')

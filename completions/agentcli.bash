@@ -411,7 +411,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__list)
-            opts="-v -h -V --verbose --format --since --until --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-v -h -V --verbose --format --metric --since --until --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +419,10 @@ _agentcli() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --metric)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --since)

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
         }
         &'agentcli;list'= {
             cand --format 'Output format'
+            cand --metric 'With --verbose, a column of each session''s total of a number its runs reported: a dotted path into an AfterAgentRun''s output state data, else its meta (--metric tokens_used adds TOKENS_USED); repeatable'
             cand --since 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
             cand --until 'Before TIME (the same forms as --since)'
             cand --redact-key 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)'

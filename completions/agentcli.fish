@@ -44,6 +44,7 @@ complete -c agentcli -n "__fish_agentcli_needs_command" -f -a "help" -d 'Print t
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
 csv\t''"
+complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l metric -d 'With --verbose, a column of each session\'s total of a number its runs reported: a dotted path into an AfterAgentRun\'s output state data, else its meta (--metric tokens_used adds TOKENS_USED); repeatable' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l since -d 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l until -d 'Before TIME (the same forms as --since)' -r
 complete -c agentcli -n "__fish_agentcli_using_subcommand list" -l redact-key -d 'Also treat keys with NAME as a whole word as secret (repeatable; implies --redact)' -r

@@ -167,6 +167,12 @@ pub struct ListArgs {
     #[arg(long, value_enum, default_value_t = ListFormat::Table)]
     pub format: ListFormat,
 
+    /// With --verbose, a column of each session's total of a number its runs reported: a
+    /// dotted path into an AfterAgentRun's output state data, else its meta (--metric
+    /// tokens_used adds TOKENS_USED); repeatable
+    #[arg(long = "metric", value_name = "PATH", requires = "verbose")]
+    pub metrics: Vec<String>,
+
     #[command(flatten, next_help_heading = SESSIONS_STARTED)]
     pub time: TimeRange,
 

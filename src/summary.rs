@@ -1,12 +1,15 @@
 //! What a session file holds, at two depths: its head (when it started, whether it is still
 //! open), read in microseconds from the ends of the file; and a summary of the whole file
-//! (entries, events, agents, span, errors), read in one streaming pass. Events and failed runs
+//! (entries, events, agents, span, errors, and the totals of the metrics asked for), read in
+//! one streaming pass. Events and failed runs
 //! are counted by the analysis's pairing and rules, so `list -v` and `trace --analyze` give
 //! the same numbers.
 
 use crate::analysis::Agents;
 use crate::analysis::EventStats;
+use crate::analysis::metrics::{MetricReader, MetricSet};
 use crate::analysis::runs::{Ended, EventNo, Handled, Mark, Runs, Sink, sampled_run};
+use crate::analysis::{MetricOptions, MetricSelection};
 use crate::read::Parse;
 use crate::read::framer::Shape;
 use crate::read::{Problem, TraceReader};
@@ -167,6 +170,8 @@ pub struct Summary {
     /// The first problems found, and how many there were in all.
     pub problems: Vec<Problem>,
     pub problem_count: u64,
+    /// The metrics asked for, totalled over the session's runs (none unless asked for).
+    pub metrics: MetricSet,
 }
 
 impl Summary {
@@ -179,17 +184,40 @@ impl Summary {
 /// Reads a whole file, as long as it was when opened, and summarises it (its agents' names
 /// redacted by `redactor`).
 pub fn summarize(path: &Path, redactor: &Redactor) -> io::Result<Summary> {
-    Ok(summarize_from(
-        TraceReader::open_as_of_now(path)?
-            .with_parse(Parse::Light)
-            .with_redactor(redactor.clone()),
-    ))
+    summarize_with_metrics(path, redactor, &MetricOptions::off())
+}
+
+/// [`summarize`], with the totals of `metrics` (which are read from the runs' state data, that
+/// a summary otherwise skips unread).
+pub fn summarize_with_metrics(
+    path: &Path,
+    redactor: &Redactor,
+    metrics: &MetricOptions,
+) -> io::Result<Summary> {
+    let parse = if metrics.selection == MetricSelection::Off {
+        Parse::Light
+    } else {
+        Parse::Full
+    };
+    let reader = TraceReader::open_as_of_now(path)?
+        .with_parse(parse)
+        .with_redactor(redactor.clone());
+    Ok(summarize_reader(reader, MetricReader::new(metrics.clone())))
 }
 
 /// Reads what is left of `reader`'s source and summarises it.
-pub fn summarize_from(mut reader: TraceReader) -> Summary {
+pub fn summarize_from(reader: TraceReader) -> Summary {
+    summarize_reader(reader, MetricReader::new(MetricOptions::off()))
+}
+
+fn summarize_reader(mut reader: TraceReader, metrics: MetricReader) -> Summary {
     let mut runs = Runs::without_linking(Agents::bounded());
-    let mut counts = Counts::default();
+    let mut counts = Counts {
+        events: EventStats::default(),
+        failed_runs: 0,
+        metrics,
+        totals: MetricSet::new(),
+    };
     let mut summary = Summary {
         status: FileStatus::Empty,
         entries: 0,
@@ -200,6 +228,7 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
         errors: 0,
         problems: Vec::new(),
         problem_count: 0,
+        metrics: MetricSet::new(),
     };
     let read = reader.read_to_end(|item| {
         let e = match item {
@@ -225,19 +254,24 @@ pub fn summarize_from(mut reader: TraceReader) -> Summary {
     summary.events = counts.events.total();
     summary.errors = counts.failed_runs;
     summary.status = FileStatus::from_shape(read.shape);
+    summary.metrics = counts.totals;
     summary
 }
 
 /// What the summary counts as the pairing reports events and runs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counts {
     events: EventStats,
     failed_runs: u64,
+    metrics: MetricReader,
+    /// The metrics of every run of the session.
+    totals: MetricSet,
 }
 
 impl Sink for Counts {
     fn run_ended(&mut self, run: &Ended<'_>) {
         self.failed_runs += u64::from(run.failed);
+        self.metrics.read(run.agent, run.entry, &mut self.totals);
     }
 
     fn event_handled(&mut self, event: &Handled<'_>) {

@@ -68,6 +68,16 @@ pub struct MetricOptions {
     pub delta: bool,
 }
 
+impl MetricOptions {
+    /// No metrics.
+    pub fn off() -> MetricOptions {
+        MetricOptions {
+            selection: MetricSelection::Off,
+            delta: false,
+        }
+    }
+}
+
 /// Whether a state key names a metric by itself: it has `token`, `tokens`, `cost`, `costs` or
 /// `usage` as a whole word, words being split at `_`, `-`, `.`, spaces and lower-to-upper case
 /// changes (`tokens_used`, `promptTokens`, `cost_usd`; not `tokenizer` or `costume`).

@@ -1,19 +1,22 @@
-//! `agentcli list`: the sessions of the trace directory, newest first, as a table, JSON or CSV.
+//! `agentcli list`: the sessions of the trace directory, newest first, as a table, JSON or CSV;
+//! with `--verbose`, what each file holds, and the totals of the metrics asked for.
 
 use super::{Context, TimeWindow};
+use crate::analysis::{MetricOptions, MetricSelection};
 use crate::cli::{ListArgs, ListFormat};
 use crate::error::Error;
 use crate::redact::Redactor;
 use crate::render::grid::{Cell, Column, Frame, KEEP, write_rows};
 use crate::report::Reporter;
 use crate::session::{SessionFile, newest_first};
-use crate::summary::{Head, Summary, read_head, summarize};
+use crate::summary::{Head, Summary, read_head, summarize_with_metrics};
 use crate::text;
 use crate::time::{DisplayZone, Timestamp};
 use crate::units;
 use chrono::{DateTime, Local};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// `list`'s options, validated.
@@ -24,6 +27,8 @@ pub struct ListOptions {
     pub format: ListFormat,
     /// What `--verbose`'s agent names are redacted with.
     pub redactor: Redactor,
+    /// The metrics whose session totals `--verbose` shows, in the order asked (`--metric`).
+    pub metrics: Vec<String>,
 }
 
 impl ListOptions {
@@ -33,7 +38,23 @@ impl ListOptions {
             window: ctx.time_window(&args.time)?,
             format: args.format,
             redactor: super::redactor(&args.redact)?,
+            metrics: match MetricSelection::from_args(&args.metrics) {
+                MetricSelection::Paths(paths) => paths.to_vec(),
+                MetricSelection::Auto | MetricSelection::Off => Vec::new(),
+            },
         })
+    }
+
+    /// How the summaries read metrics: only those asked for, so that a plain `list -v` skips
+    /// the state data unread.
+    fn metric_options(&self) -> MetricOptions {
+        if self.metrics.is_empty() {
+            return MetricOptions::off();
+        }
+        MetricOptions {
+            selection: MetricSelection::Paths(self.metrics.clone().into()),
+            delta: false,
+        }
     }
 }
 
@@ -65,12 +86,15 @@ pub fn run(
 ) -> anyhow::Result<()> {
     let opts = ListOptions::from_args(args, ctx)?;
     let sessions = super::all_sessions(ctx, report)?;
+    let metrics = opts.metric_options();
     let mut listed: Vec<Listed> = sessions
         .into_par_iter()
         .map(|session| {
             let head = read_head(&session.path).map_err(|e| e.to_string());
-            let summary = (opts.verbose && head.is_ok())
-                .then(|| summarize(&session.path, &opts.redactor).map_err(|e| e.to_string()));
+            let summary = (opts.verbose && head.is_ok()).then(|| {
+                summarize_with_metrics(&session.path, &opts.redactor, &metrics)
+                    .map_err(|e| e.to_string())
+            });
             Listed {
                 session,
                 head,
@@ -130,14 +154,34 @@ fn write_table(
     ctx: &Context,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let columns = if opts.verbose {
-        &COLUMNS[..]
+    let mut columns = if opts.verbose {
+        COLUMNS.to_vec()
     } else {
-        &COLUMNS[..5]
+        COLUMNS[..5].to_vec()
     };
-    write_rows(out, &ctx.style, columns, Frame::Boxed, listed, |l| {
+    columns.extend(opts.metrics.iter().map(|path| metric_column(path)));
+    write_rows(out, &ctx.style, &columns, Frame::Boxed, listed, |l| {
         table_row(l, opts, ctx)
     })
+}
+
+/// A metric's column: its path in capitals (`tokens_used` is TOKENS_USED), worth more than the
+/// file's own figures when space runs out, as it was asked for.
+fn metric_column(path: &str) -> Column {
+    let header = text::safe(&path.to_uppercase());
+    // Headers are static, as for every table; the few a command line names are kept for the
+    // run (one small string per --metric, once per process).
+    let header: &'static str = Box::leak(header.into_boxed_str());
+    Column::whole(header, 8).right()
+}
+
+/// A session's total of `metric`: `None` when no run reported a number for it.
+fn metric_total(summary: &Summary, metric: &str) -> Option<f64> {
+    summary
+        .metrics
+        .get(metric)
+        .filter(|m| m.runs > 0)
+        .map(|m| m.total)
 }
 
 /// The table's columns, the last five with `--verbose`. When space runs out the modification
@@ -184,8 +228,13 @@ fn table_row(l: &Listed, opts: &ListOptions, ctx: &Context) -> Vec<Cell<'static>
             Cell::new(s.duration_ms().map_or("-".into(), units::duration_ms)),
             Cell::new(s.errors.to_string()),
         ]);
+        for metric in &opts.metrics {
+            let total = metric_total(s, metric);
+            row.push(Cell::new(total.map_or("-".to_owned(), units::number)));
+        }
     } else if opts.verbose {
         row.extend(["-"; 5].map(Cell::new));
+        row.extend(opts.metrics.iter().map(|_| Cell::new("-")));
     }
     row
 }
@@ -215,10 +264,19 @@ struct Record<'a> {
     errors: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problems: Option<u64>,
+    /// The totals of the metrics asked for, by path; null where no run reported a number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<BTreeMap<&'a str, Option<f64>>>,
 }
 
-fn record<'a>(l: &'a Listed, ctx: &Context) -> Record<'a> {
+fn record<'a>(l: &'a Listed, opts: &'a ListOptions, ctx: &Context) -> Record<'a> {
     let summary = l.summary.as_ref().and_then(|s| s.as_ref().ok());
+    let metrics = summary.filter(|_| !opts.metrics.is_empty()).map(|s| {
+        opts.metrics
+            .iter()
+            .map(|m| (m.as_str(), metric_total(s, m)))
+            .collect()
+    });
     Record {
         session: &l.session.id,
         path: l.session.path.to_string_lossy().into_owned(),
@@ -233,16 +291,17 @@ fn record<'a>(l: &'a Listed, ctx: &Context) -> Record<'a> {
         duration_ms: summary.and_then(Summary::duration_ms),
         errors: summary.map(|s| s.errors),
         problems: summary.map(|s| s.problem_count),
+        metrics,
     }
 }
 
 fn write_json(
     listed: &[Listed],
-    _opts: &ListOptions,
+    opts: &ListOptions,
     ctx: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let records: Vec<Record> = listed.iter().map(|l| record(l, ctx)).collect();
+    let records: Vec<Record> = listed.iter().map(|l| record(l, opts, ctx)).collect();
     super::write_json_document(out, &records)
 }
 
@@ -270,11 +329,12 @@ fn write_csv(
             "errors",
             "problems",
         ]);
+        header.extend(opts.metrics.iter().map(String::as_str));
     }
     w.write_record(&header)?;
     let or_empty = |v: Option<String>| v.unwrap_or_default();
     for l in listed {
-        let r = record(l, ctx);
+        let r = record(l, opts, ctx);
         let mut row = vec![
             r.session.to_owned(),
             r.path,
@@ -292,6 +352,10 @@ fn write_csv(
                 or_empty(r.errors.map(|n| n.to_string())),
                 or_empty(r.problems.map(|n| n.to_string())),
             ]);
+            for metric in &opts.metrics {
+                let total = r.metrics.as_ref().and_then(|m| m.get(metric.as_str()));
+                row.push(or_empty(total.copied().flatten().map(|n| n.to_string())));
+            }
         }
         w.write_record(&row)?;
     }
@@ -363,6 +427,7 @@ mod tests {
                         errors: (i % 3) as u64,
                         problems: Vec::new(),
                         problem_count: 0,
+                        metrics: metrics_of(i),
                     })),
                 };
                 Listed {
@@ -380,17 +445,43 @@ mod tests {
             .collect()
     }
 
+    /// Token totals of every size for most sessions, a cost for some, none for a few.
+    fn metrics_of(i: usize) -> crate::analysis::metrics::MetricSet {
+        let mut set = crate::analysis::metrics::MetricSet::new();
+        if i % 5 != 0 {
+            let mut tokens = crate::analysis::metrics::MetricStats::default();
+            tokens.runs = 3;
+            tokens.total = (i as f64).powi(3);
+            set.insert("tokens_used".into(), tokens);
+        }
+        if i % 3 == 0 {
+            let mut cost = crate::analysis::metrics::MetricStats::default();
+            cost.runs = 1;
+            cost.total = i as f64 / 7.0;
+            set.insert("usage.cost_usd".into(), cost);
+        }
+        set
+    }
+
     /// A long listing (more rows than were once drawn at a time) fits every width asked, with
-    /// every id whole.
+    /// every id whole, with metric columns too.
     #[test]
     fn a_long_table_keeps_its_widths_and_its_ids_whole() {
-        for verbose in [false, true] {
+        for (verbose, metrics) in [
+            (false, vec![]),
+            (true, vec![]),
+            (
+                true,
+                vec!["tokens_used".to_owned(), "usage.cost_usd".to_owned()],
+            ),
+        ] {
             let listed = sessions(1200, verbose);
             let opts = ListOptions {
                 verbose,
                 window: TimeWindow::default(),
                 format: ListFormat::Table,
                 redactor: crate::redact::Redactor::off(),
+                metrics: metrics.clone(),
             };
             for width in [40, 80, 120, 200] {
                 let ctx = Context {
@@ -413,6 +504,16 @@ mod tests {
                 );
                 for l in &listed {
                     assert!(drawn.contains(l.session.id.as_str()), "{}", l.session.id);
+                }
+                if !metrics.is_empty() && width >= 200 {
+                    assert!(drawn.contains("TOKENS_USED"), "{drawn}");
+                    // Session 2: 8 tokens; no cost.
+                    let row = drawn
+                        .lines()
+                        .find(|l| l.contains("セッション-2 "))
+                        .unwrap_or_else(|| panic!("{drawn}"));
+                    let cells: Vec<&str> = row.split('│').map(str::trim).collect();
+                    assert_eq!(cells[cells.len() - 3..], ["8", "-", ""], "{row}");
                 }
             }
         }

@@ -441,3 +441,92 @@ fn malformed_metric_conditions_are_usage_errors() {
             .stderr(predicates::str::contains(message));
     }
 }
+
+#[test]
+fn list_verbose_shows_a_column_per_metric_asked_for() {
+    let w = Workdir::with(&[A, B, "req-17461590.trace.json"]);
+    let out = stdout_of(w.run(&[
+        "list",
+        "-v",
+        "--metric",
+        "tokens_used",
+        "--metric",
+        "usage.input_tokens",
+        "--width",
+        "300",
+    ]));
+    let rows = table_rows(&out);
+    let header = rows.first().unwrap_or_else(|| panic!("{out}"));
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no {name} in {out}"))
+    };
+    let (tokens, input) = (at("TOKENS_USED"), at("USAGE.INPUT_TOKENS"));
+    let row = |session: &str| {
+        rows.iter()
+            .find(|r| r[0] == session)
+            .unwrap_or_else(|| panic!("no {session} in {out}"))
+    };
+    // "1000" counts, "n/a" does not; the sample reports neither.
+    assert_eq!(row("metrics-a")[tokens], "5151");
+    assert_eq!(row("metrics-b")[tokens], "6226");
+    assert_eq!(row("metrics-b")[input], "4200");
+    assert_eq!(row("req-17461590")[tokens], "-");
+    // Without --metric, no metric column: the state data is not read.
+    let plain = stdout_of(w.run(&["list", "-v", "--width", "300"]));
+    assert!(!plain.contains("TOKENS"), "{plain}");
+    let json = json_of(w.run(&["list", "-v", "--format", "json"]));
+    assert!(json[0].get("metrics").is_none(), "{json}");
+}
+
+#[test]
+fn list_metrics_in_json_and_csv() {
+    let w = Workdir::with(&[A, "req-17461590.trace.json"]);
+    let json = json_of(w.run(&[
+        "list",
+        "-v",
+        "--format",
+        "json",
+        "--metric",
+        "cost_usd",
+        "--metric",
+        "retrieved_docs",
+    ]));
+    let session = |id: &str| {
+        json.as_array()
+            .and_then(|s| s.iter().find(|s| s["session"] == id))
+            .unwrap_or_else(|| panic!("no {id} in {json}"))
+    };
+    let a = &session("metrics-a")["metrics"];
+    assert!(
+        (a["cost_usd"].as_f64().unwrap_or_default() - 0.12).abs() < 1e-9,
+        "{a}"
+    );
+    assert_eq!(a["retrieved_docs"], 8.0);
+    assert_eq!(session("req-17461590")["metrics"]["cost_usd"], Value::Null);
+    let csv = stdout_of(w.run(&["list", "-v", "--format", "csv", "--metric", "tokens_used"]));
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.ends_with(",problems,tokens_used")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("metrics-a,") && l.ends_with(",5151")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("req-17461590,") && l.ends_with(',')),
+        "{csv}"
+    );
+    // The column comes with --verbose, which reads each file whole.
+    w.run(&["list", "--metric", "tokens_used"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--verbose"));
+}

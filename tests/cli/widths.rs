@@ -123,6 +123,13 @@ fn list_views_fit_every_width() {
     let input = Input::read(&w);
     check(&w, &["list"], &input.ids());
     check(&w, &["list", "-v"], &input.everything());
+    // Columns asked for (issue 19): the samples' `tokens`, and a path none reports.
+    let metrics = ["--metric", "tokens", "--metric", "usage.total_tokens"];
+    check(
+        &w,
+        &[&["list", "-v"][..], &metrics].concat(),
+        &input.everything(),
+    );
 }
 
 #[test]
