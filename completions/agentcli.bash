@@ -223,7 +223,7 @@ _agentcli() {
             return 0
             ;;
         agentcli__subcmd__export)
-            opts="-h -V --otlp-endpoint --header --retries --service-name --since --until --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
+            opts="-h -V --otlp-endpoint --header --retries --service-name --metric --since --until --filter --redact --redact-key --redact-pattern --dir --color --utc --local --width --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +242,10 @@ _agentcli() {
                     return 0
                     ;;
                 --service-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

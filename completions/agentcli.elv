@@ -92,6 +92,7 @@ set edit:completion:arg-completer[agentcli] = {|@words|
             cand --header 'An HTTP header for every request, as NAME=VALUE (a hosted backend''s credentials); repeatable'
             cand --retries 'How many times to try a request again when the collector cannot be reached or asks to slow down (waiting 0.5 s, then twice as long each time)'
             cand --service-name 'The service.name the spans are reported under'
+            cand --metric 'A number a run reported that its span carries as an attribute: a dotted path into the AfterAgentRun''s output state data, else its meta; repeatable. Input and output tokens take the OpenTelemetry GenAI names (gen_ai.usage.input_tokens), others agentcli.metric.PATH [default: numeric fields with token(s), cost(s) or usage as a word of their key; `none`: no metrics]'
             cand --since 'At or after TIME: a date (2024-01-01), an RFC 3339 time, or an age (90m, 2h, 3d)'
             cand --until 'Before TIME (the same forms as --since)'
             cand --filter 'Only entries matching EXPR (repeatable: all must hold), e.g. agent=planner, agent!=planner, hook=AgentError, error, meta.correlation_id=abc, ''agent=research*'' (the language: `agentcli trace --help`)'

@@ -367,6 +367,14 @@ pub struct ExportArgs {
     #[arg(long, value_name = "NAME", env = "OTEL_SERVICE_NAME", default_value = crate::export::otlp::DEFAULT_SERVICE_NAME)]
     pub service_name: String,
 
+    /// A number a run reported that its span carries as an attribute: a dotted path into the
+    /// AfterAgentRun's output state data, else its meta; repeatable. Input and output tokens
+    /// take the OpenTelemetry GenAI names (gen_ai.usage.input_tokens), others
+    /// agentcli.metric.PATH [default: numeric fields with token(s), cost(s) or usage as a word
+    /// of their key; `none`: no metrics]
+    #[arg(long = "metric", value_name = "PATH")]
+    pub metrics: Vec<String>,
+
     #[command(flatten, next_help_heading = SESSIONS_STARTED)]
     pub time: TimeRange,
 

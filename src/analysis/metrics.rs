@@ -82,14 +82,24 @@ impl MetricOptions {
 /// `usage` as a whole word, words being split at `_`, `-`, `.`, spaces and lower-to-upper case
 /// changes (`tokens_used`, `promptTokens`, `cost_usd`; not `tokenizer` or `costume`).
 pub fn is_metric_key(key: &str) -> bool {
+    let mut found = false;
+    words(key, |w| {
+        found |= matches!(w, "token" | "tokens" | "cost" | "costs" | "usage");
+        !found
+    });
+    found
+}
+
+/// Calls `each` with the words of `key` in lower case, split as [`is_metric_key`] splits them,
+/// until it returns false.
+fn words(key: &str, mut each: impl FnMut(&str) -> bool) {
     let mut word = String::new();
     let mut previous_lower = false;
-    let is_metric_word = |w: &str| matches!(w, "token" | "tokens" | "cost" | "costs" | "usage");
     for c in key.chars() {
         let boundary = !c.is_alphanumeric() || (c.is_uppercase() && previous_lower);
         if boundary && !word.is_empty() {
-            if is_metric_word(&word) {
-                return true;
+            if !each(&word) {
+                return;
             }
             word.clear();
         }
@@ -98,7 +108,36 @@ pub fn is_metric_key(key: &str) -> bool {
             word.extend(c.to_lowercase());
         }
     }
-    is_metric_word(&word)
+    if !word.is_empty() {
+        each(&word);
+    }
+}
+
+/// Which tokens a metric counts, when its last key says: `prompt_tokens`, `inputTokens` and
+/// `usage.input_tokens` count a model's input; `completion_tokens` and `output_tokens` its
+/// output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Input,
+    Output,
+}
+
+impl TokenKind {
+    /// The kind of tokens the metric `path` counts, if its last key is exactly one of the names
+    /// above (not `prompt_tokens_details`).
+    pub fn of(path: &str) -> Option<TokenKind> {
+        let last = path.rsplit('.').next().unwrap_or(path);
+        let mut all: Vec<String> = Vec::new();
+        words(last, |w| {
+            all.push(w.to_owned());
+            all.len() <= 2
+        });
+        match all.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+            ["input" | "prompt", "tokens"] => Some(TokenKind::Input),
+            ["output" | "completion", "tokens"] => Some(TokenKind::Output),
+            _ => None,
+        }
+    }
 }
 
 /// A raw JSON value as a metric: `Some(Ok(n))` for a number or a string holding one,
@@ -208,33 +247,7 @@ impl MetricReader {
 
     /// Records the metrics of `agent`'s run that `e` ended into `into`.
     pub fn read(&mut self, agent: AgentIx, e: &TraceEntry<'_>, into: &mut MetricSet) {
-        if self.opts.selection == MetricSelection::Off {
-            return;
-        }
-        let Some(state) = e.output_state() else {
-            return;
-        };
-        let mut found: Vec<(String, Option<Result<f64, ()>>)> = Vec::new();
-        match &self.opts.selection {
-            MetricSelection::Off => {}
-            MetricSelection::Paths(paths) => {
-                for path in paths.iter() {
-                    let value = [state.data, state.meta]
-                        .into_iter()
-                        .flatten()
-                        .find_map(|raw| at_path(raw, path));
-                    if let Some(value) = value {
-                        found.push((path.clone(), value_of(value)));
-                    }
-                }
-            }
-            MetricSelection::Auto => {
-                for raw in [state.data, state.meta].into_iter().flatten() {
-                    auto_metrics(raw, &mut found);
-                }
-            }
-        }
-        for (name, value) in found {
+        for (name, value) in reported(e, &self.opts.selection) {
             let Some(value) = value else { continue };
             let Some(name) = self.name(&name) else {
                 continue;
@@ -270,6 +283,53 @@ impl MetricReader {
         self.names.push(name.into());
         self.names.last().cloned()
     }
+}
+
+/// The metrics that the run `e` ended reported, as `selection` picks them, in order: each with
+/// its value (`None` for `null`, `Err` for what is not a number).
+fn reported(
+    e: &TraceEntry<'_>,
+    selection: &MetricSelection,
+) -> Vec<(String, Option<Result<f64, ()>>)> {
+    let mut found = Vec::new();
+    if *selection == MetricSelection::Off {
+        return found;
+    }
+    let Some(state) = e.output_state() else {
+        return found;
+    };
+    match selection {
+        MetricSelection::Off => {}
+        MetricSelection::Paths(paths) => {
+            for path in paths.iter() {
+                let value = [state.data, state.meta]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|raw| at_path(raw, path));
+                if let Some(value) = value {
+                    found.push((path.clone(), value_of(value)));
+                }
+            }
+        }
+        MetricSelection::Auto => {
+            for raw in [state.data, state.meta].into_iter().flatten() {
+                auto_metrics(raw, &mut found);
+            }
+        }
+    }
+    found
+}
+
+/// The numbers that the run `e` ended reported, as `selection` picks them (for exports, which
+/// show each run's own figures: a value that is not a number is left out).
+pub fn run_numbers(e: &TraceEntry<'_>, selection: &MetricSelection) -> Vec<(String, f64)> {
+    reported(e, selection)
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            Some(Ok(n)) if n.is_finite() => Some((name, n)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The value at a dotted `path` in the object `raw`, if there is one.
@@ -420,6 +480,44 @@ mod tests {
 
     fn raw(json: &str) -> Box<RawValue> {
         RawValue::from_string(json.to_owned()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn token_kinds_are_named_by_the_last_key() {
+        use TokenKind::*;
+        for (path, kind) in [
+            ("prompt_tokens", Some(Input)),
+            ("usage.input_tokens", Some(Input)),
+            ("usage.promptTokens", Some(Input)),
+            ("InputTokens", Some(Input)),
+            ("completion_tokens", Some(Output)),
+            ("llm.output-tokens", Some(Output)),
+            ("tokens_used", None),
+            ("prompt_tokens_details", None),
+            ("input_tokens.cached", None),
+            ("total_tokens", None),
+        ] {
+            assert_eq!(TokenKind::of(path), kind, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_run_reports_its_numbers_and_not_its_non_numbers() {
+        let line = r#"{"timestamp":"2025-05-02T10:00:00Z","hook":"AfterAgentRun","agent_id":"a","agent_result":{"output_state":{"data":{"tokens_used":"n/a","cost_usd":"0.5","usage":{"prompt_tokens":7}},"meta":{"route":"b"}}}}"#;
+        let e = TraceEntry::parse(line.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            run_numbers(&e, &MetricSelection::Auto),
+            [
+                ("cost_usd".to_owned(), 0.5),
+                ("usage.prompt_tokens".to_owned(), 7.0)
+            ]
+        );
+        let named = MetricSelection::from_args(&["usage.prompt_tokens".to_owned()]);
+        assert_eq!(
+            run_numbers(&e, &named),
+            [("usage.prompt_tokens".to_owned(), 7.0)]
+        );
+        assert!(run_numbers(&e, &MetricSelection::Off).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! says what was sent: per session, its trace id, entries, spans and failed runs.
 
 use super::{Context, TimeWindow};
+use crate::analysis::MetricSelection;
 use crate::cli::ExportArgs;
 use crate::error::Error;
 use crate::export::otlp::http::{CollectorOptions, Sender, Sent, traces_url};
@@ -27,6 +28,8 @@ pub struct ExportOptions {
     pub redactor: Redactor,
     pub window: TimeWindow,
     pub collector: CollectorOptions,
+    /// The metrics of a run that its span carries.
+    pub metrics: MetricSelection,
 }
 
 impl ExportOptions {
@@ -63,6 +66,7 @@ impl ExportOptions {
                 retries: args.retries,
                 service_name: args.service_name.clone(),
             },
+            metrics: MetricSelection::from_args(&args.metrics),
         })
     }
 }
@@ -156,7 +160,7 @@ fn send_session(
         errors: 0,
     };
     let mut clock = Clock::new();
-    let mut spans = SessionSpans::new(&session.id);
+    let mut spans = SessionSpans::new(&session.id).with_metrics(opts.metrics.clone());
     let (mut counted, mut entries) = (Counted::default(), 0);
     let mut emit = |span: &Span| {
         counted.add(span);

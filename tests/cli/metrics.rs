@@ -530,3 +530,131 @@ fn list_metrics_in_json_and_csv() {
         .code(2)
         .stderr(predicates::str::contains("--verbose"));
 }
+
+/// The run spans of agent `agent` in decoded OTLP spans, in the order they started.
+fn run_spans<'s>(spans: &'s [Value], agent: &str) -> Vec<&'s serde_json::Map<String, Value>> {
+    let mut runs: Vec<&Value> = spans
+        .iter()
+        .filter(|s| s["name"] == format!("invoke_agent {agent}"))
+        .collect();
+    runs.sort_by_key(|s| s["start"].as_u64());
+    runs.iter()
+        .filter_map(|s| s["attributes"].as_object())
+        .collect()
+}
+
+/// The metric attributes of a span, with their values.
+fn metric_attributes(attributes: &serde_json::Map<String, Value>) -> Vec<(String, Value)> {
+    attributes
+        .iter()
+        .filter(|(k, _)| k.starts_with("agentcli.metric.") || k.starts_with("gen_ai.usage."))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[test]
+fn otlp_run_spans_carry_their_metrics_with_genai_names_for_tokens() {
+    let w = Workdir::with(&[A]);
+    let document = stdout_of(w.run(&["trace", "metrics-a", "--format", "otlp"]));
+    // Decoded by the OpenTelemetry protobuf definitions.
+    let spans = crate::collector::decode(&document);
+    let planner = run_spans(&spans, "planner");
+    assert_eq!(planner.len(), 2);
+    assert_eq!(
+        metric_attributes(planner[0]),
+        [
+            (
+                "agentcli.metric.cost_usd".to_owned(),
+                serde_json::json!(0.012)
+            ),
+            (
+                "agentcli.metric.tokens_used".to_owned(),
+                serde_json::json!(1200.0)
+            ),
+            // usage.input_tokens and usage.output_tokens: integers, as the conventions say.
+            (
+                "gen_ai.usage.input_tokens".to_owned(),
+                serde_json::json!(900)
+            ),
+            (
+                "gen_ai.usage.output_tokens".to_owned(),
+                serde_json::json!(300)
+            ),
+        ]
+    );
+    let writer = run_spans(&spans, "writer");
+    // "1000" counts; "n/a" is left out, the cost stays.
+    assert_eq!(writer[0]["agentcli.metric.tokens_used"], 1000.0);
+    assert_eq!(
+        metric_attributes(writer[1]),
+        [(
+            "agentcli.metric.cost_usd".to_owned(),
+            serde_json::json!(0.03)
+        )]
+    );
+    // The researcher's second run reports no metric: no attribute at all.
+    let researcher = run_spans(&spans, "researcher");
+    assert_eq!(researcher[0]["agentcli.metric.cost_usd"], 0.05, "a string");
+    assert!(metric_attributes(researcher[1]).is_empty());
+    // Events and the session carry none.
+    for span in spans.iter().filter(|s| {
+        !s["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("invoke_agent"))
+    }) {
+        let attributes = span["attributes"].as_object().map(metric_attributes);
+        assert_eq!(attributes, Some(vec![]), "{span}");
+    }
+}
+
+#[test]
+fn export_sends_the_metrics_asked_for_as_span_attributes() {
+    let w = Workdir::with(&[A]);
+    let collector = crate::collector::Collector::start();
+    w.run(&[
+        "export",
+        "metrics-a",
+        "--otlp-endpoint",
+        &collector.endpoint(),
+        "--metric",
+        "usage.output_tokens",
+        "--metric",
+        "retrieved_docs",
+    ])
+    .assert()
+    .success();
+    let spans = collector.spans();
+    let researcher = run_spans(&spans, "researcher");
+    assert_eq!(
+        metric_attributes(researcher[0]),
+        [
+            (
+                "agentcli.metric.retrieved_docs".to_owned(),
+                serde_json::json!(3.0)
+            ),
+            (
+                "gen_ai.usage.output_tokens".to_owned(),
+                serde_json::json!(351)
+            ),
+        ]
+    );
+    let none = crate::collector::Collector::start();
+    w.run(&[
+        "export",
+        "metrics-a",
+        "--otlp-endpoint",
+        &none.endpoint(),
+        "--metric",
+        "none",
+    ])
+    .assert()
+    .success();
+    let spans = none.spans();
+    assert!(!spans.is_empty());
+    assert!(
+        spans
+            .iter()
+            .filter_map(|s| s["attributes"].as_object())
+            .all(|a| metric_attributes(a).is_empty())
+    );
+}

@@ -15,6 +15,7 @@ use crate::export::json::{self, Layout};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -138,7 +139,8 @@ pub struct Status {
 /// An attribute.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyValue {
-    pub key: &'static str,
+    /// A name of the conventions, or one made of a trace's keys (`agentcli.metric.cost_usd`).
+    pub key: Cow<'static, str>,
     pub value: AnyValue,
 }
 
@@ -167,28 +169,36 @@ impl Serialize for AnyValue {
 impl KeyValue {
     pub fn string(key: &'static str, value: impl Into<String>) -> KeyValue {
         KeyValue {
-            key,
+            key: Cow::Borrowed(key),
             value: AnyValue::String(value.into()),
         }
     }
 
     pub fn int(key: &'static str, value: u64) -> KeyValue {
         KeyValue {
-            key,
+            key: Cow::Borrowed(key),
             value: AnyValue::Int(i64::try_from(value).unwrap_or(i64::MAX)),
         }
     }
 
     pub fn double(key: &'static str, value: f64) -> KeyValue {
         KeyValue {
-            key,
+            key: Cow::Borrowed(key),
+            value: AnyValue::Double(value),
+        }
+    }
+
+    /// A number under a name made at run time.
+    pub fn double_named(key: String, value: f64) -> KeyValue {
+        KeyValue {
+            key: Cow::Owned(key),
             value: AnyValue::Double(value),
         }
     }
 
     pub fn bool(key: &'static str, value: bool) -> KeyValue {
         KeyValue {
-            key,
+            key: Cow::Borrowed(key),
             value: AnyValue::Bool(value),
         }
     }

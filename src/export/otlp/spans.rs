@@ -8,17 +8,19 @@
 //! ends, so memory holds open spans only, as many as the pairing keeps open.
 //!
 //! Attributes follow the OpenTelemetry GenAI conventions where they fit (`gen_ai.operation.name`,
-//! `gen_ai.agent.name`, `gen_ai.agent.id`, `gen_ai.conversation.id`, `error.type`); the rest are
-//! `agentcli.*`.
+//! `gen_ai.agent.name`, `gen_ai.agent.id`, `gen_ai.conversation.id`, `error.type`,
+//! `gen_ai.usage.input_tokens` and `gen_ai.usage.output_tokens` for the tokens a run reported);
+//! the rest are `agentcli.*`, each other metric of a run `agentcli.metric.<path>`.
 
 use super::{
     KeyValue, SPAN_KIND_INTERNAL, STATUS_CODE_ERROR, Span, SpanEvent, SpanId, Status, TraceId,
 };
 use crate::analysis::links::{RequestId, RunId};
+use crate::analysis::metrics::{TokenKind, run_numbers};
 use crate::analysis::runs::{
     Ended, EventNo, Handled, Mark, Opened, Runs, Sink, Started, ends_in_failure,
 };
-use crate::analysis::{AgentIx, Agents};
+use crate::analysis::{AgentIx, Agents, MetricSelection};
 use crate::export::json::{Layout, write_state_map};
 use crate::export::{ExportEntry, StateMap};
 use crate::model::{Hook, TraceEntry};
@@ -51,6 +53,8 @@ struct OpenSpans {
     waiting: HashMap<RunId, SpanId>,
     /// What the entry being taken ended, in the order to hand it out.
     ended: Vec<Ending>,
+    /// The metrics of a run that become attributes of its span.
+    metrics: MetricSelection,
 }
 
 /// What the session span needs, gathered over the whole file.
@@ -150,13 +154,20 @@ fn is_note(e: &ExportEntry<'_>) -> bool {
 
 impl SessionSpans {
     /// Spans for the session whose file names it `fallback_id` (used when entries carry no
-    /// session id).
+    /// session id). A run's span carries the metrics its run reported that the default picks
+    /// (numeric fields named for tokens, a cost or usage).
     pub fn new(fallback_id: &str) -> SessionSpans {
         SessionSpans {
             fallback_id: fallback_id.to_owned(),
             runs: Runs::new(Agents::all()),
             open: OpenSpans::default(),
         }
+    }
+
+    /// The metrics of a run that its span carries (`--metric`).
+    pub fn with_metrics(mut self, metrics: MetricSelection) -> SessionSpans {
+        self.open.metrics = metrics;
+        self
     }
 
     /// Takes in the next entry; `emit` gets each span that this entry ends.
@@ -337,7 +348,16 @@ impl OpenSpans {
                         Some(e) => RunEnd::Entry(e),
                         None => RunEnd::Unseen(end),
                     };
-                    run_span(trace_id, run, parent, &conversation, &event_id, end)
+                    let metrics = &self.metrics;
+                    run_span(
+                        trace_id,
+                        run,
+                        parent,
+                        &conversation,
+                        &event_id,
+                        end,
+                        metrics,
+                    )
                 }
                 Ending::Event {
                     span_id,
@@ -556,6 +576,7 @@ fn run_span(
     conversation: &str,
     event_id: &str,
     end: RunEnd<'_, '_>,
+    metrics: &MetricSelection,
 ) -> Span {
     let mut attributes = vec![
         KeyValue::string("gen_ai.operation.name", "invoke_agent"),
@@ -580,6 +601,7 @@ fn run_span(
             if let Some(ms) = e.duration_ms {
                 attributes.push(KeyValue::double("agentcli.duration_ms", ms));
             }
+            metric_attributes(e, metrics, &mut attributes);
             if let Some(state) = &e.state {
                 for (key, map) in [
                     ("agentcli.state.data", &state.data),
@@ -629,6 +651,31 @@ fn run_span(
         events: notes.events,
         dropped_events_count: notes.dropped,
         status,
+    }
+}
+
+/// The metrics the run reported, as attributes: its input and output tokens under the GenAI
+/// conventions' names (integers; the first of each kind, when whole), every other number as
+/// `agentcli.metric.<path>`.
+fn metric_attributes(e: &ExportEntry<'_>, metrics: &MetricSelection, into: &mut Vec<KeyValue>) {
+    let (mut input, mut output) = (false, false);
+    for (path, value) in run_numbers(e.entry, metrics) {
+        let whole = value >= 0.0 && value.fract() == 0.0 && value < 9.0e15;
+        let convention = match TokenKind::of(&path) {
+            Some(TokenKind::Input) if whole && !input => {
+                input = true;
+                Some("gen_ai.usage.input_tokens")
+            }
+            Some(TokenKind::Output) if whole && !output => {
+                output = true;
+                Some("gen_ai.usage.output_tokens")
+            }
+            _ => None,
+        };
+        into.push(match convention {
+            Some(name) => KeyValue::int(name, value as u64),
+            None => KeyValue::double_named(format!("agentcli.metric.{path}"), value),
+        });
     }
 }
 
@@ -690,6 +737,56 @@ mod tests {
                         Some(crate::export::otlp::AnyValue::String(id)) if id == event)
             })
             .unwrap_or_else(|| panic!("no span {name} of {event} in {spans:?}"))
+    }
+
+    #[test]
+    fn a_run_span_carries_its_metrics_tokens_under_the_genai_names() {
+        let state = r#""agent_result":{"output_state":{"data":{"prompt_tokens":12,"usage":{"input_tokens":"5","completion_tokens":7.5,"output_tokens":"3"},"cost":"n/a","total_cost":0.25}}}"#;
+        let lines = [
+            line(0, "BeforeAgentRun", "e1", "a"),
+            line_with(1, "AfterAgentRun", "e1", "a", state),
+        ];
+        let spans = spans_of(&lines);
+        let run = span(&spans, "invoke_agent a", "e1");
+        let metrics: Vec<(&str, &crate::export::otlp::AnyValue)> = run
+            .attributes
+            .iter()
+            .filter(|kv| {
+                kv.key.starts_with("gen_ai.usage") || kv.key.starts_with("agentcli.metric")
+            })
+            .map(|kv| (&*kv.key, &kv.value))
+            .collect();
+        use crate::export::otlp::AnyValue::{Double, Int};
+        // In the state's order: the first input count takes the convention's name, the second
+        // its path; 7.5 output tokens are no integer, so the whole "3" takes the name; "n/a" is
+        // left out.
+        assert_eq!(
+            metrics,
+            [
+                ("gen_ai.usage.input_tokens", &Int(12)),
+                ("agentcli.metric.usage.input_tokens", &Double(5.0)),
+                ("agentcli.metric.usage.completion_tokens", &Double(7.5)),
+                ("gen_ai.usage.output_tokens", &Int(3)),
+                ("agentcli.metric.total_cost", &Double(0.25)),
+            ]
+        );
+        let off = {
+            let mut spans = SessionSpans::new("file-id").with_metrics(MetricSelection::Off);
+            let mut out = Vec::new();
+            let mut emit = |span: &Span| {
+                out.push(span.clone());
+                Ok::<(), Infallible>(())
+            };
+            for (i, line) in lines.iter().enumerate() {
+                let e = TraceEntry::parse(line.as_bytes()).unwrap();
+                let x = ExportEntry::new(&e, i as u64 + 1, DisplayZone::Utc, None);
+                spans.entry(&x, &mut emit).unwrap();
+            }
+            spans.finish(&mut emit).unwrap();
+            out
+        };
+        let run = span(&off, "invoke_agent a", "e1");
+        assert!(!run.attributes.iter().any(|kv| kv.key.contains("tokens")));
     }
 
     #[test]
