@@ -448,13 +448,13 @@ mod tests {
     /// Token totals of every size for most sessions, a cost for some, none for a few.
     fn metrics_of(i: usize) -> crate::analysis::metrics::MetricSet {
         let mut set = crate::analysis::metrics::MetricSet::new();
-        if i % 5 != 0 {
+        if !i.is_multiple_of(5) {
             let mut tokens = crate::analysis::metrics::MetricStats::default();
             tokens.runs = 3;
             tokens.total = (i as f64).powi(3);
             set.insert("tokens_used".into(), tokens);
         }
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             let mut cost = crate::analysis::metrics::MetricStats::default();
             cost.runs = 1;
             cost.total = i as f64 / 7.0;
