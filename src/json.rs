@@ -93,10 +93,71 @@ fn member_end(b: &[u8], from: usize) -> usize {
 
 /// The members of a JSON object, values left raw. `null` (or no object) is empty.
 pub fn members(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
+    if let Some(plain) = plain_members(raw.get()) {
+        return Ok(plain);
+    }
     let mut out = Vec::new();
     let mut de = serde_json::Deserializer::from_str(raw.get());
     de.deserialize_option(MembersVisitor(&mut out))?;
     Ok(out)
+}
+
+/// [`members`] by the bytes alone, when no key has escapes: the values are parts of a
+/// `RawValue`, valid JSON already, so they are found by their brackets and quotes and not
+/// parsed again (serde_json would check every byte of every value once more). `None` for
+/// anything else, which serde_json then reads.
+fn plain_members(json: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    let b = json.as_bytes();
+    if b.first() != Some(&b'{') {
+        return None;
+    }
+    let mut out = Vec::new();
+    // At the `{`, then at the `,` after each member.
+    let mut at = 0;
+    loop {
+        let start = at + 1 + memchr::memchr2(b'"', b'}', b.get(at + 1..)?)?;
+        if b[start] == b'}' {
+            return Some(out);
+        }
+        let end = string_end(b, start);
+        let key = json.get(start + 1..end.checked_sub(1)?)?;
+        if key.contains('\\') {
+            return None;
+        }
+        let value = end
+            + b.get(end..)?
+                .iter()
+                .position(|c| !is_space(*c) && *c != b':')?;
+        at = member_end(b, end);
+        let value_end = value + b.get(value..at)?.iter().rposition(|c| !is_space(*c))? + 1;
+        out.push((
+            Cow::Borrowed(key),
+            known_valid(json.get(value..value_end)?)?,
+        ));
+        if b.get(at) != Some(&b',') {
+            return Some(out);
+        }
+    }
+}
+
+/// `json`, which the caller knows to be one valid JSON value without surrounding whitespace (a
+/// part of a `RawValue`, or checked by the reader's scanner), as a `RawValue`, without
+/// serde_json checking it again. serde_json has no constructor for that, but its `RawValue`
+/// deserializes from any serde format as a map of one member: its private marker as the key,
+/// the JSON text as the value; that is what this hands it. Should serde_json ever change that,
+/// the value is parsed and checked as usual (and a test says so).
+pub(crate) fn known_valid(json: &str) -> Option<&RawValue> {
+    use serde::Deserialize;
+    use serde::de::value::{BorrowedStrDeserializer, MapDeserializer};
+    const MARKER: &str = "$serde_json::private::RawValue";
+    let member = (
+        BorrowedStrDeserializer::<serde_json::Error>::new(MARKER),
+        BorrowedStrDeserializer::<serde_json::Error>::new(json),
+    );
+    let map = MapDeserializer::new(std::iter::once(member));
+    <&RawValue>::deserialize(map)
+        .ok()
+        .or_else(|| serde_json::from_str(json).ok())
 }
 
 /// A raw JSON value as text: a string's contents, or the JSON of anything else.
@@ -577,6 +638,46 @@ pub(crate) fn bytes_equal(word: u64, b: u8) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn members_by_bytes_agree_with_serde() {
+        fn by_serde(json: &str) -> Vec<(Cow<'_, str>, &RawValue)> {
+            let mut out = Vec::new();
+            let mut de = serde_json::Deserializer::from_str(json);
+            de.deserialize_option(MembersVisitor(&mut out)).unwrap();
+            out
+        }
+        let show = |members: Vec<(Cow<'_, str>, &RawValue)>| {
+            members
+                .into_iter()
+                .map(|(k, v)| format!("{k}={}", v.get()))
+                .collect::<Vec<_>>()
+        };
+        for json in [
+            r#"{"a":1,"b":"x,}","c":[1,{"d":"]"}],"e":{"f":[]},"g":null,"h":-0.5e3,"i":true}"#,
+            "{\n  \"a\" : {\n    \"b\": [\n      1\n    ]\n  } ,\n  \"c\":\"\\\"\"\n}",
+            r#"{"a":1,"a":2}"#,
+            r#"{}"#,
+            r#"{ }"#,
+            r#"{"k\u0065y":1,"b":2}"#,
+            "null",
+        ] {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            assert_eq!(show(members(raw).unwrap()), show(by_serde(json)), "{json}");
+        }
+        assert!(plain_members(r#"{"a":{"b":1}}"#).is_some());
+    }
+
+    #[test]
+    fn known_valid_json_is_not_parsed_again() {
+        // serde_json still takes a value this way: were it to stop, the parse in its place
+        // would refuse what is not JSON, and this would fail.
+        assert_eq!(known_valid("[1, no").map(RawValue::get), Some("[1, no"));
+        assert_eq!(
+            known_valid(r#"{"a":1}"#).map(RawValue::get),
+            Some(r#"{"a":1}"#)
+        );
+    }
 
     #[test]
     fn lookup_by_bytes_agrees_with_serde() {

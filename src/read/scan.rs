@@ -332,20 +332,19 @@ impl<'a> Scanner<'a> {
         self.number()?.map(Some)
     }
 
-    /// The raw JSON of the value here, as serde_json checks and keeps it (one pass; from text
-    /// already known to be UTF-8 when it is).
+    /// The raw JSON of the value here, checked as serde_json checks it: by this scanner's own
+    /// skip when the entry is known to be UTF-8 (the value is then handed to serde_json as
+    /// known valid, not checked a second time), else by serde_json.
     fn raw(&mut self) -> Option<&'a RawValue> {
         self.ws();
-        let raw: &'a RawValue = match self.text {
-            Some(text) => {
-                let mut de = serde_json::Deserializer::from_str(text.get(self.i..)?);
-                serde::Deserialize::deserialize(&mut de).ok()?
-            }
-            None => {
-                let mut de = serde_json::Deserializer::from_slice(self.b.get(self.i..)?);
-                serde::Deserialize::deserialize(&mut de).ok()?
-            }
-        };
+        if let Some(text) = self.text {
+            let start = self.i;
+            // Counted from the value, as serde_json counts depth when it reads a value alone.
+            self.skip_value(0)?;
+            return crate::json::known_valid(text.get(start..self.i)?);
+        }
+        let mut de = serde_json::Deserializer::from_slice(self.b.get(self.i..)?);
+        let raw: &'a RawValue = serde::Deserialize::deserialize(&mut de).ok()?;
         self.i += raw.get().len();
         Some(raw)
     }
