@@ -298,6 +298,13 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
         "start-up alone is ~20 ms) and its time is scaled to all $SESSIONS; its time is of one run." \
         "On **1gb** too, jq's time is of one run."
     echo
+    echo "The agentcli commands, per input (\$BIN is \`target/release/agentcli\`):"
+    echo
+    for i in "${!C_INPUT[@]}"; do
+        printf -- '- %s, `%s`: `%s`\n' "${C_INPUT[$i]}" "${C_LABEL[$i]}" \
+            "$(echo "${C_CMD[$i]}" | sed -e "s|'$BIN'|\$BIN|g" -e "s|$BENCH_DIR|\$BENCH_DIR|g")"
+    done
+    echo
     echo "The jq equivalents, per input (\$F is the file):"
     echo
     for i in "${!C_INPUT[@]}"; do
