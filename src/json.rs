@@ -5,6 +5,8 @@
 //! scanner, the redactor, the exports and the terminal views all use these; there is no second
 //! copy.
 
+pub(crate) mod brackets;
+
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -51,7 +53,7 @@ pub(crate) fn string_end(raw: &[u8], start: usize) -> usize {
 
 /// The index of the `,` or `}` that ends the member whose value follows index `from` (past
 /// the member's `:`). A nested object or array is skipped by counting its own kind of bracket
-/// (in valid JSON the other kind pairs up inside it) outside strings.
+/// (in valid JSON the other kind pairs up inside it) outside strings ([`brackets`]).
 fn member_end(b: &[u8], from: usize) -> usize {
     let is_space = |c: &u8| matches!(c, b':' | b' ' | b'\n' | b'\r' | b'\t');
     let Some(start) = b
@@ -64,28 +66,7 @@ fn member_end(b: &[u8], from: usize) -> usize {
     };
     let after = match b[start] {
         b'"' => string_end(b, start),
-        open @ (b'{' | b'[') => {
-            // `}` and `]` follow their openers in ASCII by two.
-            let close = open + 2;
-            let (mut depth, mut i) = (0usize, start);
-            while let Some(found) = memchr::memchr3(b'"', open, close, &b[i..]) {
-                i += found;
-                if b[i] == b'"' {
-                    i = string_end(b, i);
-                    continue;
-                }
-                i += 1;
-                if b[i - 1] == open {
-                    depth += 1;
-                } else {
-                    depth -= 1;
-                    if depth == 0 {
-                        break;
-                    }
-                }
-            }
-            i
-        }
+        b'{' | b'[' => brackets::container_end(b, start).unwrap_or(b.len()),
         _ => start,
     };
     memchr::memchr2(b',', b'}', &b[after.min(b.len())..]).map_or(b.len(), |p| after + p)

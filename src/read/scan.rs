@@ -162,35 +162,18 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips a value that is not read (`Parse::Light` data): a string by its quotes and
-    /// escapes, an object or array by its own kind of bracket outside strings (in valid JSON the
-    /// other kind pairs up inside it), from one of those bytes to the next at memchr's speed,
-    /// over the deep indentation of pretty-printed data too. What lies between is not checked:
-    /// valid JSON is skipped exactly, damage inside may go unseen. Scalars are checked.
+    /// escapes, an object or array by its own kind of bracket outside strings and escapes (in
+    /// valid JSON the other kind pairs up inside it), 64 bytes at a time
+    /// ([`crate::json::brackets`]). What lies between is not checked: valid JSON is skipped
+    /// exactly, damage inside may go unseen. Scalars are checked.
     fn skip_unread(&mut self) -> Option<()> {
-        let open = match self.peek()? {
-            b'"' => return self.skip_string_unchecked(),
-            open @ (b'{' | b'[') => open,
-            _ => return self.skip_value(2),
-        };
-        // `}` and `]` follow their openers in ASCII by two.
-        let close = open + 2;
-        let mut depth = 0usize;
-        loop {
-            self.i += memchr::memchr3(b'"', open, close, self.b.get(self.i..)?)?;
-            match self.b[self.i] {
-                b'"' => self.skip_string_unchecked()?,
-                c => {
-                    self.i += 1;
-                    if c == open {
-                        depth += 1;
-                    } else {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(());
-                        }
-                    }
-                }
+        match self.peek()? {
+            b'"' => self.skip_string_unchecked(),
+            b'{' | b'[' => {
+                self.i = crate::json::brackets::container_end(self.b, self.i)?;
+                Some(())
             }
+            _ => self.skip_value(2),
         }
     }
 
