@@ -81,9 +81,25 @@ impl SecretNames {
             .any(|name| words.windows(name.len()).any(|w| w == name.as_slice()))
     }
 
-    /// The first word of each name: a key can only be secret if it contains one of them (in
-    /// any case), which is what the text rules look for first.
-    pub fn anchors(&self) -> impl Iterator<Item = &str> {
+    /// The cases a whole word can be written in: `token`, `TOKEN`, `Token`.
+    pub fn cases(word: &str) -> Vec<String> {
+        let mut chars = word.chars();
+        let title: String = chars
+            .next()
+            .into_iter()
+            .flat_map(char::to_uppercase)
+            .chain(chars)
+            .collect();
+        let mut cases = vec![word.to_owned(), word.to_uppercase(), title];
+        cases.sort_unstable();
+        cases.dedup();
+        cases
+    }
+
+    /// The first word of each name (in lower case): a key can only be secret if it holds one
+    /// as a whole word, written in one of its [`cases`](Self::cases) (a change of case within
+    /// a word splits it), which is what the text rules look for first.
+    pub fn first_words(&self) -> impl Iterator<Item = &str> {
         self.names
             .iter()
             .filter_map(|n| n.first())

@@ -21,7 +21,7 @@ use keys::SecretNames;
 use std::borrow::Cow;
 use std::sync::Arc;
 pub use text::PatternError;
-use text::TextRules;
+use text::{Hit, TextRules};
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";
@@ -111,13 +111,18 @@ impl Redactor {
         let Some(rules) = &self.rules else {
             return Cow::Borrowed(bytes);
         };
-        // An entry without any of the rules' literals has no secret, unless an escape
-        // (`\u0074oken`, `:\/\/`) hides one: then every string is decoded and looked at.
-        let hits = rules.text.anchor_hits(bytes);
-        let hidden = memchr::memmem::find(bytes, b"\\u").is_some()
-            || memchr::memmem::find(bytes, b"\\/").is_some();
-        if hits.as_ref().is_some_and(Vec::is_empty) && !hidden {
-            return Cow::Borrowed(bytes);
+        // One search finds the rules' literals and the escapes that can hide one
+        // (`\u0074oken`, `:\/\/`): an entry without either has no secret, nor has one whose
+        // only literal is a URL's `://` with no `@` anywhere. Then only the strings that hold
+        // a literal or such an escape are looked at.
+        let mut hits = rules.text.anchor_hits(bytes);
+        if let Some(found) = &mut hits {
+            if found.iter().any(|h| h.url) && memchr::memchr(b'@', bytes).is_none() {
+                found.retain(|h| !h.url);
+            }
+            if found.is_empty() {
+                return Cow::Borrowed(bytes);
+            }
         }
         let edits = Walk::new(rules, bytes, hits).run();
         if edits.is_empty() {
@@ -154,6 +159,16 @@ impl Scope {
     }
 }
 
+/// What literals a stretch of an entry holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Within {
+    Nothing,
+    /// Only the URL rule's `://`.
+    Url,
+    /// A literal of another rule, or an escape that can hide one.
+    Hits,
+}
+
 /// One replacement: the bytes `start..end` become `with`.
 struct Edit {
     start: usize,
@@ -167,13 +182,13 @@ struct Walk<'w> {
     rules: &'w Rules,
     bytes: &'w [u8],
     /// Where the text rules' literals are (sorted), or `None` to look at every string.
-    hits: Option<Vec<usize>>,
+    hits: Option<Vec<Hit>>,
     next_hit: usize,
     edits: Vec<Edit>,
 }
 
 impl<'w> Walk<'w> {
-    fn new(rules: &'w Rules, bytes: &'w [u8], hits: Option<Vec<usize>>) -> Walk<'w> {
+    fn new(rules: &'w Rules, bytes: &'w [u8], hits: Option<Vec<Hit>>) -> Walk<'w> {
         Walk {
             rules,
             bytes,
@@ -213,9 +228,9 @@ impl<'w> Walk<'w> {
                 }
                 b'"' => {
                     let end = string_end(bytes, i);
-                    // A key can only be secret if it holds a literal (a name's first word).
-                    let may_be_secret =
-                        self.hit_within(i, end) || memchr::memchr(b'\\', &bytes[i..end]).is_some();
+                    // A key can only be secret if it holds a literal (a name's first word,
+                    // or an escape that can hide one).
+                    let may_be_secret = self.hit_within(i, end) == Within::Hits;
                     self.string(i, end);
                     let is_key = std::mem::take(&mut expect_key);
                     let Some(&(true, scope)) = stack.last().filter(|_| is_key) else {
@@ -251,16 +266,17 @@ impl<'w> Walk<'w> {
     /// Redacts the JSON string at `start..end` (its quotes included) by the text rules.
     fn string(&mut self, start: usize, end: usize) {
         let raw = &self.bytes[start..end];
+        match self.hit_within(start, end) {
+            Within::Nothing => return,
+            Within::Url if memchr::memchr(b'@', raw).is_none() => return,
+            Within::Url | Within::Hits => {}
+        }
         if !is_closed(raw) {
             // Cut off by the end of the entry: its raw text is looked at.
             return self.raw_string(start, raw.get(1..).unwrap_or_default(), false);
         }
         let inner = raw.get(1..raw.len() - 1).unwrap_or_default();
-        let hit = self.hit_within(start, end);
         let escaped = memchr::memchr(b'\\', inner).is_some();
-        if !hit && !escaped {
-            return;
-        }
         let redacted = if escaped {
             let decoded: Cow<'_, str> = match serde_json::from_slice::<Cow<'_, str>>(raw) {
                 Ok(text) => text,
@@ -277,7 +293,7 @@ impl<'w> Walk<'w> {
             }
         } else {
             let text = String::from_utf8_lossy(inner);
-            match self.rules.text.redact(&text, &self.rules.names) {
+            match self.rules.text.redact_found(&text, &self.rules.names) {
                 Cow::Owned(text) => quoted(&text),
                 Cow::Borrowed(_) => return,
             }
@@ -317,21 +333,26 @@ impl<'w> Walk<'w> {
         }
     }
 
-    /// Whether a literal was found in `start..end` (always true without literals to go by).
-    fn hit_within(&mut self, start: usize, end: usize) -> bool {
+    /// What literals were found in `start..end` (any, without literals to go by).
+    fn hit_within(&mut self, start: usize, end: usize) -> Within {
+        self.skip_hits(start);
         let Some(hits) = &self.hits else {
-            return true;
+            return Within::Hits;
         };
-        while hits.get(self.next_hit).is_some_and(|&h| h < start) {
-            self.next_hit += 1;
+        let mut within = hits[self.next_hit.min(hits.len())..]
+            .iter()
+            .take_while(|h| h.at < end);
+        match within.next() {
+            None => Within::Nothing,
+            Some(first) if first.url && within.all(|h| h.url) => Within::Url,
+            Some(_) => Within::Hits,
         }
-        hits.get(self.next_hit).is_some_and(|&h| h < end)
     }
 
-    /// Passes the literals before `at` (inside a value replaced whole).
+    /// Passes the literals before `at`.
     fn skip_hits(&mut self, at: usize) {
         if let Some(hits) = &self.hits {
-            while hits.get(self.next_hit).is_some_and(|&h| h < at) {
+            while hits.get(self.next_hit).is_some_and(|h| h.at < at) {
                 self.next_hit += 1;
             }
         }
@@ -359,6 +380,13 @@ fn is_closed(raw: &[u8]) -> bool {
 
 /// A key (a JSON string with its quotes) as text, its escapes decoded.
 fn key_text(quoted: &[u8]) -> Cow<'_, str> {
+    // Most keys have no escape: their text is their bytes.
+    if let [b'"', inner @ .., b'"'] = quoted
+        && memchr::memchr(b'\\', inner).is_none()
+        && let Ok(key) = std::str::from_utf8(inner)
+    {
+        return Cow::Borrowed(key);
+    }
     match serde_json::from_slice::<Cow<'_, str>>(quoted) {
         Ok(key) => key,
         Err(_) => String::from_utf8_lossy(quoted),

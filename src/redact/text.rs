@@ -44,13 +44,20 @@ enum Role {
 /// secret name's first word (`{ANCHORS}`), checked word by word once found.
 const KEY_VALUE: &str = r#"([A-Za-z0-9_.\-]*(?i:{ANCHORS})[A-Za-z0-9_.\-]*)(?:\\?["'])?[ \t]*[:=][ \t]*(?:\\?"([^"\\\r\n]*)\\?"|'([^'\r\n]*)'|(?:(?i:bearer|basic|token)[ \t]+)?(\[REDACTED\]|[^\s"'\\,;&)}\]>]+))"#;
 
-/// The literals a built-in rule needs (besides the secret names' first words), in any case.
-const ANCHORS: [&str; 18] = [
-    "-----begin",
-    "eyj",
+/// The literals a built-in rule needs (besides the secret names' first words), each as the
+/// rule matches it: every rule is case-sensitive but for the secret names, which take the
+/// cases a whole word can have (`token`, `Token`, `TOKEN`; see [`SecretNames::anchors`]), so
+/// one case-sensitive search finds every place a rule can match, and it is a SIMD search.
+const ANCHORS: [&str; 22] = [
+    "-----BEGIN",
+    "eyJ",
     "bearer",
+    "Bearer",
+    "BEARER",
     "basic",
-    "://",
+    "Basic",
+    "BASIC",
+    URL_ANCHOR,
     "sk-",
     "sk_",
     "rk_",
@@ -61,10 +68,26 @@ const ANCHORS: [&str; 18] = [
     "ghr_",
     "github_pat_",
     "xox",
-    "akia",
-    "asia",
-    "aiza",
+    "AKIA",
+    "ASIA",
+    "AIza",
 ];
+
+/// The literal of the URL rule, which can only match a text that also holds an `@`.
+const URL_ANCHOR: &str = "://";
+
+/// The escapes that can hide a literal in a JSON string (`\u0074oken`, `https:\/\/`): a
+/// string holding one is decoded and searched as text. Other escapes (`\n`, `\"`) stand for
+/// characters no literal has.
+pub const HIDING_ESCAPES: [&str; 2] = ["\\u", "\\/"];
+
+/// Where a literal was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub at: usize,
+    /// The URL rule's `://`: worth a look only where there is an `@`.
+    pub url: bool,
+}
 
 /// The built-in rules after `key=value`, each with its one group and that group's role.
 const RULES: [(&str, Role); 5] = [
@@ -75,7 +98,7 @@ const RULES: [(&str, Role); 5] = [
     ),
     // `Authorization: Bearer …` in a header dump, `Basic dXNlcjpwYXNz`.
     (
-        r"(?-u:\b)(?i:bearer|basic)[ \t]+([A-Za-z0-9._~+/=\-]+)",
+        r"(?-u:\b)(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/=\-]+)",
         Role::Credential,
     ),
     // A JSON Web Token: base64url of `{"` in its header, three dot-separated parts.
@@ -101,15 +124,30 @@ const PEM_START: &str = "-----BEGIN";
 /// The shortest bearer or basic credential taken for one.
 const MIN_CREDENTIAL: usize = 8;
 
+/// The search for the literals.
+#[derive(Debug)]
+struct Anchors {
+    searcher: AhoCorasick,
+    /// The URL literal's pattern number.
+    url: Option<usize>,
+    /// By pattern number: the secret name's first word that the pattern is a case of.
+    words: Vec<Option<String>>,
+}
+
+/// Runs of key characters longer than this are not split into words to judge a name found
+/// in them (it is kept, as if it were a whole word): no input makes the search quadratic.
+const LONGEST_RUN: usize = 256;
+
 /// The text rules, compiled.
 #[derive(Debug)]
 pub struct TextRules {
     regex: Regex,
     /// By capture group index (0, the whole match, is `Ignored`).
     roles: Vec<Role>,
-    /// Finds the literals without which no rule can match; `None` when a user pattern may
-    /// match anything.
-    anchors: Option<AhoCorasick>,
+    /// Finds the literals without which no rule can match (and the escapes that can hide
+    /// one), with the URL literal's pattern number; `None` when a user pattern may match
+    /// anything.
+    anchors: Option<Anchors>,
     /// The user's patterns alone, for where a built-in rule matched but found no secret.
     users: Option<Regex>,
 }
@@ -120,7 +158,7 @@ impl TextRules {
         names: &SecretNames,
         patterns: &[S],
     ) -> Result<TextRules, PatternError> {
-        let name_anchors: Vec<String> = names.anchors().map(regex::escape).collect();
+        let name_anchors: Vec<String> = names.first_words().map(regex::escape).collect();
         let mut alternatives = vec![KEY_VALUE.replace("{ANCHORS}", &name_anchors.join("|"))];
         let mut roles = vec![
             Role::Ignored,
@@ -178,16 +216,28 @@ impl TextRules {
             }
         };
         let anchors = if patterns.is_empty() {
-            let literals: Vec<String> = ANCHORS
+            let mut literals: Vec<String> = ANCHORS
                 .iter()
+                .chain(&HIDING_ESCAPES)
                 .map(|a| (*a).to_owned())
-                .chain(names.anchors().map(str::to_owned))
                 .collect();
+            let mut words = vec![None; literals.len()];
+            for word in names.first_words() {
+                for case in SecretNames::cases(word) {
+                    literals.push(case);
+                    words.push(Some(word.to_owned()));
+                }
+            }
+            let url = literals.iter().position(|l| l == URL_ANCHOR);
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(&literals)
                 .ok()
+                .map(|searcher| Anchors {
+                    searcher,
+                    url,
+                    words,
+                })
         } else {
             None
         };
@@ -201,14 +251,38 @@ impl TextRules {
 
     /// Whether `text` may hold a secret: false only when no rule can match it.
     pub fn may_match(&self, text: &[u8]) -> bool {
-        self.anchors.as_ref().is_none_or(|a| a.is_match(text))
+        self.anchor_hits(text)
+            .is_none_or(|hits| hits.iter().any(|h| !h.url) || memchr::memchr(b'@', text).is_some())
     }
 
-    /// Where the literals are in `bytes` (sorted, not overlapping); `None` when every text must
-    /// be searched.
-    pub fn anchor_hits(&self, bytes: &[u8]) -> Option<Vec<usize>> {
+    /// Where the literals are in `bytes` (sorted, not overlapping), and the escapes that can
+    /// hide one; `None` when every text must be searched.
+    ///
+    /// A secret name found inside a longer word (`token` in `tokens`, `api` in `rapid`) is
+    /// no hit: no rule can take a key with it for secret, and most entries are spared a look.
+    pub fn anchor_hits(&self, bytes: &[u8]) -> Option<Vec<Hit>> {
         let anchors = self.anchors.as_ref()?;
-        Some(anchors.find_iter(bytes).map(|m| m.start()).collect())
+        let mut hits = Vec::new();
+        let mut from = 0;
+        while let Some(m) = anchors
+            .searcher
+            .find(aho_corasick::Input::new(bytes).range(from..))
+        {
+            let pattern = m.pattern().as_usize();
+            if let Some(Some(word)) = anchors.words.get(pattern)
+                && !is_whole_word(bytes, m.start(), m.end(), word)
+            {
+                // Searched again from its second byte: it may hide a literal that overlaps it.
+                from = m.start() + 1;
+                continue;
+            }
+            hits.push(Hit {
+                at: m.start(),
+                url: Some(pattern) == anchors.url,
+            });
+            from = m.end();
+        }
+        Some(hits)
     }
 
     /// `text` with its secrets replaced; borrowed when it has none. Secret keys are judged
@@ -217,6 +291,11 @@ impl TextRules {
         if !self.may_match(text.as_bytes()) {
             return Cow::Borrowed(text);
         }
+        self.redact_found(text, names)
+    }
+
+    /// [`redact`](Self::redact), for a text already found to hold a literal.
+    pub(crate) fn redact_found<'t>(&self, text: &'t str, names: &SecretNames) -> Cow<'t, str> {
         // The markers already in the text (a redacted text redacted again): no rule may
         // match inside one, or redacting twice would differ from redacting once.
         let markers: Vec<usize> = match text.len() >= REDACTED.len() {
@@ -318,6 +397,24 @@ impl TextRules {
             Role::Ignored => (None, end),
         }
     }
+}
+
+/// Whether the name's first word `word`, found at `start..end` of `bytes`, is a whole word
+/// there as [`keys::words`](super::keys::words) splits the run of letters and digits around
+/// it (bytes of other characters than ASCII taken as letters: `words` splits at those that
+/// are not). A run too long to split is taken as holding it.
+fn is_whole_word(bytes: &[u8], start: usize, end: usize, word: &str) -> bool {
+    let in_run = |b: &u8| b.is_ascii_alphanumeric() || *b >= 0x80;
+    let before = bytes[..start].iter().rev().take(LONGEST_RUN).take_while(|b| in_run(b)).count();
+    let after = bytes[end..].iter().take(LONGEST_RUN).take_while(|b| in_run(b)).count();
+    if before == 0 && after == 0 {
+        return true;
+    }
+    if before + after >= LONGEST_RUN {
+        return true;
+    }
+    let run = String::from_utf8_lossy(&bytes[start - before..end + after]);
+    super::keys::words(&run).iter().any(|w| w == word)
 }
 
 /// Numbers, booleans and null are never secrets under a key rule (`tokens: 2151`).
