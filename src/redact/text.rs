@@ -79,7 +79,7 @@ const URL_ANCHOR: &str = "://";
 /// The escapes that can hide a literal in a JSON string (`\u0074oken`, `https:\/\/`): a
 /// string holding one is decoded and searched as text. Other escapes (`\n`, `\"`) stand for
 /// characters no literal has.
-pub const HIDING_ESCAPES: [&str; 2] = ["\\u", "\\/"];
+const HIDING_ESCAPES: [&str; 2] = ["\\u", "\\/"];
 
 /// Where a literal was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +132,9 @@ struct Anchors {
     url: Option<usize>,
     /// By pattern number: the secret name's first word that the pattern is a case of.
     words: Vec<Option<String>>,
+    /// The escapes that can hide a literal, searched for apart: two-byte literals would
+    /// slow the search for the others (its SIMD filter looks at three bytes).
+    escapes: [memchr::memmem::Finder<'static>; 2],
 }
 
 /// Runs of key characters longer than this are not split into words to judge a name found
@@ -216,11 +219,7 @@ impl TextRules {
             }
         };
         let anchors = if patterns.is_empty() {
-            let mut literals: Vec<String> = ANCHORS
-                .iter()
-                .chain(&HIDING_ESCAPES)
-                .map(|a| (*a).to_owned())
-                .collect();
+            let mut literals: Vec<String> = ANCHORS.iter().map(|a| (*a).to_owned()).collect();
             let mut words = vec![None; literals.len()];
             for word in names.first_words() {
                 for case in SecretNames::cases(word) {
@@ -237,6 +236,7 @@ impl TextRules {
                     searcher,
                     url,
                     words,
+                    escapes: HIDING_ESCAPES.map(|e| memchr::memmem::Finder::new(e).into_owned()),
                 })
         } else {
             None
@@ -281,6 +281,13 @@ impl TextRules {
                 url: Some(pattern) == anchors.url,
             });
             from = m.end();
+        }
+        let unsorted = hits.len();
+        for finder in &anchors.escapes {
+            hits.extend(finder.find_iter(bytes).map(|at| Hit { at, url: false }));
+        }
+        if hits.len() > unsorted {
+            hits.sort_unstable_by_key(|h| h.at);
         }
         Some(hits)
     }
@@ -405,8 +412,17 @@ impl TextRules {
 /// are not). A run too long to split is taken as holding it.
 fn is_whole_word(bytes: &[u8], start: usize, end: usize, word: &str) -> bool {
     let in_run = |b: &u8| b.is_ascii_alphanumeric() || *b >= 0x80;
-    let before = bytes[..start].iter().rev().take(LONGEST_RUN).take_while(|b| in_run(b)).count();
-    let after = bytes[end..].iter().take(LONGEST_RUN).take_while(|b| in_run(b)).count();
+    let before = bytes[..start]
+        .iter()
+        .rev()
+        .take(LONGEST_RUN)
+        .take_while(|b| in_run(b))
+        .count();
+    let after = bytes[end..]
+        .iter()
+        .take(LONGEST_RUN)
+        .take_while(|b| in_run(b))
+        .count();
     if before == 0 && after == 0 {
         return true;
     }
