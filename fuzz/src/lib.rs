@@ -39,6 +39,7 @@ use serde::de::IgnoredAny;
 use std::borrow::Cow;
 use std::io::{self, Cursor, Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 /// A target: takes the fuzzer's bytes, panics when a check fails.
 pub type Target = fn(&[u8]);
@@ -234,8 +235,13 @@ pub fn renderers(data: &[u8]) {
         zone: ZONES[usize::from(flags % 3)],
         ascii,
     };
+    static REDACTOR: OnceLock<Redactor> = OnceLock::new();
     let redactor = if flags & 8 != 0 {
-        Redactor::new(&["message"], &[r"\d{3}-\d{4}"]).expect("valid patterns")
+        REDACTOR
+            .get_or_init(|| {
+                Redactor::new(&["message"], &[r"\d{3}-\d{4}"]).expect("valid patterns")
+            })
+            .clone()
     } else {
         Redactor::off()
     };
@@ -405,14 +411,18 @@ pub fn redact(data: &[u8]) {
     let Some((&flags, input)) = data.split_first() else {
         return;
     };
-    let redactor = match flags % 3 {
-        0 => Redactor::new::<&str, &str>(&[], &[]).expect("the built-in rules compile"),
-        1 => Redactor::new(&["note"], &[r"cust-[0-9]{3,}"]).expect("valid patterns"),
-        // Patterns that match inside `[REDACTED]`, and inside what built-in rules match.
-        _ => {
-            Redactor::new(&["note"], &[r"[A-Z]{2}|\w{3}", r"D\]|e[a-z]*"]).expect("valid patterns")
-        }
-    };
+    // Compiled once: compiling the rules for each input would take most of the fuzzer's time.
+    static REDACTORS: OnceLock<[Redactor; 3]> = OnceLock::new();
+    let redactors = REDACTORS.get_or_init(|| {
+        [
+            Redactor::new::<&str, &str>(&[], &[]).expect("the built-in rules compile"),
+            Redactor::new(&["note"], &[r"cust-[0-9]{3,}"]).expect("valid patterns"),
+            // Patterns that match inside `[REDACTED]`, and inside what built-in rules match.
+            Redactor::new(&["note"], &[r"[A-Z]{2}|\w{3}", r"D\]|e[a-z]*"])
+                .expect("valid patterns"),
+        ]
+    });
+    let redactor = &redactors[usize::from(flags % 3)];
     let once = redactor.redact_entry(input);
     let twice = redactor.redact_entry(&once);
     assert_eq!(&*twice, &*once, "redaction is idempotent on JSON");

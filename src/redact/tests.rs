@@ -151,6 +151,7 @@ const SECRETS: &[&str] = &[
     "AIzaSyA-abcdefghijklmnopqrstuvwxyz012345",
     "sk_live_abcdefghij0123456789",
     "password: \"two words\"",
+    "sent Bearer abcdef123456",
 ];
 
 /// The parts as one text, a space between each (so that `token=12` stays a number).

@@ -98,7 +98,7 @@ const RULES: [(&str, Role); 5] = [
     ),
     // `Authorization: Bearer …` in a header dump, `Basic dXNlcjpwYXNz`.
     (
-        r"(?-u:\b)(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+([A-Za-z0-9._~+/=\-]+)",
+        r"(?-u:\b)(?:[Bb]earer|BEARER|[Bb]asic|BASIC)[ \t]+(\[REDACTED\]|[A-Za-z0-9._~+/=\-]+)",
         Role::Credential,
     ),
     // A JSON Web Token: base64url of `{"` in its header, three dot-separated parts.
@@ -392,8 +392,11 @@ impl TextRules {
             }
             Role::Credential => {
                 let credential = &text[s..e];
-                if credential.len() >= MIN_CREDENTIAL
-                    && credential.bytes().any(|b| b.is_ascii_digit())
+                // One redacted already is taken as it was (its `Bearer ` with it), so that a
+                // second redaction does the same as the first.
+                if credential == REDACTED
+                    || (credential.len() >= MIN_CREDENTIAL
+                        && credential.bytes().any(|b| b.is_ascii_digit()))
                 {
                     (Some((s, e)), end)
                 } else {
