@@ -238,9 +238,7 @@ pub fn renderers(data: &[u8]) {
     static REDACTOR: OnceLock<Redactor> = OnceLock::new();
     let redactor = if flags & 8 != 0 {
         REDACTOR
-            .get_or_init(|| {
-                Redactor::new(&["message"], &[r"\d{3}-\d{4}"]).expect("valid patterns")
-            })
+            .get_or_init(|| Redactor::new(&["message"], &[r"\d{3}-\d{4}"]).expect("valid patterns"))
             .clone()
     } else {
         Redactor::off()
@@ -418,8 +416,7 @@ pub fn redact(data: &[u8]) {
             Redactor::new::<&str, &str>(&[], &[]).expect("the built-in rules compile"),
             Redactor::new(&["note"], &[r"cust-[0-9]{3,}"]).expect("valid patterns"),
             // Patterns that match inside `[REDACTED]`, and inside what built-in rules match.
-            Redactor::new(&["note"], &[r"[A-Z]{2}|\w{3}", r"D\]|e[a-z]*"])
-                .expect("valid patterns"),
+            Redactor::new(&["note"], &[r"[A-Z]{2}|\w{3}", r"D\]|e[a-z]*"]).expect("valid patterns"),
         ]
     });
     let redactor = &redactors[usize::from(flags % 3)];

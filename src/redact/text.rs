@@ -303,8 +303,8 @@ impl TextRules {
 
     /// [`redact`](Self::redact), for a text already found to hold a literal.
     pub(crate) fn redact_found<'t>(&self, text: &'t str, names: &SecretNames) -> Cow<'t, str> {
-        // The markers already in the text (a redacted text redacted again): no rule may
-        // match inside one, or redacting twice would differ from redacting once.
+        // The markers already in the text (a redacted text redacted again): nothing inside
+        // one is replaced, or redacting twice would differ from redacting once.
         let markers: Vec<usize> = match text.len() >= REDACTED.len() {
             true => memchr::memmem::find_iter(text.as_bytes(), REDACTED).collect(),
             false => Vec::new(),
@@ -335,11 +335,26 @@ impl TextRules {
             if let Some((s, e)) = secret
                 && s >= copied
                 && s < e
-                && !markers.iter().any(|&m| m < e && s < m + REDACTED.len())
+                // A match that begins or ends inside a marker took it for text: it is none.
+                && !markers
+                    .iter()
+                    .any(|&m| (m < s && s < m + REDACTED.len()) || (m < e && e < m + REDACTED.len()))
             {
-                out.push_str(&text[copied..s]);
-                out.push_str(REDACTED);
-                copied = e;
+                // The secret but the markers in it: each stretch between them is replaced.
+                let mut from = s;
+                for &m in markers.iter().filter(|&&m| m < e && s < m + REDACTED.len()) {
+                    if m > from {
+                        out.push_str(&text[copied..from]);
+                        out.push_str(REDACTED);
+                        copied = m;
+                    }
+                    from = from.max(m + REDACTED.len());
+                }
+                if from < e {
+                    out.push_str(&text[copied..from]);
+                    out.push_str(REDACTED);
+                    copied = e;
+                }
             }
             // Always move on, by a character at least (an empty match, a rejected key).
             at = if resume > start.max(at) {
