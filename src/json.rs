@@ -54,7 +54,7 @@ pub(crate) fn string_end(raw: &[u8], start: usize) -> usize {
 /// The index of the `,` or `}` that ends the member whose value follows index `from` (past
 /// the member's `:`). A nested object or array is skipped by counting its own kind of bracket
 /// (in valid JSON the other kind pairs up inside it) outside strings ([`brackets`]).
-fn member_end(b: &[u8], from: usize) -> usize {
+pub(crate) fn member_end(b: &[u8], from: usize) -> usize {
     let is_space = |c: &u8| matches!(c, b':' | b' ' | b'\n' | b'\r' | b'\t');
     let Some(start) = b
         .iter()

@@ -53,6 +53,11 @@ pub struct State<'a> {
     pub data: Option<&'a RawValue>,
     #[serde(default, borrow)]
     pub meta: Option<&'a RawValue>,
+    /// The bytes of an output state's `data` that `Parse::Metrics` skipped unread: found by
+    /// its quotes and brackets, not checked as JSON (`data` is then `None`). For the metrics'
+    /// narrow read of a few keys.
+    #[serde(skip)]
+    pub unread_data: Option<&'a [u8]>,
 }
 
 /// What an agent run returned (on `AfterAgentRun` and `AgentError` entries).

@@ -187,8 +187,8 @@ pub fn summarize(path: &Path, redactor: &Redactor) -> io::Result<Summary> {
     summarize_with_metrics(path, redactor, &MetricOptions::off())
 }
 
-/// [`summarize`], with the totals of `metrics` (which are read from the runs' state data, that
-/// a summary otherwise skips unread).
+/// [`summarize`], with the totals of `metrics` (read from the bytes of the runs' output data,
+/// which a summary otherwise skips unread).
 pub fn summarize_with_metrics(
     path: &Path,
     redactor: &Redactor,
@@ -197,7 +197,7 @@ pub fn summarize_with_metrics(
     let parse = if metrics.selection == MetricSelection::Off {
         Parse::Light
     } else {
-        Parse::Full
+        Parse::Metrics
     };
     let reader = TraceReader::open_as_of_now(path)?
         .with_parse(parse)

@@ -5,8 +5,11 @@
 //! its `meta` (`tokens_used`, `usage.total_tokens`). Without a path asked for, every member of
 //! the data or meta whose key has `token(s)`, `cost(s)` or `usage` as a whole word is one
 //! ([`is_metric_key`]); a matching key that holds an object gives its numeric members
-//! (`usage` -> `usage.prompt_tokens`). Values are read only for those keys: an entry's other
-//! members are skipped by a scan of its keys, never parsed.
+//! (`usage` -> `usage.prompt_tokens`). Values are read only for those keys: the data is read
+//! as bytes, by a scan of its top-level keys that skips every other value by its quotes and
+//! brackets, never parsed. So the analyses read it narrowly (`Parse::Metrics`): the reader
+//! keeps the output data's bytes unchecked, as `Parse::Light` skips them, rather than
+//! checking and keeping all of it as `Parse::Full` does.
 //!
 //! A number counts, and so does a string holding one (`"2151"`); anything else is counted as
 //! "not a number" and otherwise skipped; `null` or no member is no report at all. By default a
@@ -16,11 +19,11 @@
 
 use super::durations::Durations;
 use super::{AgentIx, clip};
-use crate::json::{members, object_keys, raw_text};
+use crate::json::{member_end, string_end};
 use crate::model::TraceEntry;
 use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -140,23 +143,30 @@ impl TokenKind {
     }
 }
 
-/// A raw JSON value as a metric: `Some(Ok(n))` for a number or a string holding one,
+/// A JSON value (its bytes) as a metric: `Some(Ok(n))` for a number or a string holding one,
 /// `Some(Err(()))` for anything else, `None` for `null`.
-fn value_of(raw: &RawValue) -> Option<Result<f64, ()>> {
-    let json = raw.get();
-    match json.as_bytes().first() {
+fn value_of(json: &[u8]) -> Option<Result<f64, ()>> {
+    let number = |text: &str| text.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    match json.first() {
         Some(b'n') => None,
-        Some(b'-' | b'0'..=b'9') => Some(json.parse::<f64>().map_err(|_| ())),
-        Some(b'"') => Some(
-            raw_text(raw)
-                .trim()
-                .parse::<f64>()
+        Some(b'-' | b'0'..=b'9') => Some(
+            std::str::from_utf8(json)
                 .ok()
-                .filter(|n| n.is_finite())
+                .and_then(|s| s.parse::<f64>().ok())
                 .ok_or(()),
         ),
+        Some(b'"') => Some(string_of(json).as_deref().and_then(number).ok_or(())),
         _ => Some(Err(())),
     }
+}
+
+/// The text of a JSON string (its bytes, quotes and all), escapes decoded.
+fn string_of(json: &[u8]) -> Option<Cow<'_, str>> {
+    let inner = json.get(1..json.len().checked_sub(1)?)?;
+    if inner.contains(&b'\\') {
+        return serde_json::from_slice::<String>(json).ok().map(Cow::Owned);
+    }
+    std::str::from_utf8(inner).ok().map(Cow::Borrowed)
 }
 
 /// One metric of one agent (or of a session), aggregated. Mergeable across sessions.
@@ -298,22 +308,25 @@ fn reported(
     let Some(state) = e.output_state() else {
         return found;
     };
+    // The data as checked and kept (`Parse::Full`), else as skipped unread (`Parse::Metrics`).
+    let data = (state.data.map(|raw| raw.get().as_bytes())).or(state.unread_data);
+    let sources = [data, state.meta.map(|raw| raw.get().as_bytes())];
     match selection {
         MetricSelection::Off => {}
         MetricSelection::Paths(paths) => {
             for path in paths.iter() {
-                let value = [state.data, state.meta]
+                let value = sources
                     .into_iter()
                     .flatten()
-                    .find_map(|raw| at_path(raw, path));
+                    .find_map(|json| at_path(json, path));
                 if let Some(value) = value {
                     found.push((path.clone(), value_of(value)));
                 }
             }
         }
         MetricSelection::Auto => {
-            for raw in [state.data, state.meta].into_iter().flatten() {
-                auto_metrics(raw, &mut found);
+            for json in sources.into_iter().flatten() {
+                auto_metrics(json, &mut found);
             }
         }
     }
@@ -332,46 +345,92 @@ pub fn run_numbers(e: &TraceEntry<'_>, selection: &MetricSelection) -> Vec<(Stri
         .collect()
 }
 
-/// The value at a dotted `path` in the object `raw`, if there is one.
-fn at_path<'a>(raw: &'a RawValue, path: &str) -> Option<&'a RawValue> {
-    let mut at = raw;
-    for segment in path.split('.') {
-        // A scan of the keys first: most objects do not hold the segment, and are not parsed.
-        if !object_keys(at).any(|k| k == segment || k.contains('\\')) {
-            return None;
+/// Calls `each` with the key and the value (its bytes) of each member of the JSON object
+/// `json`, in order, until it returns false; nothing for another value. The bytes are not
+/// checked: values are skipped by their quotes and brackets alone, as a light parse skips
+/// data (valid JSON is read exactly; damage may end the members early).
+fn each_member<'j>(json: &'j [u8], mut each: impl FnMut(Cow<'j, str>, &'j [u8]) -> bool) {
+    let not_space = |b: &[u8], from: usize| {
+        b.get(from..)
+            .and_then(|rest| rest.iter().position(|c| !crate::json::is_space(*c)))
+            .map(|p| from + p)
+    };
+    let Some(mut at) = not_space(json, 0).filter(|&at| json[at] == b'{') else {
+        return;
+    };
+    // At the `{`, then at the `,` after each member.
+    loop {
+        let Some(start) = not_space(json, at + 1).filter(|&i| json[i] == b'"') else {
+            return;
+        };
+        let end = string_end(json, start);
+        let Some(key) = json.get(start..end).and_then(string_of) else {
+            return;
+        };
+        let Some(value) = json
+            .get(end..)
+            .and_then(|rest| rest.iter().position(|c| *c == b':'))
+            .and_then(|colon| not_space(json, end + colon + 1))
+        else {
+            return;
+        };
+        at = member_end(json, value);
+        let Some(bytes) = json.get(value..at) else {
+            return;
+        };
+        if !each(key, bytes.trim_ascii_end()) || json.get(at) != Some(&b',') {
+            return;
         }
-        at = members(at)
-            .ok()?
-            .into_iter()
-            .find(|(k, _)| k == segment)
-            .map(|(_, v)| v)?;
+    }
+}
+
+/// The value (its bytes) at a dotted `path` in the JSON object `json`, if there is one.
+fn at_path<'j>(json: &'j [u8], path: &str) -> Option<&'j [u8]> {
+    let mut at = json;
+    for segment in path.split('.') {
+        let mut found = None;
+        each_member(at, |key, value| {
+            if key == segment {
+                found = Some(value);
+            }
+            found.is_none()
+        });
+        at = found?;
     }
     Some(at)
 }
 
-/// The members of `raw` that [`is_metric_key`] names, and the numeric members of those that are
-/// objects.
-fn auto_metrics(raw: &RawValue, found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
-    if !object_keys(raw).any(|k| k.contains('\\') || is_metric_key(k)) {
-        return;
-    }
-    let Ok(all) = members(raw) else { return };
-    for (key, value) in all {
-        if !is_metric_key(&key) {
-            continue;
+/// Whether `key` may name a metric, by a test cheaper than [`is_metric_key`]'s (which
+/// allocates its words): an ASCII key holds `token`, `cost` or `usage` in any case.
+fn may_be_metric_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    !key.is_ascii()
+        || b.windows(4).any(|w| w.eq_ignore_ascii_case(b"cost"))
+        || b.windows(5)
+            .any(|w| w.eq_ignore_ascii_case(b"token") || w.eq_ignore_ascii_case(b"usage"))
+}
+
+/// The members of the object `json` that [`is_metric_key`] names, and the numeric members of
+/// those that are objects.
+fn auto_metrics(json: &[u8], found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
+    each_member(json, |key, value| {
+        if !(may_be_metric_key(&key) && is_metric_key(&key)) {
+            return true;
         }
-        if value.get().starts_with('{') {
-            for (inner, v) in members(value).unwrap_or_default() {
+        if value.first() == Some(&b'{') {
+            each_member(value, |inner, v| {
                 if let Some(Ok(n)) = value_of(v) {
                     found.push((format!("{key}.{inner}"), Some(Ok(n))));
                 }
-            }
-            continue;
+                true
+            });
+            return true;
         }
         // A named field that is not a number is no metric unless it sometimes is one: kept
         // as "not a number" and shown only beside numbers.
         found.push((key.into_owned(), value_of(value)));
-    }
+        true
+    });
 }
 
 /// One metric of one agent, as reports show it.
@@ -478,8 +537,8 @@ mod tests {
         }
     }
 
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).unwrap_or_else(|e| panic!("{e}"))
+    fn raw(json: &str) -> &[u8] {
+        json.as_bytes()
     }
 
     #[test]
@@ -522,28 +581,22 @@ mod tests {
 
     #[test]
     fn numbers_and_numeric_strings_count_and_others_do_not() {
-        assert_eq!(value_of(&raw("2151")), Some(Ok(2151.0)));
-        assert_eq!(value_of(&raw("\" 2151 \"")), Some(Ok(2151.0)));
-        assert_eq!(value_of(&raw("0.05")), Some(Ok(0.05)));
-        assert_eq!(value_of(&raw("\"lots\"")), Some(Err(())));
-        assert_eq!(value_of(&raw("\"NaN\"")), Some(Err(())));
-        assert_eq!(value_of(&raw("[1]")), Some(Err(())));
-        assert_eq!(value_of(&raw("null")), None);
+        assert_eq!(value_of(raw("2151")), Some(Ok(2151.0)));
+        assert_eq!(value_of(raw("\" 2151 \"")), Some(Ok(2151.0)));
+        assert_eq!(value_of(raw("0.05")), Some(Ok(0.05)));
+        assert_eq!(value_of(raw("\"lots\"")), Some(Err(())));
+        assert_eq!(value_of(raw("\"NaN\"")), Some(Err(())));
+        assert_eq!(value_of(raw("[1]")), Some(Err(())));
+        assert_eq!(value_of(raw("null")), None);
     }
 
     #[test]
     fn a_dotted_path_reaches_into_nested_objects() {
         let r = raw(r#"{"message":"x","usage":{"total_tokens":30,"prompt_tokens":"12"}}"#);
-        assert_eq!(
-            at_path(&r, "usage.total_tokens").map(|v| v.get()),
-            Some("30")
-        );
-        assert_eq!(
-            at_path(&r, "usage.prompt_tokens").map(|v| v.get()),
-            Some("\"12\"")
-        );
-        assert!(at_path(&r, "usage.missing").is_none());
-        assert!(at_path(&r, "message.inner").is_none());
+        assert_eq!(at_path(r, "usage.total_tokens"), Some(&b"30"[..]));
+        assert_eq!(at_path(r, "usage.prompt_tokens"), Some(&b"\"12\""[..]));
+        assert!(at_path(r, "usage.missing").is_none());
+        assert!(at_path(r, "message.inner").is_none());
     }
 
     #[test]
@@ -552,9 +605,115 @@ mod tests {
             r#"{"cost_usd":0.5,"message":"42","tokenizer":7,"tokens_used":"100","usage":{"output_tokens":3,"model":"m"}}"#,
         );
         let mut found = Vec::new();
-        auto_metrics(&r, &mut found);
+        auto_metrics(r, &mut found);
         let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["cost_usd", "tokens_used", "usage.output_tokens"]);
+    }
+
+    #[test]
+    fn members_are_found_in_any_layout_and_escapes_are_decoded() {
+        let data = br#"{
+            "message": "a \"quoted\" } ] , text",
+            "nested": {"a": [1, {"b": "}"}], "c": "]"},
+            "to\u006bens_used" :  "12" ,
+            "usage": {
+                "prompt_tokens": 3,
+                "model": "m"
+            },
+            "cost_usd": 0.5
+        }"#;
+        let mut seen = Vec::new();
+        each_member(data, |key, value| {
+            seen.push((
+                key.into_owned(),
+                String::from_utf8_lossy(value).into_owned(),
+            ));
+            true
+        });
+        let keys: Vec<&str> = seen.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["message", "nested", "tokens_used", "usage", "cost_usd"]
+        );
+        assert_eq!(seen[2].1, r#""12""#);
+        assert_eq!(seen[4].1, "0.5");
+        assert_eq!(at_path(data, "usage.prompt_tokens"), Some(&b"3"[..]));
+        assert_eq!(at_path(data, "tokens_used"), Some(&b"\"12\""[..]));
+        assert!(at_path(data, "nested.c.d").is_none());
+        let mut found = Vec::new();
+        auto_metrics(data, &mut found);
+        assert_eq!(
+            found,
+            [
+                ("tokens_used".to_owned(), Some(Ok(12.0))),
+                ("usage.prompt_tokens".to_owned(), Some(Ok(3.0))),
+                ("cost_usd".to_owned(), Some(Ok(0.5))),
+            ]
+        );
+        // Not an object, or cut short: no members, no panic.
+        for json in [
+            &b"[1,2]"[..],
+            b"\"text\"",
+            b"",
+            b"{",
+            br#"{"a":"#,
+            br#"{"a" 1}"#,
+        ] {
+            each_member(json, |_, _| panic!("{json:?}"));
+        }
+    }
+
+    /// The narrow read (`Parse::Metrics`: the output data's bytes, unchecked) finds the very
+    /// metrics the full parse does, on the scanner's path and on serde_json's (an escaped error
+    /// message sends an entry there).
+    #[test]
+    fn the_narrow_read_finds_what_the_full_parse_finds() {
+        use crate::read::Parse;
+        let fixture = include_str!("../../fixtures/metrics/metrics-a.trace.json");
+        let mut runs = 0;
+        let selections = [
+            MetricSelection::Auto,
+            MetricSelection::from_args(&["usage.input_tokens".into(), "retrieved_docs".into()]),
+        ];
+        for entry in fixture.split("\n,\n") {
+            let entry = entry
+                .trim()
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .trim();
+            let escaped = entry.replacen(
+                r#""hook": "AfterAgentRun","#,
+                r#""hook": "AfterAgentRun", "error": "\"x\"","#,
+                1,
+            );
+            for bytes in [entry, escaped.as_str()] {
+                let full = TraceEntry::parse_with(bytes.as_bytes(), Parse::Full)
+                    .unwrap_or_else(|e| panic!("{e}: {bytes}"));
+                let narrow = TraceEntry::parse_with(bytes.as_bytes(), Parse::Metrics)
+                    .unwrap_or_else(|e| panic!("{e}: {bytes}"));
+                let Some(state) = narrow.output_state() else {
+                    continue;
+                };
+                runs += 1;
+                assert!(state.data.is_none());
+                assert_eq!(
+                    state.unread_data,
+                    full.output_state()
+                        .and_then(|s| s.data)
+                        .map(|d| d.get().as_bytes())
+                );
+                for selection in &selections {
+                    assert_eq!(
+                        run_numbers(&narrow, selection),
+                        run_numbers(&full, selection)
+                    );
+                }
+                let light = TraceEntry::parse_with(bytes.as_bytes(), Parse::Light)
+                    .unwrap_or_else(|e| panic!("{e}: {bytes}"));
+                assert!(run_numbers(&light, &MetricSelection::Auto).is_empty());
+            }
+        }
+        assert_eq!(runs, 12, "six runs, each read on both paths");
     }
 
     #[test]

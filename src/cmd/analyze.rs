@@ -71,12 +71,12 @@ pub fn analyze_file(
     let mut analyzer = Analyzer::new(opts).with_metrics(metrics.clone());
     let mut problems = Vec::new();
     let mut problems_not_kept = 0;
-    // The analysis and the filter need no state data: it is skipped unread, unless metrics
-    // are read from it.
+    // The analysis and the filter need no state data: it is skipped unread; metrics read a
+    // few keys of the runs' output data from its bytes, kept unchecked.
     let parse = if metrics.selection == MetricSelection::Off {
         Parse::Light
     } else {
-        Parse::Full
+        Parse::Metrics
     };
     let reader = TraceReader::open_as_of_now(path).map_err(|e| Error::read(path, e))?;
     let read = reader

@@ -16,6 +16,11 @@ pub enum Parse {
     /// skipped unread and left `None`: for commands that need hooks, agents, times, errors and
     /// routes but not the data (most of a trace's bytes). Meta is read.
     Light,
+    /// As `Light`, but the bytes of an output state's data (`agent_result.output_state`:
+    /// where runs report their tokens and cost) are kept as found, unchecked, in
+    /// [`State::unread_data`](crate::model::State::unread_data): for the metrics, which read a
+    /// few of its keys from them.
+    Metrics,
 }
 
 impl<'a> TraceEntry<'a> {
@@ -43,18 +48,16 @@ impl<'a> TraceEntry<'a> {
     ) -> Result<(), serde_json::Error> {
         if scan::parse_into(bytes, parse, entry).is_none() {
             *entry = Self::parse_with_serde(bytes)?;
-            if parse == Parse::Light {
-                for state in [
-                    entry.state.as_mut(),
-                    entry
-                        .agent_result
-                        .as_mut()
-                        .and_then(|r| r.output_state.as_mut()),
-                ]
-                .into_iter()
-                .flatten()
-                {
+            if parse != Parse::Full {
+                if let Some(state) = entry.state.as_mut() {
                     state.data = None;
+                }
+                let output = entry.agent_result.as_mut();
+                if let Some(state) = output.and_then(|r| r.output_state.as_mut()) {
+                    let data = state.data.take();
+                    if parse == Parse::Metrics {
+                        state.unread_data = data.map(|raw| raw.get().as_bytes());
+                    }
                 }
             }
         }

@@ -40,6 +40,7 @@ pub(crate) fn parse_into<'a>(
         b: bytes,
         i: 0,
         keep_data: parse == Parse::Full,
+        keep_output_bytes: parse == Parse::Metrics,
         // One SIMD check of the whole entry costs less than checking each kept string on its
         // own (about twenty an entry), even in `Parse::Light`, which skips most bytes unread.
         text: simdutf8::basic::from_utf8(bytes).ok(),
@@ -56,6 +57,8 @@ struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
     keep_data: bool,
+    /// Keep the bytes of an output state's data that is skipped (`Parse::Metrics`).
+    keep_output_bytes: bool,
     /// The entry as text, when all of it is UTF-8 (one check, rather than one for each string
     /// kept and each raw value); else strings are checked one by one.
     text: Option<&'a str>,
@@ -367,14 +370,15 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// `state` or `output_state`: an object, or `null`.
-    fn state(&mut self) -> Option<Option<State<'a>>> {
+    /// `state` or (`output`) `output_state`: an object, or `null`.
+    fn state(&mut self, output: bool) -> Option<Option<State<'a>>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
         }
         let mut state = State::default();
         let mut seen = Seen::default();
         let keep_data = self.keep_data;
+        let keep_bytes = output && self.keep_output_bytes;
         self.members(|s, key| match key {
             b"data" => {
                 seen.first(0)?;
@@ -384,7 +388,11 @@ impl<'a> Scanner<'a> {
                 } else if keep_data {
                     Some(s.raw()?)
                 } else {
+                    let start = s.i;
                     s.skip_unread()?;
+                    if keep_bytes {
+                        state.unread_data = s.b.get(start..s.i);
+                    }
                     None
                 };
                 Some(())
@@ -439,7 +447,7 @@ impl<'a> Scanner<'a> {
                 }
                 b"output_state" => {
                     seen.first(4)?;
-                    result.output_state = s.state()?;
+                    result.output_state = s.state(true)?;
                 }
                 _ => s.skip_value(1)?,
             }
@@ -479,7 +487,7 @@ impl<'a> Scanner<'a> {
                 }
                 b"state" => {
                     seen.first(5)?;
-                    e.state = s.state()?;
+                    e.state = s.state(false)?;
                 }
                 b"error" => {
                     seen.first(6)?;
