@@ -53,11 +53,63 @@ pub struct State<'a> {
     pub data: Option<&'a RawValue>,
     #[serde(default, borrow)]
     pub meta: Option<&'a RawValue>,
-    /// The bytes of an output state's `data` that `Parse::Metrics` skipped unread: found by
-    /// its quotes and brackets, not checked as JSON (`data` is then `None`). For the metrics'
-    /// narrow read of a few keys.
-    #[serde(skip)]
-    pub unread_data: Option<&'a [u8]>,
+}
+
+/// An output state's `data` as `Parse::Metrics` skips it: its bytes, found by their quotes
+/// and brackets alone and not checked as JSON, and where its first top-level keys that may
+/// name a metric ([`may_name_metric`]) start, marked as the skip passed them, so that the
+/// metrics read those members without a second walk over the data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnreadData<'a> {
+    pub bytes: &'a [u8],
+    marks: [u32; UnreadData::MARKS],
+    /// How many keys were marked; past [`UnreadData::MARKS`], they were not all kept.
+    marked: u8,
+}
+
+impl<'a> UnreadData<'a> {
+    /// Keys marked at most: a run reports a few metrics.
+    pub const MARKS: usize = 4;
+
+    /// Data whose keys were not marked: every key is to be looked at.
+    pub fn unmarked(bytes: &'a [u8]) -> UnreadData<'a> {
+        UnreadData {
+            bytes,
+            marks: [0; UnreadData::MARKS],
+            marked: u8::MAX,
+        }
+    }
+
+    /// Notes a top-level key that may name a metric, its opening quote at `at` in `bytes`.
+    pub fn mark(&mut self, at: usize) {
+        match (
+            self.marks.get_mut(usize::from(self.marked)),
+            u32::try_from(at),
+        ) {
+            (Some(slot), Ok(at)) => {
+                *slot = at;
+                self.marked += 1;
+            }
+            _ => self.marked = u8::MAX,
+        }
+    }
+
+    /// Where the keys that may name a metric start (their opening quotes), or `None` when
+    /// they were not all marked.
+    pub fn marked(&self) -> Option<&[u32]> {
+        self.marks.get(..usize::from(self.marked))
+    }
+}
+
+/// Whether a key (as written, escapes and all) may name a metric: it holds `token`, `cost` or
+/// `usage` in any case, or is not plain ASCII (then only decoding it can tell).
+pub fn may_name_metric(key: &[u8]) -> bool {
+    !key.is_ascii()
+        || key.contains(&b'\\')
+        || key.windows(4).any(|w| w.eq_ignore_ascii_case(b"cost"))
+        || key
+            .windows(5)
+            .any(|w| w.eq_ignore_ascii_case(b"token") || w.eq_ignore_ascii_case(b"usage"))
 }
 
 /// What an agent run returned (on `AfterAgentRun` and `AgentError` entries).
@@ -75,6 +127,9 @@ pub struct AgentResult<'a> {
     pub error: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub output_state: Option<State<'a>>,
+    /// The output state's data as `Parse::Metrics` skipped it (its `data` is then `None`).
+    #[serde(skip)]
+    pub unread_data: Option<UnreadData<'a>>,
 }
 
 /// The callback hook an entry was written at.

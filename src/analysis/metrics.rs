@@ -5,11 +5,12 @@
 //! its `meta` (`tokens_used`, `usage.total_tokens`). Without a path asked for, every member of
 //! the data or meta whose key has `token(s)`, `cost(s)` or `usage` as a whole word is one
 //! ([`is_metric_key`]); a matching key that holds an object gives its numeric members
-//! (`usage` -> `usage.prompt_tokens`). Values are read only for those keys: the data is read
-//! as bytes, by a scan of its top-level keys that skips every other value by its quotes and
-//! brackets, never parsed. So the analyses read it narrowly (`Parse::Metrics`): the reader
-//! keeps the output data's bytes unchecked, as `Parse::Light` skips them, rather than
-//! checking and keeping all of it as `Parse::Full` does.
+//! (`usage` -> `usage.prompt_tokens`). Values are read only for those keys, from the data's
+//! bytes, never parsed. The analyses read the data narrowly (`Parse::Metrics`): the reader
+//! skips it unchecked, as `Parse::Light` does, keeping its bytes and marking where the keys
+//! that may name a metric start ([`UnreadData`]), so that those members alone are read here;
+//! data read whole (`Parse::Full`) is walked key by key, every other value skipped by its
+//! quotes and brackets.
 //!
 //! A number counts, and so does a string holding one (`"2151"`); anything else is counted as
 //! "not a number" and otherwise skipped; `null` or no member is no report at all. By default a
@@ -19,8 +20,8 @@
 
 use super::durations::Durations;
 use super::{AgentIx, clip};
-use crate::json::{member_end, string_end};
-use crate::model::TraceEntry;
+use crate::json::{is_space, member_end, string_end};
+use crate::model::{TraceEntry, UnreadData, may_name_metric};
 use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -308,15 +309,27 @@ fn reported(
     let Some(state) = e.output_state() else {
         return found;
     };
-    // The data as checked and kept (`Parse::Full`), else as skipped unread (`Parse::Metrics`).
-    let data = (state.data.map(|raw| raw.get().as_bytes())).or(state.unread_data);
-    let sources = [data, state.meta.map(|raw| raw.get().as_bytes())];
+    // The data as checked and kept (`Parse::Full`), else as skipped unread (`Parse::Metrics`,
+    // its keys marked).
+    let data = match (
+        state.data,
+        e.agent_result.as_ref().and_then(|r| r.unread_data),
+    ) {
+        (Some(raw), _) => Some(UnreadData::unmarked(raw.get().as_bytes())),
+        (None, unread) => unread,
+    };
+    let sources = [
+        data,
+        state
+            .meta
+            .map(|raw| UnreadData::unmarked(raw.get().as_bytes())),
+    ];
     match selection {
         MetricSelection::Off => {}
         MetricSelection::Paths(paths) => {
             for path in paths.iter() {
                 let value = sources
-                    .into_iter()
+                    .iter()
                     .flatten()
                     .find_map(|json| at_path(json, path));
                 if let Some(value) = value {
@@ -325,7 +338,7 @@ fn reported(
             }
         }
         MetricSelection::Auto => {
-            for json in sources.into_iter().flatten() {
+            for json in sources.iter().flatten() {
                 auto_metrics(json, &mut found);
             }
         }
@@ -345,49 +358,75 @@ pub fn run_numbers(e: &TraceEntry<'_>, selection: &MetricSelection) -> Vec<(Stri
         .collect()
 }
 
+/// The member of a JSON object whose key's opening quote is at `start` in `json`: its key,
+/// its value's bytes, and where it ends (at the `,` or `}` after it). The bytes are not
+/// checked: the value is skipped by its quotes and brackets alone, as a light parse skips data
+/// (valid JSON is read exactly; damage may end a walk early).
+fn member_at(json: &[u8], start: usize) -> Option<(Cow<'_, str>, &[u8], usize)> {
+    if json.get(start) != Some(&b'"') {
+        return None;
+    }
+    let end = string_end(json, start);
+    let key = string_of(json.get(start..end)?)?;
+    let colon = end + json.get(end..)?.iter().position(|c| *c == b':')?;
+    let value = colon + 1 + json.get(colon + 1..)?.iter().position(|c| !is_space(*c))?;
+    let after = member_end(json, value);
+    Some((key, json.get(value..after)?.trim_ascii_end(), after))
+}
+
 /// Calls `each` with the key and the value (its bytes) of each member of the JSON object
-/// `json`, in order, until it returns false; nothing for another value. The bytes are not
-/// checked: values are skipped by their quotes and brackets alone, as a light parse skips
-/// data (valid JSON is read exactly; damage may end the members early).
+/// `json`, in order, until it returns false; nothing for another value.
 fn each_member<'j>(json: &'j [u8], mut each: impl FnMut(Cow<'j, str>, &'j [u8]) -> bool) {
-    let not_space = |b: &[u8], from: usize| {
-        b.get(from..)
-            .and_then(|rest| rest.iter().position(|c| !crate::json::is_space(*c)))
-            .map(|p| from + p)
-    };
-    let Some(mut at) = not_space(json, 0).filter(|&at| json[at] == b'{') else {
-        return;
+    let next = |from: usize| {
+        let rest = json.get(from..)?;
+        rest.iter().position(|c| !is_space(*c)).map(|p| from + p)
     };
     // At the `{`, then at the `,` after each member.
-    loop {
-        let Some(start) = not_space(json, at + 1).filter(|&i| json[i] == b'"') else {
+    let Some(mut at) = next(0).filter(|&at| json[at] == b'{') else {
+        return;
+    };
+    while let Some((key, value, end)) = next(at + 1).and_then(|start| member_at(json, start)) {
+        if !each(key, value) || json.get(end) != Some(&b',') {
             return;
-        };
-        let end = string_end(json, start);
-        let Some(key) = json.get(start..end).and_then(string_of) else {
-            return;
-        };
-        let Some(value) = json
-            .get(end..)
-            .and_then(|rest| rest.iter().position(|c| *c == b':'))
-            .and_then(|colon| not_space(json, end + colon + 1))
-        else {
-            return;
-        };
-        at = member_end(json, value);
-        let Some(bytes) = json.get(value..at) else {
-            return;
-        };
-        if !each(key, bytes.trim_ascii_end()) || json.get(at) != Some(&b',') {
+        }
+        at = end;
+    }
+}
+
+/// The members of `data` whose keys may name a metric ([`may_name_metric`]), or all of them
+/// when they were not marked.
+fn each_candidate<'j>(data: &UnreadData<'j>, mut each: impl FnMut(Cow<'j, str>, &'j [u8]) -> bool) {
+    let Some(marked) = data.marked() else {
+        return each_member(data.bytes, each);
+    };
+    for &at in marked {
+        if let Some((key, value, _)) = member_at(data.bytes, at as usize)
+            && !each(key, value)
+        {
             return;
         }
     }
 }
 
-/// The value (its bytes) at a dotted `path` in the JSON object `json`, if there is one.
-fn at_path<'j>(json: &'j [u8], path: &str) -> Option<&'j [u8]> {
-    let mut at = json;
-    for segment in path.split('.') {
+/// The value (its bytes) at a dotted `path` in the JSON object `data`, if there is one.
+fn at_path<'j>(data: &UnreadData<'j>, path: &str) -> Option<&'j [u8]> {
+    let mut segments = path.split('.');
+    let first = segments.next()?;
+    let mut at = None;
+    let find = |key: Cow<'_, str>, value: &'j [u8], at: &mut Option<&'j [u8]>| {
+        if key == first {
+            *at = Some(value);
+        }
+        at.is_none()
+    };
+    // The marks hold every key that may name a metric, and only those.
+    if may_name_metric(first.as_bytes()) {
+        each_candidate(data, |key, value| find(key, value, &mut at));
+    } else {
+        each_member(data.bytes, |key, value| find(key, value, &mut at));
+    }
+    let mut at = at?;
+    for segment in segments {
         let mut found = None;
         each_member(at, |key, value| {
             if key == segment {
@@ -400,21 +439,11 @@ fn at_path<'j>(json: &'j [u8], path: &str) -> Option<&'j [u8]> {
     Some(at)
 }
 
-/// Whether `key` may name a metric, by a test cheaper than [`is_metric_key`]'s (which
-/// allocates its words): an ASCII key holds `token`, `cost` or `usage` in any case.
-fn may_be_metric_key(key: &str) -> bool {
-    let b = key.as_bytes();
-    !key.is_ascii()
-        || b.windows(4).any(|w| w.eq_ignore_ascii_case(b"cost"))
-        || b.windows(5)
-            .any(|w| w.eq_ignore_ascii_case(b"token") || w.eq_ignore_ascii_case(b"usage"))
-}
-
-/// The members of the object `json` that [`is_metric_key`] names, and the numeric members of
-/// those that are objects.
-fn auto_metrics(json: &[u8], found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
-    each_member(json, |key, value| {
-        if !(may_be_metric_key(&key) && is_metric_key(&key)) {
+/// The members of `data` that [`is_metric_key`] names, and the numeric members of those that
+/// are objects.
+fn auto_metrics(data: &UnreadData<'_>, found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
+    each_candidate(data, |key, value| {
+        if !(may_name_metric(key.as_bytes()) && is_metric_key(&key)) {
             return true;
         }
         if value.first() == Some(&b'{') {
@@ -541,6 +570,10 @@ mod tests {
         json.as_bytes()
     }
 
+    fn data(json: &str) -> UnreadData<'_> {
+        UnreadData::unmarked(json.as_bytes())
+    }
+
     #[test]
     fn token_kinds_are_named_by_the_last_key() {
         use TokenKind::*;
@@ -592,20 +625,20 @@ mod tests {
 
     #[test]
     fn a_dotted_path_reaches_into_nested_objects() {
-        let r = raw(r#"{"message":"x","usage":{"total_tokens":30,"prompt_tokens":"12"}}"#);
-        assert_eq!(at_path(r, "usage.total_tokens"), Some(&b"30"[..]));
-        assert_eq!(at_path(r, "usage.prompt_tokens"), Some(&b"\"12\""[..]));
-        assert!(at_path(r, "usage.missing").is_none());
-        assert!(at_path(r, "message.inner").is_none());
+        let r = data(r#"{"message":"x","usage":{"total_tokens":30,"prompt_tokens":"12"}}"#);
+        assert_eq!(at_path(&r, "usage.total_tokens"), Some(&b"30"[..]));
+        assert_eq!(at_path(&r, "usage.prompt_tokens"), Some(&b"\"12\""[..]));
+        assert!(at_path(&r, "usage.missing").is_none());
+        assert!(at_path(&r, "message.inner").is_none());
     }
 
     #[test]
     fn the_default_finds_token_cost_and_usage_fields() {
-        let r = raw(
+        let r = data(
             r#"{"cost_usd":0.5,"message":"42","tokenizer":7,"tokens_used":"100","usage":{"output_tokens":3,"model":"m"}}"#,
         );
         let mut found = Vec::new();
-        auto_metrics(r, &mut found);
+        auto_metrics(&r, &mut found);
         let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["cost_usd", "tokens_used", "usage.output_tokens"]);
     }
@@ -637,6 +670,7 @@ mod tests {
         );
         assert_eq!(seen[2].1, r#""12""#);
         assert_eq!(seen[4].1, "0.5");
+        let data = &UnreadData::unmarked(data);
         assert_eq!(at_path(data, "usage.prompt_tokens"), Some(&b"3"[..]));
         assert_eq!(at_path(data, "tokens_used"), Some(&b"\"12\""[..]));
         assert!(at_path(data, "nested.c.d").is_none());
@@ -696,12 +730,21 @@ mod tests {
                 };
                 runs += 1;
                 assert!(state.data.is_none());
+                let unread = narrow.agent_result.as_ref().and_then(|r| r.unread_data);
                 assert_eq!(
-                    state.unread_data,
+                    unread.map(|u| u.bytes),
                     full.output_state()
                         .and_then(|s| s.data)
                         .map(|d| d.get().as_bytes())
                 );
+                // The scanner marks the keys that may name a metric; serde_json's path marks
+                // none, and every key is looked at.
+                let marked = unread.and_then(|u| u.marked().map(<[u32]>::len));
+                if bytes == entry && entry.contains("tokens_used") {
+                    assert!(marked.is_some_and(|n| n > 0), "{bytes}");
+                } else if bytes != entry {
+                    assert_eq!(marked, None);
+                }
                 for selection in &selections {
                     assert_eq!(
                         run_numbers(&narrow, selection),
@@ -714,6 +757,51 @@ mod tests {
             }
         }
         assert_eq!(runs, 12, "six runs, each read on both paths");
+    }
+
+    /// Only first-level keys are marked (not a nested `tokens`, nor a string in an array);
+    /// past the marks kept, every key is looked at. Either way the narrow read finds what the
+    /// full parse finds.
+    #[test]
+    fn the_narrow_read_marks_first_level_keys_only() {
+        use crate::read::Parse;
+        for (data, marks) in [
+            (
+                r#"{"list":["tokens",":",{"cost":1}],"nested":{"tokens":9},"a_tokens":1,"f":"cost","usage":{"x":"3"}}"#,
+                Some(2),
+            ),
+            (
+                r#"{"a_tokens":1,"b_cost":2,"c_usage":{"x":3},"d_tokens":4,"e_tokens":5,"z":"6"}"#,
+                None,
+            ),
+            (r#"{"message":"no metrics here"}"#, Some(0)),
+            (r#"["tokens"]"#, Some(0)),
+        ] {
+            let entry = format!(
+                r#"{{"timestamp":"2025-05-02T10:00:00Z","hook":"AfterAgentRun","agent_id":"a","agent_result":{{"output_state":{{"data":{data}}}}}}}"#
+            );
+            let narrow = TraceEntry::parse_with(entry.as_bytes(), Parse::Metrics)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let full = TraceEntry::parse_with(entry.as_bytes(), Parse::Full)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let unread = narrow.agent_result.as_ref().and_then(|r| r.unread_data);
+            assert_eq!(unread.map(|u| u.bytes), Some(data.as_bytes()));
+            assert_eq!(
+                unread.and_then(|u| u.marked().map(<[u32]>::len)),
+                marks,
+                "{data}"
+            );
+            for selection in [
+                MetricSelection::Auto,
+                MetricSelection::from_args(&["usage.x".into(), "z".into(), "d_tokens".into()]),
+            ] {
+                assert_eq!(
+                    run_numbers(&narrow, &selection),
+                    run_numbers(&full, &selection),
+                    "{data}"
+                );
+            }
+        }
     }
 
     #[test]

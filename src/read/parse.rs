@@ -4,7 +4,7 @@
 
 use super::framer::Position;
 use super::scan;
-use crate::model::{Hook, TraceEntry};
+use crate::model::{Hook, TraceEntry, UnreadData};
 
 /// How much of an entry to parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -17,9 +17,10 @@ pub enum Parse {
     /// routes but not the data (most of a trace's bytes). Meta is read.
     Light,
     /// As `Light`, but the bytes of an output state's data (`agent_result.output_state`:
-    /// where runs report their tokens and cost) are kept as found, unchecked, in
-    /// [`State::unread_data`](crate::model::State::unread_data): for the metrics, which read a
-    /// few of its keys from them.
+    /// where runs report their tokens and cost) are kept as found, unchecked, with the keys
+    /// that may name a metric marked, in
+    /// [`AgentResult::unread_data`](crate::model::AgentResult::unread_data): for the metrics,
+    /// which read a few of its keys from them.
     Metrics,
 }
 
@@ -52,11 +53,11 @@ impl<'a> TraceEntry<'a> {
                 if let Some(state) = entry.state.as_mut() {
                     state.data = None;
                 }
-                let output = entry.agent_result.as_mut();
-                if let Some(state) = output.and_then(|r| r.output_state.as_mut()) {
-                    let data = state.data.take();
+                if let Some(result) = entry.agent_result.as_mut() {
+                    let data = result.output_state.as_mut().and_then(|s| s.data.take());
                     if parse == Parse::Metrics {
-                        state.unread_data = data.map(|raw| raw.get().as_bytes());
+                        let bytes = data.map(|raw| raw.get().as_bytes());
+                        result.unread_data = bytes.map(UnreadData::unmarked);
                     }
                 }
             }

@@ -17,7 +17,7 @@
 
 use super::Parse;
 use crate::json::{bytes_below, bytes_equal};
-use crate::model::{AgentResult, Hook, State, TraceEntry};
+use crate::model::{AgentResult, Hook, State, TraceEntry, UnreadData, may_name_metric};
 use crate::time::Timestamp;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -370,15 +370,59 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// `state` or (`output`) `output_state`: an object, or `null`.
-    fn state(&mut self, output: bool) -> Option<Option<State<'a>>> {
+    /// Skips an output state's data as [`skip_unread`](Self::skip_unread) does, marking the
+    /// top-level keys that may name a metric as it passes them (`Parse::Metrics`): a string at
+    /// the object's first level followed by `:` is one of its keys.
+    fn skip_output_data(&mut self) -> Option<UnreadData<'a>> {
+        let start = self.i;
+        if self.b.get(start) != Some(&b'{') {
+            self.skip_unread()?;
+            // Not an object: no keys to mark.
+            let mut data = UnreadData::default();
+            data.bytes = self.b.get(start..self.i)?;
+            return Some(data);
+        }
+        let mut data = UnreadData::default();
+        let mut depth = 0usize;
+        loop {
+            self.i += memchr::memchr3(b'"', b'{', b'}', self.b.get(self.i..)?)?;
+            match self.b[self.i] {
+                b'"' => {
+                    let key = self.i;
+                    self.skip_string_unchecked()?;
+                    if depth == 1
+                        && self.peek() == Some(b':')
+                        && may_name_metric(&self.b[key + 1..self.i - 1])
+                    {
+                        data.mark(key - start);
+                    }
+                }
+                b'{' => {
+                    self.i += 1;
+                    depth += 1;
+                }
+                _ => {
+                    self.i += 1;
+                    depth -= 1;
+                    if depth == 0 {
+                        data.bytes = self.b.get(start..self.i)?;
+                        return Some(data);
+                    }
+                }
+            }
+        }
+    }
+
+    /// `state` or `output_state`: an object, or `null`. `unread` is where an output state
+    /// keeps its data's bytes with `Parse::Metrics`.
+    fn state(&mut self, unread: Option<&mut Option<UnreadData<'a>>>) -> Option<Option<State<'a>>> {
         if self.peek()? == b'n' {
             return self.literal(b"null").map(|()| None);
         }
         let mut state = State::default();
         let mut seen = Seen::default();
         let keep_data = self.keep_data;
-        let keep_bytes = output && self.keep_output_bytes;
+        let mut unread = unread.filter(|_| self.keep_output_bytes);
         self.members(|s, key| match key {
             b"data" => {
                 seen.first(0)?;
@@ -387,12 +431,11 @@ impl<'a> Scanner<'a> {
                     None
                 } else if keep_data {
                     Some(s.raw()?)
+                } else if let Some(unread) = unread.as_deref_mut() {
+                    *unread = Some(s.skip_output_data()?);
+                    None
                 } else {
-                    let start = s.i;
                     s.skip_unread()?;
-                    if keep_bytes {
-                        state.unread_data = s.b.get(start..s.i);
-                    }
                     None
                 };
                 Some(())
@@ -447,7 +490,7 @@ impl<'a> Scanner<'a> {
                 }
                 b"output_state" => {
                     seen.first(4)?;
-                    result.output_state = s.state(true)?;
+                    result.output_state = s.state(Some(&mut result.unread_data))?;
                 }
                 _ => s.skip_value(1)?,
             }
@@ -487,7 +530,7 @@ impl<'a> Scanner<'a> {
                 }
                 b"state" => {
                     seen.first(5)?;
-                    e.state = s.state(false)?;
+                    e.state = s.state(None)?;
                 }
                 b"error" => {
                     seen.first(6)?;
