@@ -104,12 +104,26 @@ impl<'a> UnreadData<'a> {
 /// Whether a key (as written, escapes and all) may name a metric: it holds `token`, `cost` or
 /// `usage` in any case, or is not plain ASCII (then only decoding it can tell).
 pub fn may_name_metric(key: &[u8]) -> bool {
-    !key.is_ascii()
-        || key.contains(&b'\\')
-        || key.windows(4).any(|w| w.eq_ignore_ascii_case(b"cost"))
-        || key
-            .windows(5)
-            .any(|w| w.eq_ignore_ascii_case(b"token") || w.eq_ignore_ascii_case(b"usage"))
+    // ASCII letters in lower case by their 0x20 bit (only a letter's pair matches a letter).
+    let mut i = 0;
+    while let Some(&b) = key.get(i) {
+        let word: &[u8] = match b | 0x20 {
+            b't' => b"token",
+            b'c' => b"cost",
+            b'u' => b"usage",
+            _ if b >= 0x80 || b == b'\\' => return true,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let here = key.get(i..i + word.len());
+        if here.is_some_and(|h| h.iter().zip(word).all(|(&c, &w)| c | 0x20 == w)) {
+            return true;
+        }
+        i += 1;
+    }
+    false
 }
 
 /// What an agent run returned (on `AfterAgentRun` and `AgentError` entries).

@@ -86,12 +86,38 @@ impl MetricOptions {
 /// `usage` as a whole word, words being split at `_`, `-`, `.`, spaces and lower-to-upper case
 /// changes (`tokens_used`, `promptTokens`, `cost_usd`; not `tokenizer` or `costume`).
 pub fn is_metric_key(key: &str) -> bool {
+    if key.is_ascii() {
+        return ascii_words(key.as_bytes()).any(|w| {
+            ["token", "tokens", "cost", "costs", "usage"]
+                .iter()
+                .any(|m| w.eq_ignore_ascii_case(m.as_bytes()))
+        });
+    }
     let mut found = false;
     words(key, |w| {
         found |= matches!(w, "token" | "tokens" | "cost" | "costs" | "usage");
         !found
     });
     found
+}
+
+/// The words of an ASCII key, as [`words`] splits them, in their case.
+fn ascii_words(key: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        // Past separators, to the start of a word.
+        at += key.get(at..)?.iter().position(u8::is_ascii_alphanumeric)?;
+        let start = at;
+        at += 1;
+        while let Some(&c) = key.get(at) {
+            let previous_lower = key[at - 1].is_ascii_lowercase() || key[at - 1].is_ascii_digit();
+            if !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && previous_lower) {
+                break;
+            }
+            at += 1;
+        }
+        key.get(start..at)
+    })
 }
 
 /// Calls `each` with the words of `key` in lower case, split as [`is_metric_key`] splits them,
@@ -258,17 +284,30 @@ impl MetricReader {
 
     /// Records the metrics of `agent`'s run that `e` ended into `into`.
     pub fn read(&mut self, agent: AgentIx, e: &TraceEntry<'_>, into: &mut MetricSet) {
+        if self.opts.selection == MetricSelection::Off {
+            return;
+        }
         for (name, value) in reported(e, &self.opts.selection) {
             let Some(value) = value else { continue };
-            let Some(name) = self.name(&name) else {
+            let name = clip(&name);
+            if into.get(name).is_none() {
+                // A name not met before takes room, while there is some.
+                if !self.names.iter().any(|n| &**n == name) {
+                    if self.names.len() >= METRIC_LIMIT {
+                        continue;
+                    }
+                    self.names.push(name.into());
+                }
+                into.insert(name.into(), MetricStats::default());
+            }
+            let Some(stats) = into.get_mut(name) else {
                 continue;
             };
-            let stats = into.entry(name.clone()).or_default();
             stats.asked |= matches!(self.opts.selection, MetricSelection::Paths(_));
             match value {
                 Ok(n) if n.is_finite() => {
                     let counted = if self.opts.delta {
-                        match self.previous.insert((agent, name), n) {
+                        match self.previous.insert((agent, name.into()), n) {
                             Some(before) if n >= before => n - before,
                             _ => n,
                         }
@@ -281,27 +320,11 @@ impl MetricReader {
             }
         }
     }
-
-    /// The metric's name as kept, if there is room for it.
-    fn name(&mut self, name: &str) -> Option<Box<str>> {
-        let name = clip(name);
-        if let Some(kept) = self.names.iter().find(|n| &***n == name) {
-            return Some(kept.clone());
-        }
-        if self.names.len() >= METRIC_LIMIT {
-            return None;
-        }
-        self.names.push(name.into());
-        self.names.last().cloned()
-    }
 }
 
 /// The metrics that the run `e` ended reported, as `selection` picks them, in order: each with
 /// its value (`None` for `null`, `Err` for what is not a number).
-fn reported(
-    e: &TraceEntry<'_>,
-    selection: &MetricSelection,
-) -> Vec<(String, Option<Result<f64, ()>>)> {
+fn reported<'e>(e: &TraceEntry<'e>, selection: &'e MetricSelection) -> Vec<Found<'e>> {
     let mut found = Vec::new();
     if *selection == MetricSelection::Off {
         return found;
@@ -333,7 +356,7 @@ fn reported(
                     .flatten()
                     .find_map(|json| at_path(json, path));
                 if let Some(value) = value {
-                    found.push((path.clone(), value_of(value)));
+                    found.push((Cow::Borrowed(path.as_str()), value_of(value)));
                 }
             }
         }
@@ -352,11 +375,15 @@ pub fn run_numbers(e: &TraceEntry<'_>, selection: &MetricSelection) -> Vec<(Stri
     reported(e, selection)
         .into_iter()
         .filter_map(|(name, value)| match value {
-            Some(Ok(n)) if n.is_finite() => Some((name, n)),
+            Some(Ok(n)) if n.is_finite() => Some((name.into_owned(), n)),
             _ => None,
         })
         .collect()
 }
+
+/// A metric a run reported: its name, and its value (`None` for `null`, `Err` for what is not
+/// a number).
+type Found<'e> = (Cow<'e, str>, Option<Result<f64, ()>>);
 
 /// The member of a JSON object whose key's opening quote is at `start` in `json`: its key,
 /// its value's bytes, and where it ends (at the `,` or `}` after it). The bytes are not
@@ -441,7 +468,11 @@ fn at_path<'j>(data: &UnreadData<'j>, path: &str) -> Option<&'j [u8]> {
 
 /// The members of `data` that [`is_metric_key`] names, and the numeric members of those that
 /// are objects.
-fn auto_metrics(data: &UnreadData<'_>, found: &mut Vec<(String, Option<Result<f64, ()>>)>) {
+fn auto_metrics<'j>(data: &UnreadData<'j>, found: &mut Vec<Found<'j>>) {
+    // Unmarked (the meta, data read whole): no key can name a metric when no byte of it could.
+    if data.marked().is_none() && !may_name_metric(data.bytes) {
+        return;
+    }
     each_candidate(data, |key, value| {
         if !(may_name_metric(key.as_bytes()) && is_metric_key(&key)) {
             return true;
@@ -449,7 +480,7 @@ fn auto_metrics(data: &UnreadData<'_>, found: &mut Vec<(String, Option<Result<f6
         if value.first() == Some(&b'{') {
             each_member(value, |inner, v| {
                 if let Some(Ok(n)) = value_of(v) {
-                    found.push((format!("{key}.{inner}"), Some(Ok(n))));
+                    found.push((Cow::Owned(format!("{key}.{inner}")), Some(Ok(n))));
                 }
                 true
             });
@@ -457,7 +488,7 @@ fn auto_metrics(data: &UnreadData<'_>, found: &mut Vec<(String, Option<Result<f6
         }
         // A named field that is not a number is no metric unless it sometimes is one: kept
         // as "not a number" and shown only beside numbers.
-        found.push((key.into_owned(), value_of(value)));
+        found.push((key, value_of(value)));
         true
     });
 }
@@ -551,8 +582,28 @@ mod tests {
             "TotalCost",
             "TOKENS",
             "llm-usage",
+            "über_tokens",
+            "CostÜbersicht",
         ] {
             assert!(is_metric_key(key), "{key}");
+            assert!(may_name_metric(key.as_bytes()), "the marks hold {key}");
+        }
+        assert!(!may_name_metric(b"message") && !may_name_metric(b"session_id"));
+        // The ASCII path splits words as the general one does.
+        for key in [
+            "promptTokens",
+            "HTTPTokens",
+            "a1Token",
+            "x__cost__y",
+            "tokens2",
+            "usageX",
+        ] {
+            let mut general = false;
+            words(key, |w| {
+                general |= matches!(w, "token" | "tokens" | "cost" | "costs" | "usage");
+                true
+            });
+            assert_eq!(is_metric_key(key), general, "{key}");
         }
         for key in [
             "tokenizer",
@@ -639,7 +690,7 @@ mod tests {
         );
         let mut found = Vec::new();
         auto_metrics(&r, &mut found);
-        let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = found.iter().map(|(n, _)| &**n).collect();
         assert_eq!(names, ["cost_usd", "tokens_used", "usage.output_tokens"]);
     }
 
@@ -676,6 +727,10 @@ mod tests {
         assert!(at_path(data, "nested.c.d").is_none());
         let mut found = Vec::new();
         auto_metrics(data, &mut found);
+        let found: Vec<(String, Option<Result<f64, ()>>)> = found
+            .into_iter()
+            .map(|(n, v)| (n.into_owned(), v))
+            .collect();
         assert_eq!(
             found,
             [
