@@ -2,7 +2,7 @@
 //!
 //! serde_json's derive spends most of an entry's time in generic machinery and in validating
 //! state it is then asked to keep raw. This scanner reads the fields of [`TraceEntry`] directly
-//! and skips what it does not keep with a word-at-a-time string scan; when `Parse::Light` is
+//! and skips what it does not keep with a 16-bytes-at-a-time string scan; when `Parse::Light` is
 //! asked for, it skips state `data` (most of a trace's bytes: LLM output) without building it.
 //!
 //! It gives up (returns `None`) on anything it does not fully handle: escaped strings where a
@@ -16,7 +16,7 @@
 //! here.)
 
 use super::Parse;
-use crate::json::{bytes_below, bytes_equal};
+use crate::json::brackets::string_special;
 use crate::model::{AgentResult, Hook, State, TraceEntry, UnreadData, may_name_metric};
 use crate::time::Timestamp;
 use serde_json::value::RawValue;
@@ -86,24 +86,11 @@ impl<'a> Scanner<'a> {
         (self.b.get(self.i..end)? == word).then(|| self.i = end)
     }
 
-    /// Moves to the next `"`, `\` or control character inside a string.
+    /// Moves to the next `"`, `\` or control character inside a string (16 bytes at a time:
+    /// [`string_special`]).
     fn next_special_in_string(&mut self) -> Option<u8> {
-        while let Some(chunk) = self.b.get(self.i..self.i + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().ok()?);
-            let hits = bytes_below(word, 0x20) | bytes_equal(word, b'"') | bytes_equal(word, b'\\');
-            if hits != 0 {
-                self.i += (hits.trailing_zeros() / 8) as usize;
-                return Some(self.b[self.i]);
-            }
-            self.i += 8;
-        }
-        while let Some(&b) = self.b.get(self.i) {
-            if b == b'"' || b == b'\\' || b < 0x20 {
-                return Some(b);
-            }
-            self.i += 1;
-        }
-        None
+        self.i = string_special(self.b, self.i)?;
+        Some(self.b[self.i])
     }
 
     /// Skips a string (at its opening quote), checking its escapes; whether it had any.
