@@ -7,6 +7,14 @@
 #
 #   bench/run.sh                 # data in $BENCH_DIR (default /tmp/agentcli-bench)
 #   BENCH_DIR=/mnt/fast bench/run.sh
+#   BEFORE_BIN=/path/to/old/agentcli bench/run.sh   # each agentcli row timed with both builds
+#   INPUTS="real light" bench/run.sh                 # some of the inputs only
+#
+# With BEFORE_BIN, every agentcli row is timed with that build too, right before the current
+# one (same runs, same inputs, same load), and the report gives both medians side by side with
+# their ratio, the CPU and peak memory of both: a before/after comparison from one run. A row
+# whose command or option the old build lacks is left out for it. About 13 minutes on 2 quiet
+# cores with INPUTS="sessions small 100mb real light" (the 1 GB input adds about 5: jq on it).
 #
 # Commands are enabled by what `agentcli --help` shows: a command that lands is benchmarked by
 # the next run without a change here (see `cases` below).
@@ -25,6 +33,14 @@ INPUTS=${INPUTS:-sessions small 100mb 1gb real light}
 # How many of the sessions jq is timed on (see `each_file_jq`).
 JQ_SAMPLE_FILES=${JQ_SAMPLE_FILES:-1000}
 JQ_SAMPLE=$BENCH_DIR/jq-sample.txt
+# An older build to compare with (see above); empty for none.
+BEFORE_BIN=${BEFORE_BIN:-}
+if [ -n "$BEFORE_BIN" ]; then
+    BEFORE_BIN=$(realpath "$BEFORE_BIN")
+    [ -x "$BEFORE_BIN" ] || { echo "BEFORE_BIN $BEFORE_BIN is not an executable" >&2; exit 2; }
+fi
+# What the report calls it (say, the commit it was built from).
+BEFORE_NAME=${BEFORE_NAME:-$BEFORE_BIN}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 started=$(date +%s)
 
@@ -55,9 +71,11 @@ mkdir -p "$ONE" "$GIG" "$DIR" "$SMALL" "$REAL" "$LIGHT" "$OUT"
 # Inputs are generated once per seed and size and kept (other runs, and other people, reuse
 # them): a stamp file beside each input records what made it, so a changed seed, size or
 # generator option regenerates that input only.
+# Only the inputs in INPUTS are made.
 generate() {
     local dir=$1 want=$2
     shift 2
+    case " $INPUTS " in *" $(basename "$dir") "*) ;; *) return ;; esac
     if [ "$(cat "$dir/.generated" 2>/dev/null)" = "$want" ]; then
         return
     fi
@@ -78,19 +96,35 @@ cp fixtures/req-20000001.trace.json "$SMALL/"
 find "$DIR" -name '*.trace.json' | sort | awk -v n="$JQ_SAMPLE_FILES" 'NR <= n' >"$JQ_SAMPLE"
 
 # --- which commands exist ------------------------------------------------------------------------
-has_command() { "$BIN" "$1" --help >/dev/null 2>&1; }
-has_flag() { "$BIN" "$1" --help 2>/dev/null | grep -q -- "$2"; }
-# Whether command $1 (taking a session) accepts `--format $2`: clap exits 2 on a value it
+# Each takes the build to ask as its first argument ($BIN, or $BEFORE_BIN).
+has_command() { "$1" "$2" --help >/dev/null 2>&1; }
+has_flag() { "$1" "$2" --help 2>/dev/null | grep -q -- "$3"; }
+# Whether command $2 (taking a session) accepts `--format $3`: clap exits 2 on a value it
 # does not know (help text words it in more than one way).
 has_format() {
     local rc=0
-    "$BIN" --dir "$SMALL" "$1" --format "$2" req-20000001 >/dev/null 2>&1 || rc=$?
+    "$1" --dir "$SMALL" "$2" --format "$3" req-20000001 >/dev/null 2>&1 || rc=$?
     [ "$rc" -ne 2 ]
 }
+# Whether build $1 can run a case needing $2 ('' for nothing; else a has_* check and its
+# arguments, as `add` was given them).
+supports() {
+    local bin=$1
+    shift
+    [ $# -eq 0 ] || [ -z "$1" ] || "$1" "$bin" "${@:2}"
+}
 
-# Each case: input, label, the agentcli command, its nearest jq equivalent ('' for none).
-C_INPUT=() C_LABEL=() C_CMD=() C_JQ=()
-add() { C_INPUT+=("$1") C_LABEL+=("$2") C_CMD+=("$3") C_JQ+=("$4"); }
+# Each case: input, label, the agentcli command, its nearest jq equivalent ('' for none), and
+# the command for BEFORE_BIN ('' when there is none, or it lacks what the case needs: the
+# check in the fifth and later arguments, see `supports`).
+C_INPUT=() C_LABEL=() C_CMD=() C_JQ=() C_BEFORE=()
+add() {
+    local before=''
+    if [ -n "$BEFORE_BIN" ] && supports "$BEFORE_BIN" "${@:5}"; then
+        before=${3//"'$BIN'"/"'$BEFORE_BIN'"}
+    fi
+    C_INPUT+=("$1") C_LABEL+=("$2") C_CMD+=("$3") C_JQ+=("$4") C_BEFORE+=("$before")
+}
 
 # jq reads one file per process (a stream of several unclosed arrays is not JSON), and jq's
 # start-up alone takes ~20 ms: on the directory it runs on a sample of the files, and its time
@@ -107,16 +141,18 @@ cases() {
         "xargs -d '\\n' -a '$JQ_SAMPLE' -n 1 -P 2 jq -cn --stream 'first(inputs | select(length == 2 and .[0][1] == \"timestamp\")) | .[1]' >/dev/null"
     add sessions "list --verbose" "'$BIN' --dir '$DIR' list --verbose >/dev/null" \
         "$(each_file_jq '[length, ([.[].event_id] | unique | length), ([.[].agent_id] | unique)]')"
-    if has_command analyze; then
+    if has_command "$BIN" analyze; then
         add sessions "analyze" "'$BIN' --dir '$DIR' analyze >/dev/null" \
-            "$(each_file_jq '[.[] | select(.hook == \\\"AfterAgentRun\\\" or .hook == \\\"AgentError\\\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})')"
+            "$(each_file_jq '[.[] | select(.hook == \\\"AfterAgentRun\\\" or .hook == \\\"AgentError\\\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})')" \
+            has_command analyze
     fi
     # Start-up and a small session.
     add small "list --verbose (small)" "'$BIN' --dir '$SMALL' list --verbose" \
         "jq '[length, ([.[].event_id] | unique | length)]' '$SMALL/req-20000001.trace.json'"
-    if has_command trace; then
+    if has_command "$BIN" trace; then
         add small "trace (small)" "'$BIN' --dir '$SMALL' trace req-20000001" \
-            "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.error // \"\")] | @tsv' '$SMALL/req-20000001.trace.json'"
+            "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.error // \"\")] | @tsv' '$SMALL/req-20000001.trace.json'" \
+            has_command trace
     fi
     # The single sessions.
     for input in 100mb 1gb real light; do
@@ -124,25 +160,30 @@ cases() {
         f="$d/req-$input.trace.json"
         add "$input" "list --verbose" "'$BIN' --dir '$d' list --verbose >/dev/null" \
             "jq '[length, ([.[].event_id] | unique | length), ([.[].agent_id] | unique)]' '$f' >/dev/null"
-        if has_command trace; then
+        if has_command "$BIN" trace; then
             add "$input" "trace" "'$BIN' --dir '$d' trace req-$input >/dev/null" \
-                "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.agent_result.output_state.meta.route // \"\"), (.error // \"\")] | @tsv' '$f' >/dev/null"
+                "jq -r '.[] | [.timestamp, .hook, (.agent_id // \"-\"), (.agent_result.output_state.meta.route // \"\"), (.error // \"\")] | @tsv' '$f' >/dev/null" \
+                has_command trace
         fi
-        if has_flag trace --flow-only; then
+        if has_flag "$BIN" trace --flow-only; then
             add "$input" "trace --flow-only" "'$BIN' --dir '$d' trace --flow-only req-$input >/dev/null" \
-                "jq -r '.[] | select(.hook == \"AfterAgentRun\") | [.event_id, .agent_id, (.agent_result.output_state.meta.route // \"(end)\")] | @tsv' '$f' >/dev/null"
+                "jq -r '.[] | select(.hook == \"AfterAgentRun\") | [.event_id, .agent_id, (.agent_result.output_state.meta.route // \"(end)\")] | @tsv' '$f' >/dev/null" \
+                has_flag trace --flow-only
         fi
-        if has_flag trace --analyze; then
+        if has_flag "$BIN" trace --analyze; then
             add "$input" "trace --analyze" "'$BIN' --dir '$d' trace --analyze req-$input >/dev/null" \
-                "jq '[.[] | select(.hook == \"AfterAgentRun\" or .hook == \"AgentError\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})' '$f' >/dev/null"
+                "jq '[.[] | select(.hook == \"AfterAgentRun\" or .hook == \"AgentError\")] | group_by(.agent_id) | map({agent: .[0].agent_id, runs: length})' '$f' >/dev/null" \
+                has_flag trace --analyze
         fi
-        if has_format trace csv; then
+        if has_format "$BIN" trace csv; then
             add "$input" "trace --format csv" "'$BIN' --dir '$d' trace --format csv req-$input >/dev/null" \
-                "jq -r '.[] | [.timestamp, .event_id, .agent_id, .hook, (.error // \"\"), (.agent_result.output_state.data | tostring)] | @csv' '$f' >/dev/null"
+                "jq -r '.[] | [.timestamp, .event_id, .agent_id, .hook, (.error // \"\"), (.agent_result.output_state.data | tostring)] | @csv' '$f' >/dev/null" \
+                has_format trace csv
         fi
-        if has_format trace jsonl; then
+        if has_format "$BIN" trace jsonl; then
             add "$input" "trace --format jsonl" "'$BIN' --dir '$d' trace --format jsonl req-$input >/dev/null" \
-                "jq -c '.[]' '$f' >/dev/null"
+                "jq -c '.[]' '$f' >/dev/null" \
+                has_format trace jsonl
         fi
     done
 }
@@ -225,6 +266,10 @@ for input in $INPUTS; do
     for i in "${!C_INPUT[@]}"; do
         [ "${C_INPUT[$i]}" = "$input" ] || continue
         say "input $input: ${C_LABEL[$i]}"
+        bt=- bm=- bc=-
+        if [ -n "${C_BEFORE[$i]}" ]; then
+            read -r bt bm bc < <(measure "before ${C_LABEL[$i]} ($input)" "${C_BEFORE[$i]}" "$(runs_for "$input" agentcli)" 1)
+        fi
         read -r t m c < <(measure "agentcli ${C_LABEL[$i]} ($input)" "${C_CMD[$i]}" "$(runs_for "$input" agentcli)" 1)
         jt=- jm=-
         if [ -n "${C_JQ[$i]}" ]; then
@@ -233,7 +278,7 @@ for input in $INPUTS; do
                 jt=$(awk -v t="$jt" -v all="$SESSIONS" -v some="$(wc -l <"$JQ_SAMPLE")" 'BEGIN { print t * all / some }')
             fi
         fi
-        rows+=("$input|${C_LABEL[$i]}|$t|$m|$jt|$jm|$c")
+        rows+=("$input|${C_LABEL[$i]}|$t|$m|$jt|$jm|$c|$bt|$bm|$bc")
     done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -276,21 +321,43 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
         "a command takes at least CPU / 2. Peak memory is the maximum resident set of one run" \
         "(\`/usr/bin/time -v\`; not measured for jq run by xargs, one process per file)."
     echo
-    echo "| input | bytes/entry | command | median | MB/s | entries/s | CPU | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
-    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if [ -n "$BEFORE_BIN" ]; then
+        echo "**Before and after**: \`before\` is the median of the same command run with" \
+            "\`$BEFORE_BIN\` ($BEFORE_NAME), timed" \
+            "in this run right before the current build; \`speed-up\` is before ÷ now (above 1:" \
+            "faster now); MB/s and entries/s are the current build's. \`-\`: the old build lacks" \
+            "the command."
+        echo
+        echo "| input | bytes/entry | command | median | before | speed-up | MB/s | entries/s | CPU | before CPU | × wc -l | jq | jq ÷ | peak memory | before peak memory | jq peak memory |"
+        echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    else
+        echo "| input | bytes/entry | command | median | MB/s | entries/s | CPU | × wc -l | jq | jq ÷ | peak memory | jq peak memory |"
+        echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    fi
     for input in $INPUTS; do
         bytes=$(input_bytes "$input")
         entries=$(input_entries "$input")
         per_entry=$(awk -v b="$bytes" -v n="$entries" 'BEGIN { printf "%.0f", b/n }')
-        echo "| $input | $per_entry | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }') | $(awk -v n="$entries" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.2f M", n/1e6/s }') | $(ms "${WC_CPU[$input]}") | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
+        wc_mbs=$(awk -v b="$bytes" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.0f", b/1e6/s }')
+        wc_eps=$(awk -v n="$entries" -v s="${WC_TIME[$input]}" 'BEGIN { printf "%.2f M", n/1e6/s }')
+        if [ -n "$BEFORE_BIN" ]; then
+            echo "| $input | $per_entry | \`wc -l\` | $(ms "${WC_TIME[$input]}") | | | $wc_mbs | $wc_eps | $(ms "${WC_CPU[$input]}") | | 1.0 | | | $(mib "${WC_RSS[$input]}") | | |"
+        else
+            echo "| $input | $per_entry | \`wc -l\` | $(ms "${WC_TIME[$input]}") | $wc_mbs | $wc_eps | $(ms "${WC_CPU[$input]}") | 1.0 | | | $(mib "${WC_RSS[$input]}") | |"
+        fi
         for row in "${rows[@]}"; do
-            IFS='|' read -r rin label t m jt jm c <<<"$row"
+            IFS='|' read -r rin label t m jt jm c bt bm bc <<<"$row"
             [ "$rin" = "$input" ] || continue
             mbs=$(awk -v b="$bytes" -v s="$t" 'BEGIN { printf "%.0f", b/1e6/s }')
             vs_wc=$(awk -v s="$t" -v w="${WC_TIME[$input]}" 'BEGIN { printf "%.1f", s/w }')
             vs_jq=$(awk -v s="$t" -v j="$jt" 'BEGIN { if (j == "-") print "-"; else printf "%.0f", j/s }')
             eps=$(awk -v n="$entries" -v s="$t" 'BEGIN { printf "%.2f M", n/1e6/s }')
-            echo "| $input | $per_entry | \`$label\` | $(ms "$t") | $mbs | $eps | $(ms "$c") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
+            if [ -n "$BEFORE_BIN" ]; then
+                speedup=$(awk -v s="$t" -v b="$bt" 'BEGIN { if (b == "-") print "-"; else printf "%.2f", b/s }')
+                echo "| $input | $per_entry | \`$label\` | $(ms "$t") | $(ms "$bt") | $speedup | $mbs | $eps | $(ms "$c") | $(ms "$bc") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$bm") | $(mib "$jm") |"
+            else
+                echo "| $input | $per_entry | \`$label\` | $(ms "$t") | $mbs | $eps | $(ms "$c") | $vs_wc | $(ms "$jt") | $vs_jq | $(mib "$m") | $(mib "$jm") |"
+            fi
         done
     done
     echo
@@ -298,7 +365,9 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "-") print "-"; else printf "%.0f MiB", 
         "start-up alone is ~20 ms) and its time is scaled to all $SESSIONS; its time is of one run." \
         "On **1gb** too, jq's time is of one run."
     echo
-    echo "The agentcli commands, per input (\$BIN is \`target/release/agentcli\`):"
+    before_note=''
+    [ -z "$BEFORE_BIN" ] || before_note="; the before column runs the same with \`$BEFORE_BIN\` in place of \$BIN"
+    echo "The agentcli commands, per input (\$BIN is \`target/release/agentcli\`$before_note):"
     echo
     for i in "${!C_INPUT[@]}"; do
         printf -- '- %s, `%s`: `%s`\n' "${C_INPUT[$i]}" "${C_LABEL[$i]}" \
