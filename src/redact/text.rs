@@ -394,10 +394,17 @@ impl TextRules {
                     _ => None,
                 });
                 match value {
-                    // A PEM block written right after the key is the PEM rule's, whose secret
-                    // runs past the value's first word.
-                    Some((_, (vs, ve))) if text[vs..ve].contains(PEM_START) => {
-                        let pem = vs + text[vs..ve].find(PEM_START).unwrap_or(0);
+                    // An unquoted value ends at a space, so a PEM private key written after
+                    // the key (`password: -----BEGIN RSA PRIVATE KEY-----\n…`) would lose only
+                    // its armour's first word, and its body would leak: where an armour line
+                    // starts in such a value, the value ends, and the PEM rule takes the key
+                    // from there. That rule keeps the armour line as it is, so a second
+                    // redaction ends the value at the same place. A quoted value is secret
+                    // whole, a PEM block in it too: were it split, what follows the block up
+                    // to the closing quote (the quote itself) would be left to other rules,
+                    // and a second redaction would not find the value again (found by the
+                    // fuzzer, with `-----BEGIN` in a quoted password).
+                    Some((true, (vs, ve))) if let Some(pem) = pem_armour(text, vs, ve) => {
                         ((pem > vs).then_some((vs, pem)), pem)
                     }
                     Some((true, (vs, ve))) if is_prose(&text[e..vs], &text[vs..ve]) => (None, end),
@@ -449,6 +456,21 @@ fn is_whole_word(bytes: &[u8], start: usize, end: usize, word: &str) -> bool {
     }
     let run = String::from_utf8_lossy(&bytes[start - before..end + after]);
     super::keys::words(&run).iter().any(|w| w == word)
+}
+
+/// Where the first armour line of a PEM private key (`-----BEGIN … PRIVATE KEY-----`, as the
+/// PEM rule matches it) that starts in `text[start..end]` starts, if one does.
+fn pem_armour(text: &str, start: usize, end: usize) -> Option<usize> {
+    memchr::memmem::find_iter(&text.as_bytes()[start..end], PEM_START)
+        .map(|at| start + at)
+        .find(|&at| {
+            let label = &text[at + PEM_START.len()..];
+            let run = label
+                .bytes()
+                .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b' ')
+                .count();
+            label[..run].ends_with("PRIVATE KEY") && label[run..].starts_with("-----")
+        })
 }
 
 /// Numbers, booleans and null are never secrets under a key rule (`tokens: 2151`).
@@ -632,6 +654,43 @@ mod tests {
                 let once = rules.redact(text, &names).into_owned();
                 assert_eq!(rules.redact(&once, &names), once, "{pattern} on {text}");
             }
+        }
+    }
+
+    /// Found by the fuzzer: a quoted value under a secret key holding `-----BEGIN` was split
+    /// there and its rest left to user patterns, whose markers hid the `-----BEGIN` (or the
+    /// closing quote) from a second redaction, which then took the value otherwise. A value
+    /// is split only where a whole armour line starts, and only when unquoted.
+    #[test]
+    fn a_value_is_split_only_at_a_whole_pem_armour_line() {
+        let names = SecretNames::new::<&str>(&[]);
+        let rules = TextRules::new(&names, &[r"[A-Z]{2}|\w{3}"]).unwrap();
+        for (text, want) in [
+            (
+                r#""password":"x.-----BEGINkey=sk-live-Shook=E""#,
+                r#""password":"[REDACTED]""#,
+            ),
+            (
+                r#""password":"x -----BEGIN PUBLIC KEY-----abc""#,
+                r#""password":"[REDACTED]""#,
+            ),
+            (
+                r#""password":"x -----BEGIN RSA PRIVATE KEY-----abc-----END RSA PRIVATE KEY----- y""#,
+                r#""password":"[REDACTED]""#,
+            ),
+            (
+                "password: -----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY----- y",
+                "[REDACTED][REDACTED]rd: -----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END RSA PRIVATE KEY----- y",
+            ),
+            (
+                "password=x-----BEGIN PRIVATE KEY-----\nMIIE",
+                "password=[REDACTED]-----BEGIN PRIVATE KEY-----[REDACTED]",
+            ),
+            ("password=x-----BEGINkey=AB", "password=[REDACTED]"),
+        ] {
+            let once = rules.redact(text, &names).into_owned();
+            assert_eq!(once, want, "{text}");
+            assert_eq!(rules.redact(&once, &names), once, "{text}");
         }
     }
 
