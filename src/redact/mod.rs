@@ -231,13 +231,19 @@ impl<'w> Walk<'w> {
                     // A key can only be secret if it holds a literal (a name's first word,
                     // or an escape that can hide one).
                     let may_be_secret = self.hit_within(i, end) == Within::Hits;
+                    let edits = self.edits.len();
                     self.string(i, end);
                     let is_key = std::mem::take(&mut expect_key);
                     let Some(&(true, scope)) = stack.last().filter(|_| is_key) else {
                         i = end;
                         continue;
                     };
-                    let key = key_text(&bytes[i..end]);
+                    // A key is judged as it is written out, its own secrets replaced: a second
+                    // redaction sees that text, and must judge it the same.
+                    let key = match self.edits.get(edits) {
+                        Some(edit) => Cow::Owned(key_text(&edit.with).into_owned()),
+                        None => key_text(&bytes[i..end]),
+                    };
                     value_scope = scope.child(key.as_bytes());
                     let value = skip_to_value(bytes, end);
                     if scope == Scope::Keyed
@@ -278,14 +284,10 @@ impl<'w> Walk<'w> {
         let inner = raw.get(1..raw.len() - 1).unwrap_or_default();
         let escaped = memchr::memchr(b'\\', inner).is_some();
         let redacted = if escaped {
-            let decoded: Cow<'_, str> = match serde_json::from_slice::<Cow<'_, str>>(raw) {
-                Ok(text) => text,
-                Err(_) => match serde_json::from_str::<String>(&String::from_utf8_lossy(raw)) {
-                    Ok(text) => Cow::Owned(text),
-                    // Not a valid string (a bad escape, a control character): its raw
-                    // text between the quotes is looked at.
-                    Err(_) => return self.raw_string(start, inner, true),
-                },
+            let Some(decoded) = decode(raw) else {
+                // Not a valid string (a bad escape, a control character): its raw text
+                // between the quotes is looked at.
+                return self.raw_string(start, inner, true);
             };
             match self.rules.text.redact(&decoded, &self.rules.names) {
                 Cow::Owned(text) => serde_json::to_vec(&text).unwrap_or_else(|_| quoted(REDACTED)),
@@ -387,9 +389,18 @@ fn key_text(quoted: &[u8]) -> Cow<'_, str> {
     {
         return Cow::Borrowed(key);
     }
-    match serde_json::from_slice::<Cow<'_, str>>(quoted) {
-        Ok(key) => key,
-        Err(_) => String::from_utf8_lossy(quoted),
+    decode(quoted).unwrap_or_else(|| String::from_utf8_lossy(quoted))
+}
+
+/// The text of a closed JSON string (`raw` with its quotes), its escapes decoded and bytes that
+/// are not UTF-8 taken as U+FFFD; `None` when it is no valid string (a bad escape, a control
+/// character).
+fn decode(raw: &[u8]) -> Option<Cow<'_, str>> {
+    match serde_json::from_slice::<Cow<'_, str>>(raw) {
+        Ok(text) => Some(text),
+        Err(_) => serde_json::from_str::<String>(&String::from_utf8_lossy(raw))
+            .ok()
+            .map(Cow::Owned),
     }
 }
 

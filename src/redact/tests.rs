@@ -73,6 +73,29 @@ fn secrets_are_found_at_any_depth_in_one_pass() {
     );
 }
 
+/// Found by the fuzzer: a key with an escape and a byte that is not UTF-8 was judged undecoded
+/// (`\u0070assword` is no word), but written out decoded, and a second redaction then took it
+/// for secret. A key is judged as it is written out, its escapes decoded and its own secrets
+/// replaced.
+#[test]
+fn a_key_is_judged_as_it_is_written_out() {
+    let r = on();
+    for (entry, want) in [
+        (
+            &b"{\"state\":{\"data\":{\"\\u0070assword \xff\":\"b\"}}}"[..],
+            "{\"state\":{\"data\":{\"\\u0070assword \u{fffd}\":\"[REDACTED]\"}}}",
+        ),
+        (
+            &b"{\"state\":{\"data\":{\"AKIAIOSFODNN7EXAMPLEpassword\":\"b\"}}}"[..],
+            "{\"state\":{\"data\":{\"[REDACTED]password\":\"[REDACTED]\"}}}",
+        ),
+    ] {
+        let once = r.redact_entry(entry).into_owned();
+        assert_eq!(String::from_utf8_lossy(&once), want);
+        assert_eq!(r.redact_entry(&once), &once[..]);
+    }
+}
+
 #[test]
 fn damaged_entries_are_redacted_as_far_as_they_go() {
     let r = on();
