@@ -117,6 +117,22 @@ fn damaged_entries_are_redacted_as_far_as_they_go() {
     }
 }
 
+/// Found by the fuzzer: a string that could not be decoded (a control character) was
+/// redacted as written, `\n` as two characters; the control character was in the secret, so
+/// the redacted string could be decoded, and a second redaction found `token-x: …` on a line
+/// of its own.
+#[test]
+fn a_string_redacted_into_one_that_decodes_is_redacted_as_read() {
+    let r = on();
+    let entry = b"{\"error\": \"api_key=ab\x01c\\ntoken-x://h/x\"}";
+    let once = r.redact_entry(entry).into_owned();
+    assert_eq!(
+        String::from_utf8_lossy(&once),
+        r#"{"error": "api_key=[REDACTED]\ntoken-x:[REDACTED]"}"#
+    );
+    assert_eq!(r.redact_entry(&once), &once[..]);
+}
+
 #[test]
 fn off_redacts_nothing_and_bad_patterns_are_refused() {
     let entry = br#"{"state": {"data": {"password": "abc"}}}"#;
