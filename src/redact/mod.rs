@@ -238,18 +238,23 @@ impl<'w> Walk<'w> {
                         i = end;
                         continue;
                     };
-                    // A key is judged as it is written out, its own secrets replaced: a second
-                    // redaction sees that text, and must judge it the same.
-                    let key = match self.edits.get(edits) {
-                        Some(edit) => Cow::Owned(key_text(&edit.with).into_owned()),
-                        None => key_text(&bytes[i..end]),
-                    };
+                    let key = key_text(&bytes[i..end]);
                     value_scope = scope.child(key.as_bytes());
                     let value = skip_to_value(bytes, end);
+                    // A key is secret as written, or as written out with its own secrets
+                    // replaced (`AKIA…EXAMPLEpassword` is `[REDACTED]password`), which a second
+                    // redaction judges: so that it judges the same, or finds the value replaced
+                    // already. A user pattern that takes a key's secret word does not make it
+                    // any less secret (the fuzzer found `password` kept under `\w{3}`).
+                    let is_secret = |key: &str| self.rules.names.is_secret(key);
                     if scope == Scope::Keyed
                         && may_be_secret
                         && matches!(bytes.get(value), Some(b'"' | b'{' | b'['))
-                        && self.rules.names.is_secret(&key)
+                        && (is_secret(&key)
+                            || self
+                                .edits
+                                .get(edits)
+                                .is_some_and(|edit| is_secret(&key_text(&edit.with))))
                     {
                         let value_end = value_end(bytes, value);
                         self.edits.push(Edit {

@@ -76,10 +76,38 @@ const ANCHORS: [&str; 22] = [
 /// The literal of the URL rule, which can only match a text that also holds an `@`.
 const URL_ANCHOR: &str = "://";
 
-/// The escapes that can hide a literal in a JSON string (`\u0074oken`, `https:\/\/`): a
-/// string holding one is decoded and searched as text. Other escapes (`\n`, `\"`) stand for
-/// characters no literal has.
-const HIDING_ESCAPES: [&str; 2] = ["\\u", "\\/"];
+/// Whether the escape that starts at `at` (a backslash) can hide a literal in a JSON string
+/// (`\u0074oken`, `https:\/\/`): a string holding one is decoded and searched as text. An
+/// escape stands for one character, and hides a literal only if some literal has it (`chars`,
+/// the ASCII characters of the literals; any other character only when a literal is not
+/// ASCII, `ascii` false). Most escapes in a trace stand for none: `\n`, `\"`, and the `\u0026`,
+/// `\u003c`, `\u003e` Go writes for `&`, `<`, `>`, which long texts are full of; a string with
+/// only those is passed over undecoded.
+fn hides_a_literal(bytes: &[u8], at: usize, chars: u128, ascii: bool) -> bool {
+    let has = |c: u8| chars & (1u128 << (c & 0x7f)) != 0;
+    match bytes.get(at + 1) {
+        Some(b'u') => match bytes.get(at + 2..at + 6) {
+            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => {
+                let code = std::str::from_utf8(hex)
+                    .ok()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok());
+                match code.and_then(|c| u8::try_from(c).ok()).filter(u8::is_ascii) {
+                    Some(c) => has(c),
+                    None => !ascii,
+                }
+            }
+            // Not a valid escape: looked at.
+            _ => true,
+        },
+        Some(b'/') => has(b'/'),
+        Some(b'"') => has(b'"'),
+        Some(b'\\') => has(b'\\'),
+        // `\b`, `\f`, `\n`, `\r`, `\t`: control characters no literal has; anything else is
+        // no escape, and the string is looked at.
+        Some(b'b' | b'f' | b'n' | b'r' | b't') => false,
+        _ => true,
+    }
+}
 
 /// Where a literal was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,9 +160,10 @@ struct Anchors {
     url: Option<usize>,
     /// By pattern number: the secret name's first word that the pattern is a case of.
     words: Vec<Option<String>>,
-    /// The escapes that can hide a literal, searched for apart: two-byte literals would
-    /// slow the search for the others (its SIMD filter looks at three bytes).
-    escapes: [memchr::memmem::Finder<'static>; 2],
+    /// The ASCII characters the literals have, by bit.
+    chars: u128,
+    /// Whether every literal is ASCII (a `--redact-key` may not be).
+    ascii: bool,
 }
 
 /// Runs of key characters longer than this are not split into words to judge a name found
@@ -236,7 +265,12 @@ impl TextRules {
                     searcher,
                     url,
                     words,
-                    escapes: HIDING_ESCAPES.map(|e| memchr::memmem::Finder::new(e).into_owned()),
+                    chars: literals
+                        .iter()
+                        .flat_map(|l| l.bytes())
+                        .filter(u8::is_ascii)
+                        .fold(0, |chars, c| chars | 1u128 << c),
+                    ascii: literals.iter().all(|l| l.is_ascii()),
                 })
         } else {
             None
@@ -282,10 +316,14 @@ impl TextRules {
             });
             from = m.end();
         }
+        // The escapes are searched for apart, by their backslash: two-byte literals would slow
+        // the search for the others (its SIMD filter looks at three bytes).
         let unsorted = hits.len();
-        for finder in &anchors.escapes {
-            hits.extend(finder.find_iter(bytes).map(|at| Hit { at, url: false }));
-        }
+        hits.extend(
+            memchr::memchr_iter(b'\\', bytes)
+                .filter(|&at| hides_a_literal(bytes, at, anchors.chars, anchors.ascii))
+                .map(|at| Hit { at, url: false }),
+        );
         if hits.len() > unsorted {
             hits.sort_unstable_by_key(|h| h.at);
         }
@@ -437,12 +475,28 @@ impl TextRules {
 /// are not). A run too long to split is taken as holding it.
 fn is_whole_word(bytes: &[u8], start: usize, end: usize, word: &str) -> bool {
     let in_run = |b: &u8| b.is_ascii_alphanumeric() || *b >= 0x80;
-    let before = bytes[..start]
+    let mut before = bytes[..start]
         .iter()
         .rev()
         .take(LONGEST_RUN)
         .take_while(|b| in_run(b))
         .count();
+    // A run that starts with the letters of an escape starts after it: the character it
+    // stands for parts words (`\ntoken=…` is a line that starts with `token=`; `\u00bbtoken`
+    // is `»token`), and such an escape is no hit of its own (see `hides_a_literal`).
+    let run_start = start - before;
+    if run_start > 0 && bytes[run_start - 1] == b'\\' {
+        let escape = match bytes.get(run_start..start) {
+            Some([b'u', hex @ ..])
+                if hex.len() >= 4 && hex[..4].iter().all(u8::is_ascii_hexdigit) =>
+            {
+                5
+            }
+            Some([b'b' | b'f' | b'n' | b'r' | b't', ..]) => 1,
+            _ => 0,
+        };
+        before -= escape;
+    }
     let after = bytes[end..]
         .iter()
         .take(LONGEST_RUN)
