@@ -318,12 +318,18 @@ impl TextRules {
         }
         // The escapes are searched for apart, by their backslash: two-byte literals would slow
         // the search for the others (its SIMD filter looks at three bytes).
+        // The backslash after one starts no escape (`\\d` is a backslash and a `d`).
         let unsorted = hits.len();
-        hits.extend(
-            memchr::memchr_iter(b'\\', bytes)
-                .filter(|&at| hides_a_literal(bytes, at, anchors.chars, anchors.ascii))
-                .map(|at| Hit { at, url: false }),
-        );
+        let mut escaped = 0;
+        for at in memchr::memchr_iter(b'\\', bytes) {
+            if at < escaped {
+                continue;
+            }
+            escaped = at + 2;
+            if hides_a_literal(bytes, at, anchors.chars, anchors.ascii) {
+                hits.push(Hit { at, url: false });
+            }
+        }
         if hits.len() > unsorted {
             hits.sort_unstable_by_key(|h| h.at);
         }
