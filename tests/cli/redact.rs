@@ -37,6 +37,10 @@ const SECRETS: &[(&str, &str)] = &[
     ("SECRET_META_GGG", "meta authorization"),
     ("SECRET_METATEXT_JJJ", "token= in a meta value"),
     ("SECRET_INPUT_KKK", "password= in the input state"),
+    (
+        "NEWLINE_LLL_9f3",
+        "token= at the start of a line (after \\n)",
+    ),
     ("SECRET_ERRPW_BBB", "password= in error"),
     ("SECRET_ERRKEY_CCC", "api_key= in error"),
     ("SECRET_RESERR_DDD", "token: in agent_result.error"),
