@@ -149,6 +149,9 @@ const RULES: [(&str, Role); 5] = [
 /// How a PEM block starts.
 const PEM_START: &str = "-----BEGIN";
 
+/// The most passes over one text (see [`TextRules::redact_found`]).
+const MAX_PASSES: usize = 16;
+
 /// The shortest bearer or basic credential taken for one.
 const MIN_CREDENTIAL: usize = 8;
 
@@ -346,7 +349,29 @@ impl TextRules {
     }
 
     /// [`redact`](Self::redact), for a text already found to hold a literal.
+    ///
+    /// One pass replaces what the rules find in the text as it was, but a rule may fail for
+    /// something that another rule's match then replaces (a quoted value under `cookie:` that
+    /// held a backslash inside a URL's password: found by the fuzzer), so a second redaction
+    /// could find more. The passes go on until one changes nothing, so that redacting twice is
+    /// redacting once. Each pass that changes something replaces text that no marker covers
+    /// with one, so they end; past [`MAX_PASSES`] (a chain of matches no real text holds)
+    /// the last is kept.
     pub(crate) fn redact_found<'t>(&self, text: &'t str, names: &SecretNames) -> Cow<'t, str> {
+        let Cow::Owned(mut out) = self.redact_pass(text, names) else {
+            return Cow::Borrowed(text);
+        };
+        for _ in 1..MAX_PASSES {
+            match self.redact_pass(&out, names) {
+                Cow::Owned(next) => out = next,
+                Cow::Borrowed(_) => break,
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// One pass of [`redact_found`](Self::redact_found).
+    fn redact_pass<'t>(&self, text: &'t str, names: &SecretNames) -> Cow<'t, str> {
         // The markers already in the text (a redacted text redacted again): nothing inside
         // one is replaced, or redacting twice would differ from redacting once.
         let markers: Vec<usize> = match text.len() >= REDACTED.len() {
@@ -752,6 +777,17 @@ mod tests {
             assert_eq!(once, want, "{text}");
             assert_eq!(rules.redact(&once, &names), once, "{text}");
         }
+    }
+
+    /// Found by the fuzzer: `cookie: "…"` was no quoted value for the backslash in it, which
+    /// the URL rule then replaced; a second redaction took the quoted value whole. Redaction
+    /// goes on until a pass changes nothing.
+    #[test]
+    fn a_rule_that_another_rule_unblocks_matches_in_the_same_redaction() {
+        let text = r#"cookie":"https://u:p\q@h/x""#;
+        let once = redact(text);
+        assert_eq!(once, r#"cookie":"[REDACTED][REDACTED][REDACTED]""#);
+        assert_eq!(redact(&once), once);
     }
 
     #[test]
